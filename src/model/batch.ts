@@ -1,0 +1,96 @@
+/**
+ * The in-memory batch that flows from receivers through processors to exporters.
+ *
+ * It is the OpenTelemetry SDK's data model (`ResourceMetrics` → `ScopeMetrics` →
+ * `MetricData` → data points) with two additions the SDK lacks:
+ *  - a SUMMARY point type, because Prometheus summaries (quantiles + sum + count)
+ *    have no SDK type and mapping them onto gauges would not round-trip;
+ *  - `prometheus` metadata on each metric: the family's original exposition type
+ *    (counter, gauge, untyped, info, …), so the pull endpoint writes back exactly
+ *    the TYPE the runner declared.
+ *
+ * Batches are immutable once emitted: a receiver's batch may fan out to several
+ * pipelines, so processors build new objects instead of mutating their input.
+ */
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type MetricData,
+  type MetricDescriptor,
+} from '@opentelemetry/sdk-metrics';
+
+export { AggregationTemporality, DataPointType };
+export type { Attributes, DataPoint, HrTime, MetricDescriptor, Resource };
+
+/** Point type for Prometheus summaries; the SDK's DataPointType enum stops at 3. */
+export const SUMMARY = 'summary' as const;
+
+export interface SummaryQuantile {
+  readonly quantile: number;
+  readonly value: number;
+}
+
+export interface SummaryValue {
+  readonly sum: number;
+  readonly count: number;
+  readonly quantiles: readonly SummaryQuantile[];
+}
+
+/** Exposition-format family types (text 0.0.4 and OpenMetrics). */
+export type PrometheusType =
+  | 'counter'
+  | 'gauge'
+  | 'histogram'
+  | 'gaugehistogram'
+  | 'summary'
+  | 'untyped'
+  | 'unknown'
+  | 'info'
+  | 'stateset';
+
+export interface PrometheusMetadata {
+  /** The TYPE the runner declared (or `untyped` when it declared none). */
+  readonly type: PrometheusType;
+}
+
+export interface SummaryMetricData {
+  readonly descriptor: MetricDescriptor;
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: typeof SUMMARY;
+  readonly dataPoints: DataPoint<SummaryValue>[];
+}
+
+/** One metric family: the SDK's MetricData, or a summary, plus optional Prometheus metadata. */
+export type Metric = (MetricData | SummaryMetricData) & { readonly prometheus?: PrometheusMetadata };
+
+export interface ScopeBatch {
+  readonly scope: InstrumentationScope;
+  readonly metrics: Metric[];
+}
+
+/** Everything one source (one scraped target, or the collector itself) reported at one time. */
+export interface ResourceBatch {
+  readonly resource: Resource;
+  readonly scopeMetrics: ScopeBatch[];
+}
+
+/** What a consumer receives: one or more resources, each a complete snapshot of its source. */
+export type Batch = readonly ResourceBatch[];
+
+export function isSummary(metric: Metric): metric is SummaryMetricData & { prometheus?: PrometheusMetadata } {
+  return metric.dataPointType === SUMMARY;
+}
+
+/** Converts epoch milliseconds to the SDK's [seconds, nanoseconds] pair. */
+export function millisToHrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+export function hrTimeToMillis(t: HrTime): number {
+  return t[0] * 1000 + t[1] / 1e6;
+}
