@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * runner-metrics [run] [--config FILE]...      run the collector (default: otel-config.yaml)
+ * runner-metrics validate [--config FILE]...   check a config; exit 0, or 1 with the errors
+ * runner-metrics print-config [--config FILE]... the merged, expanded config, secrets redacted
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
+import { printConfig } from './config/print.js';
+import { registry } from './registry.js';
+import { Service } from './service/service.js';
+import { createLogger, type LogLevel } from './telemetry/logger.js';
+
+const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
+
+  run            run the collector (the default command)
+  validate       check the config and exit (0 = valid)
+  print-config   print the merged, expanded config with secrets redacted
+
+  --config FILE  config file (repeatable; later files are merged over earlier ones).
+                 Default: otel-config.yaml
+  --help         this text
+  --version      print the version
+`;
+
+interface Args {
+  command: 'run' | 'validate' | 'print-config';
+  configs: string[];
+}
+
+function parseArgs(argv: string[]): Args | 'help' | 'version' {
+  let command: Args['command'] = 'run';
+  const configs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--version') return 'version';
+    if (a === '--config' || a === '-c') {
+      const v = argv[++i];
+      if (!v) throw new UsageError('--config needs a file name');
+      configs.push(v);
+    } else if (a.startsWith('--config=')) configs.push(a.slice('--config='.length));
+    else if ((a === 'run' || a === 'validate' || a === 'print-config') && i === 0) command = a;
+    else throw new UsageError(`unknown argument "${a}"`);
+  }
+  return { command, configs: configs.length > 0 ? configs : ['otel-config.yaml'] };
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args === 'version') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`runner-metrics ${pkg.version}\n`);
+    return 0;
+  }
+  if (args.command === 'validate') {
+    const loaded = loadConfig(args.configs, registry);
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${describeIssue(w)}\n`);
+    process.stdout.write(`${args.configs.join(', ')}: valid\n`);
+    return 0;
+  }
+  if (args.command === 'print-config') {
+    process.stdout.write(printConfig(loadConfig(args.configs, registry), registry));
+    return 0;
+  }
+  return run(args.configs);
+}
+
+async function run(configFiles: string[]): Promise<number> {
+  const loaded = loadConfig(configFiles, registry);
+  const level = (process.env.LOG_LEVEL as LogLevel | undefined) ?? loaded.config.service.telemetry.logs.level;
+  const logger = createLogger(level);
+  const service = new Service({ configFiles, registry, logger }, loaded);
+  await service.start();
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('shutting down', { signal });
+      service.shutdown().then(
+        () => {
+          logger.info('stopped');
+          resolve(0);
+        },
+        (err) => {
+          logger.error('shutdown failed', { error: err });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      if (!stopping) void service.reload();
+    });
+  });
+}
+
+function describeIssue(i: { file?: string; line?: number; column?: number; path: string; message: string }): string {
+  const where = i.file ? `${i.file}${i.line ? `:${i.line}:${i.column ?? 1}` : ''}: ` : '';
+  return `${where}${i.path ? i.path + ': ' : ''}${i.message}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`runner-metrics: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write(USAGE);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    }
+    const e = err as NodeJS.ErrnoException;
+    // Operational errors (a port in use, a socket path not writable) need no stack trace.
+    if (e && typeof e.code === 'string') {
+      process.stderr.write(`runner-metrics: ${e.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`runner-metrics: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,114 @@
+/**
+ * One HTTP GET of a metrics page with Prometheus' guard rails: a hard timeout for
+ * the whole exchange, a cap on the (uncompressed) body size, gzip, and errors that
+ * say what went wrong in a few words (they become the target's `down` reason).
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+
+export const SCRAPE_ACCEPT =
+  'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1';
+
+export class ScrapeError extends Error {
+  constructor(
+    message: string,
+    /** A short, stable cause for the failure counter's `reason` label. */
+    readonly reason: 'connect' | 'timeout' | 'http_status' | 'body_too_large' | 'parse' | 'sample_limit' | 'io',
+  ) {
+    super(message);
+  }
+}
+
+export interface FetchedPage {
+  readonly body: string;
+  readonly contentType: string;
+  /** Bytes as received on the wire (compressed size when gzip was used). */
+  readonly wireBytes: number;
+}
+
+export interface FetchOptions {
+  readonly url: string;
+  readonly dispatcher: Dispatcher;
+  readonly timeoutMs: number;
+  readonly bodyLimit: number;
+  readonly headers: Record<string, string>;
+}
+
+/** An agent for a Unix-socket target, or the shared TCP agent. */
+export function createDispatcher(socketPath: string | undefined, timeoutMs: number): Agent {
+  return new Agent({
+    connect: socketPath ? { socketPath, timeout: timeoutMs } : { timeout: timeoutMs },
+    keepAliveTimeout: 30_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connections: socketPath ? 1 : null,
+  });
+}
+
+export async function fetchPage(opts: FetchOptions): Promise<FetchedPage> {
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(opts.url, {
+      method: 'GET',
+      dispatcher: opts.dispatcher,
+      signal,
+      headers: { accept: SCRAPE_ACCEPT, 'accept-encoding': 'gzip', ...opts.headers },
+    });
+  } catch (err) {
+    throw classify(err, signal, opts.timeoutMs);
+  }
+  try {
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      res.body.resume();
+      throw new ScrapeError(`server returned HTTP status ${res.statusCode}`, 'http_status');
+    }
+    const declared = Number(res.headers['content-length']);
+    const gzipped = String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip';
+    if (opts.bodyLimit > 0 && !gzipped && declared > opts.bodyLimit) {
+      res.body.destroy();
+      throw tooLarge(opts.bodyLimit);
+    }
+    const counter = { wire: 0 };
+    const source = res.body as unknown as Readable;
+    source.on('data', (c: Buffer) => (counter.wire += c.length));
+    const stream: Readable = gzipped ? source.pipe(createGunzip()) : source;
+    const body = await readLimited(stream, opts.bodyLimit, source);
+    return { body, contentType: String(res.headers['content-type'] ?? ''), wireBytes: counter.wire };
+  } catch (err) {
+    if (err instanceof ScrapeError) throw err;
+    throw classify(err, signal, opts.timeoutMs);
+  }
+}
+
+async function readLimited(stream: Readable, limit: number, source: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (limit > 0 && size > limit) {
+      source.destroy();
+      stream.destroy();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function tooLarge(limit: number): ScrapeError {
+  return new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, 'body_too_large');
+}
+
+function classify(err: unknown, signal: AbortSignal, timeoutMs: number): ScrapeError {
+  if (signal.aborted) return new ScrapeError(`scrape timed out after ${timeoutMs}ms`, 'timeout');
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = e?.code ?? e?.cause?.code ?? '';
+  if (/TIMEOUT/i.test(code)) return new ScrapeError(`scrape timed out after ${timeoutMs}ms`, 'timeout');
+  if (/ECONNREFUSED|ENOENT|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EACCES|UND_ERR_SOCKET|EPIPE/.test(code)) {
+    return new ScrapeError(`${e.message || code} (${code})`, 'connect');
+  }
+  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') return new ScrapeError(`bad gzip body: ${e.message}`, 'io');
+  return new ScrapeError(e?.message ? `${e.message}${code ? ` (${code})` : ''}` : String(err), 'io');
+}

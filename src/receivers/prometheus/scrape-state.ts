@@ -1,0 +1,374 @@
+/**
+ * Turns one target's exposition pages into batches, keeping per-series state
+ * between scrapes:
+ *  - Series are cached by their raw text (`name{labels}`), after Prometheus'
+ *    scrapeCache: an unchanged series costs one map lookup, no label parsing and
+ *    no new attributes object (exporters cache their rendering per attributes object).
+ *  - Counters, histograms and summaries carry start times: when the series was
+ *    first seen, its `_created` value when the runner sends one, or the scrape at
+ *    which a reset (value going down, e.g. a runner restart) was detected.
+ *  - A scrape is committed only when the whole page parsed: one bad line fails the
+ *    scrape (as in Prometheus) and leaves the previous state untouched.
+ */
+import { ValueType } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import { ExpositionParser, ParseError } from '../../prometheus/parser.js';
+import { resolveFamily, type SampleRole } from '../../prometheus/families.js';
+import {
+  AggregationTemporality,
+  DataPointType,
+  SUMMARY,
+  millisToHrTime,
+  type Attributes,
+  type DataPoint,
+  type HrTime,
+  type Metric,
+  type PrometheusType,
+  type ResourceBatch,
+  type SummaryValue,
+} from '../../model/batch.js';
+import { TYPE_CORRECTIONS } from './quirks.js';
+import { ScrapeError } from './fetch.js';
+
+export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: '0.1.0' };
+
+interface FamilyState {
+  readonly name: string;
+  type: PrometheusType;
+  help: string;
+  unit: string;
+  /** Scrape number in which this family last had samples; its per-scrape lists are reset lazily. */
+  scrapeId: number;
+  /** Series (counter/gauge) or groups (histogram/summary) seen in the current scrape, in page order. */
+  members: Array<SeriesState | GroupState>;
+}
+
+/** One sample line's series: `foo{a="1"}`, or one bucket/quantile/_sum/_count of a group. */
+interface SeriesState {
+  readonly family: FamilyState;
+  readonly role: SampleRole;
+  /** The runner's labels, without `le`/`quantile`; shared by every scrape's data point. */
+  readonly attributes: Attributes;
+  /** `le` or `quantile` bound, for buckets and quantiles. */
+  readonly bound: number;
+  /** Histogram/summary group this series belongs to. */
+  readonly group: GroupState | undefined;
+  startTime: HrTime;
+  previous: number;
+  lastSeen: number;
+}
+
+/** A histogram or summary point under construction: all series sharing labels but `le`/`quantile`. */
+interface GroupState {
+  readonly attributes: Attributes;
+  startTime: HrTime;
+  previousCount: number;
+  scrapeId: number;
+  bounds: number[];
+  values: number[];
+  sum: number;
+  count: number;
+  /** The previous scrape's boundaries, reused while unchanged. */
+  boundaries: number[];
+}
+
+export interface ConvertResult {
+  readonly batch: ResourceBatch;
+  readonly samples: number;
+  readonly seriesAdded: number;
+}
+
+export class ScrapeState {
+  private readonly series = new Map<string, SeriesState>();
+  private readonly families = new Map<string, FamilyState>();
+  private readonly groups = new Map<string, GroupState>();
+  private scrapeId = 0;
+
+  // Per-scrape scratch space, reused to avoid allocating per sample.
+  private pendingSeries: SeriesState[] = [];
+  private pendingValues: number[] = [];
+
+  constructor(
+    private readonly resource: Resource,
+    private readonly sampleLimit = 0,
+  ) {}
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Parses a page and, if it is whole and valid, returns the target's new snapshot. */
+  convert(body: string, contentType: string, scrapeTimeMs: number): ConvertResult {
+    const openMetrics = contentType.includes('application/openmetrics-text');
+    const scrapeId = this.scrapeId + 1;
+    const now = millisToHrTime(scrapeTimeMs);
+    const declared = new Map<string, PrometheusType>();
+    const help = new Map<string, string>();
+    const units = new Map<string, string>();
+    const pendingSeries = this.pendingSeries;
+    const pendingValues = this.pendingValues;
+    pendingSeries.length = 0;
+    pendingValues.length = 0;
+    let seriesAdded = 0;
+    const parser = new ExpositionParser(body, { openMetrics });
+    try {
+      for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
+        if (kind === 'series') {
+          const key = parser.seriesKey();
+          let s = this.series.get(key);
+          if (s === undefined) {
+            s = this.newSeries(parser, declared, now);
+            this.series.set(key, s);
+            seriesAdded++;
+          }
+          pendingSeries.push(s);
+          pendingValues.push(parser.value);
+          if (this.sampleLimit > 0 && pendingSeries.length > this.sampleLimit) {
+            throw new ScrapeError(`more than sample_limit ${this.sampleLimit} samples`, 'sample_limit');
+          }
+        } else if (kind === 'type') {
+          const name = parser.familyName();
+          declared.set(name, TYPE_CORRECTIONS.get(name) ?? parser.familyType());
+        } else if (kind === 'help') {
+          help.set(parser.familyName(), parser.helpText());
+        } else if (kind === 'unit') {
+          units.set(parser.familyName(), parser.unitText());
+        }
+      }
+    } catch (err) {
+      // Series created for a page that failed are rolled back with it.
+      if (seriesAdded > 0) this.dropUncommitted(pendingSeries);
+      if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
+      throw err;
+    }
+    this.scrapeId = scrapeId;
+    const batch = this.commit(scrapeId, now, help, units);
+    this.sweep(scrapeId, pendingSeries.length);
+    return { batch, samples: pendingSeries.length, seriesAdded };
+  }
+
+  private newSeries(parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
+    const { family: familyName, type, role } = resolveFamily(parser.metricName(), declared);
+    const family = this.familyFor(familyName, type);
+    const labels = parser.labels();
+    const attributes: Attributes = {};
+    let bound = NaN;
+    const boundLabel = role === 'bucket' ? 'le' : type === 'summary' && role === 'value' ? 'quantile' : undefined;
+    for (let i = 0; i < labels.length; i += 2) {
+      if (labels[i] === boundLabel) bound = parseBound(labels[i + 1]!);
+      else attributes[labels[i]!] = labels[i + 1]!;
+    }
+    const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
+    const group = grouped && role !== 'created' ? this.groupFor(familyName, attributes, now) : undefined;
+    return {
+      family,
+      role,
+      attributes: group ? group.attributes : attributes,
+      bound,
+      group,
+      startTime: now,
+      previous: NaN,
+      lastSeen: 0,
+    };
+  }
+
+  private familyFor(name: string, type: PrometheusType): FamilyState {
+    let f = this.families.get(name);
+    if (f === undefined) {
+      f = { name, type, help: '', unit: '', scrapeId: 0, members: [] };
+      this.families.set(name, f);
+    }
+    f.type = type;
+    return f;
+  }
+
+  private groupFor(family: string, attributes: Attributes, now: HrTime): GroupState {
+    const key = family + '\u0000' + JSON.stringify(attributes);
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      g = { attributes, startTime: now, previousCount: NaN, scrapeId: 0, bounds: [], values: [], sum: NaN, count: NaN, boundaries: [] };
+      this.groups.set(key, g);
+    }
+    return g;
+  }
+
+  private dropUncommitted(pending: SeriesState[]): void {
+    for (const [key, s] of this.series) {
+      if (s.lastSeen === 0 && pending.includes(s)) this.series.delete(key);
+    }
+  }
+
+  /** Applies the parsed values: reset detection, then one Metric per family in page order. */
+  private commit(scrapeId: number, now: HrTime, help: Map<string, string>, units: Map<string, string>): ResourceBatch {
+    const order: FamilyState[] = [];
+    const created = new Map<string, number>();
+    const pendingSeries = this.pendingSeries;
+    const pendingValues = this.pendingValues;
+    for (let i = 0; i < pendingSeries.length; i++) {
+      const s = pendingSeries[i]!;
+      const v = pendingValues[i]!;
+      const f = s.family;
+      if (f.scrapeId !== scrapeId) {
+        f.scrapeId = scrapeId;
+        f.members.length = 0;
+        f.help = help.get(f.name) ?? '';
+        f.unit = units.get(f.name) ?? '';
+        order.push(f);
+      }
+      s.lastSeen = scrapeId;
+      if (s.role === 'created') {
+        created.set(createdKey(f.name, s.attributes), v);
+        continue;
+      }
+      if (f.type === 'gauge' && f.name.endsWith('_created')) created.set(createdKey(baseName(f.name, '_created'), s.attributes), v);
+      const g = s.group;
+      if (g === undefined) {
+        if (f.type === 'counter' && v < s.previous) s.startTime = now;
+        s.previous = v;
+        f.members.push(s);
+        continue;
+      }
+      if (g.scrapeId !== scrapeId) {
+        g.scrapeId = scrapeId;
+        g.bounds.length = 0;
+        g.values.length = 0;
+        g.sum = NaN;
+        g.count = NaN;
+        f.members.push(g);
+      }
+      if (s.role === 'sum' || s.role === 'gsum') g.sum = v;
+      else if (s.role === 'count' || s.role === 'gcount') g.count = v;
+      else {
+        g.bounds.push(s.bound);
+        g.values.push(v);
+      }
+    }
+    // Families declared (HELP/TYPE) with no samples yet are kept, so the endpoint can show them.
+    const metrics: Metric[] = [];
+    for (const f of order) {
+      if (f.members.length > 0) metrics.push(this.toMetric(f, now, created));
+    }
+    return { resource: this.resource, scopeMetrics: [{ scope: RECEIVER_SCOPE, metrics }] };
+  }
+
+  private toMetric(f: FamilyState, now: HrTime, created: Map<string, number>): Metric {
+    const descriptor = { name: f.name, description: f.help, unit: f.unit, valueType: ValueType.DOUBLE };
+    const prometheus = { type: f.type };
+    const temporality = AggregationTemporality.CUMULATIVE;
+    if (f.type === 'histogram' || f.type === 'gaugehistogram') {
+      const dataPoints = (f.members as GroupState[]).map((g) => this.histogramPoint(f, g, now, created));
+      return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints, prometheus };
+    }
+    if (f.type === 'summary') {
+      const dataPoints = (f.members as GroupState[]).map((g) => this.summaryPoint(f, g, now, created));
+      return { descriptor, aggregationTemporality: temporality, dataPointType: SUMMARY, dataPoints, prometheus };
+    }
+    const members = f.members as SeriesState[];
+    const dataPoints: DataPoint<number>[] = new Array(members.length);
+    const isCounter = f.type === 'counter';
+    for (let i = 0; i < members.length; i++) {
+      const s = members[i]!;
+      const start = isCounter ? createdStart(created, f.name, s.attributes) ?? s.startTime : s.startTime;
+      dataPoints[i] = { startTime: start, endTime: now, attributes: s.attributes, value: s.previous };
+    }
+    if (isCounter) {
+      return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints, prometheus };
+    }
+    return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints, prometheus };
+  }
+
+  private histogramPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>) {
+    sortByBound(g);
+    const n = g.bounds.length;
+    const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
+    const finite = hasInf ? n - 1 : n;
+    if (!sameBoundaries(g.boundaries, g.bounds, finite)) g.boundaries = g.bounds.slice(0, finite);
+    // Prometheus buckets are cumulative; the SDK's are per bucket, with the overflow last.
+    const counts = new Array<number>(finite + 1);
+    let below = 0;
+    for (let i = 0; i < finite; i++) {
+      counts[i] = g.values[i]! - below;
+      below = g.values[i]!;
+    }
+    const total = hasInf ? g.values[n - 1]! : Number.isNaN(g.count) ? below : g.count;
+    counts[finite] = total - below;
+    const count = Number.isNaN(g.count) ? total : g.count;
+    this.detectGroupReset(g, count, now, f.type === 'histogram');
+    return {
+      startTime: createdStart(created, f.name, g.attributes) ?? g.startTime,
+      endTime: now,
+      attributes: g.attributes,
+      value: { buckets: { boundaries: g.boundaries, counts }, sum: Number.isNaN(g.sum) ? undefined : g.sum, count },
+    };
+  }
+
+  private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>): DataPoint<SummaryValue> {
+    const quantiles = g.bounds.map((quantile, i) => ({ quantile, value: g.values[i]! }));
+    const count = Number.isNaN(g.count) ? 0 : g.count;
+    this.detectGroupReset(g, count, now, true);
+    return {
+      startTime: createdStart(created, f.name, g.attributes) ?? g.startTime,
+      endTime: now,
+      attributes: g.attributes,
+      value: { sum: Number.isNaN(g.sum) ? 0 : g.sum, count, quantiles },
+    };
+  }
+
+  private detectGroupReset(g: GroupState, count: number, now: HrTime, cumulative: boolean): void {
+    if (cumulative && count < g.previousCount) g.startTime = now;
+    g.previousCount = count;
+  }
+
+  /** Forgets series the runner stopped exposing, so memory follows the live series set. */
+  private sweep(scrapeId: number, seenThisScrape: number): void {
+    if (this.series.size <= seenThisScrape) return;
+    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId) this.series.delete(key);
+    for (const [key, g] of this.groups) if (g.scrapeId !== scrapeId) this.groups.delete(key);
+    for (const [key, f] of this.families) if (f.scrapeId !== scrapeId) this.families.delete(key);
+  }
+}
+
+function parseBound(text: string): number {
+  const v = Number(text);
+  if (!Number.isNaN(v)) return v;
+  if (text === '+Inf' || text === 'Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return NaN;
+}
+
+function sortByBound(g: GroupState): void {
+  const b = g.bounds;
+  for (let i = 1; i < b.length; i++) {
+    if (b[i - 1]! > b[i]!) {
+      const order = b.map((_, j) => j).sort((x, y) => b[x]! - b[y]!);
+      g.bounds = order.map((j) => b[j]!);
+      g.values = order.map((j) => g.values[j]!);
+      return;
+    }
+  }
+}
+
+function sameBoundaries(prev: number[], bounds: number[], n: number): boolean {
+  if (prev.length !== n) return false;
+  for (let i = 0; i < n; i++) if (prev[i] !== bounds[i]) return false;
+  return true;
+}
+
+/**
+ * `_created` series give a counter's true start time. OpenMetrics puts `foo_created`
+ * in family `foo`; prometheus_client's text format (vLLM) writes it as a separate
+ * gauge family `foo_created` beside counter `foo_total`. Both key on the base name `foo`.
+ */
+function createdKey(base: string, attributes: Attributes): string {
+  return base + '\u0000' + JSON.stringify(attributes);
+}
+
+function baseName(family: string, suffix: string): string {
+  return family.endsWith(suffix) ? family.slice(0, -suffix.length) : family;
+}
+
+function createdStart(created: Map<string, number>, family: string, attributes: Attributes): HrTime | undefined {
+  if (created.size === 0) return undefined;
+  const seconds = created.get(createdKey(baseName(family, '_total'), attributes));
+  return seconds === undefined ? undefined : millisToHrTime(seconds * 1000);
+}

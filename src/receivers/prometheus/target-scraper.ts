@@ -1,0 +1,137 @@
+/**
+ * Scrapes one target on its own timer. A failing target is marked down with the
+ * reason, logged once when it goes down and once when it recovers, and never
+ * affects the other targets of the receiver.
+ */
+import type { Dispatcher } from 'undici';
+import type { Consumer } from '../../component.js';
+import type { Attributes } from '../../model/batch.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { SelfMetrics } from '../../telemetry/self-metrics.js';
+import { fetchPage, ScrapeError } from './fetch.js';
+import { ScrapeState } from './scrape-state.js';
+import type { TargetAddress } from './target.js';
+import type { Resource } from '@opentelemetry/resources';
+
+export interface TargetScraperOptions {
+  readonly address: TargetAddress;
+  readonly resource: Resource;
+  /** Labels of the target's health series: job, instance and the target's attributes. */
+  readonly healthLabels: Attributes;
+  readonly dispatcher: Dispatcher;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly bodyLimit: number;
+  readonly sampleLimit: number;
+  readonly headers: Record<string, string>;
+  readonly next: Consumer;
+  readonly logger: Logger;
+  readonly selfMetrics: SelfMetrics;
+}
+
+export class TargetScraper {
+  private readonly state: ScrapeState;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  /** undefined until the first scrape, then whether the last one succeeded. */
+  private healthy: boolean | undefined;
+  private lastError = '';
+  private readonly health;
+
+  constructor(private readonly opts: TargetScraperOptions) {
+    this.state = new ScrapeState(opts.resource, opts.sampleLimit);
+    const m = opts.selfMetrics;
+    this.health = {
+      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
+      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
+      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
+      added: m.gauge('scrape_series_added', 'Series seen for the first time in the last scrape of the target.'),
+      series: m.gauge('runner_metrics_receiver_series', 'Series currently cached for the target.'),
+      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
+      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
+      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
+    };
+    this.health.up.set(opts.healthLabels, 0);
+  }
+
+  get address(): TargetAddress {
+    return this.opts.address;
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Runs one scrape now; resolves when it is done (used by tests and at start). */
+  scrapeOnce(): Promise<void> {
+    this.running = this.scrape().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const startedAt = Date.now();
+      void this.scrapeOnce().then(() => {
+        // Keep the cadence steady: a slow scrape shortens the wait, never overlaps.
+        const elapsed = Date.now() - startedAt;
+        this.schedule(Math.max(0, this.opts.intervalMs - elapsed));
+      });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private async scrape(): Promise<void> {
+    const o = this.opts;
+    const started = performance.now();
+    const scrapeTime = Date.now();
+    this.health.scrapes.add(o.healthLabels);
+    try {
+      const page = await fetchPage({
+        url: o.address.url,
+        dispatcher: o.dispatcher,
+        timeoutMs: o.timeoutMs,
+        bodyLimit: o.bodyLimit,
+        headers: o.headers,
+      });
+      this.health.bytes.add(o.healthLabels, page.wireBytes);
+      const result = this.state.convert(page.body, page.contentType, scrapeTime);
+      if (this.stopped) return;
+      o.next.consume([result.batch]);
+      this.health.samples.set(o.healthLabels, result.samples);
+      this.health.added.set(o.healthLabels, result.seriesAdded);
+      this.markUp();
+    } catch (err) {
+      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
+      this.health.failures.add({ ...o.healthLabels, reason: e.reason });
+      this.markDown(e);
+    } finally {
+      this.health.duration.set(o.healthLabels, (performance.now() - started) / 1000);
+      this.health.series.set(o.healthLabels, this.state.seriesCount);
+    }
+  }
+
+  private markUp(): void {
+    this.health.up.set(this.opts.healthLabels, 1);
+    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
+    this.healthy = true;
+    this.lastError = '';
+  }
+
+  private markDown(err: ScrapeError): void {
+    this.health.up.set(this.opts.healthLabels, 0);
+    // Log on the transition only (and when the cause changes), not on every scrape.
+    if (this.healthy !== false || this.lastError !== err.reason) {
+      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
+    }
+    this.healthy = false;
+    this.lastError = err.reason;
+  }
+}
