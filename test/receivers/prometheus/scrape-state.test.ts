@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ScrapeState } from '../../../src/receivers/prometheus/scrape-state.js';
+import { ScrapeError } from '../../../src/receivers/prometheus/fetch.js';
+import { DataPointType, SUMMARY, hrTimeToMillis, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
+import { readFixture } from '../../helpers/fixtures.js';
+import { metricNamed } from '../../helpers/collect.js';
+
+const TEXT = 'text/plain; version=0.0.4';
+const resource = resourceFromAttributes({ backend: 'llama.cpp', model: 'm', mode: 'completion' });
+
+function get(rb: ResourceBatch, name: string): Metric {
+  const m = metricNamed(rb, name);
+  assert.ok(m, `metric ${name} present`);
+  return m;
+}
+
+test('llama.cpp page becomes counters and gauges with names kept verbatim', () => {
+  const state = new ScrapeState(resource);
+  const { batch, samples } = state.convert(readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom'), TEXT, 1_000_000);
+  assert.equal(batch.resource, resource);
+  const prompt = get(batch, 'llamacpp:prompt_tokens_total');
+  assert.equal(prompt.dataPointType, DataPointType.SUM);
+  assert.equal(prompt.prometheus?.type, 'counter');
+  assert.ok(samples >= 10);
+  const processing = get(batch, 'llamacpp:requests_processing');
+  assert.equal(processing.dataPointType, DataPointType.GAUGE);
+});
+
+test('llama.cpp quirk: n_tokens_max and n_busy_slots_per_decode are gauges', () => {
+  const state = new ScrapeState(resource);
+  const { batch } = state.convert(readFixture('runners', 'llamacpp-completion.prom'), TEXT, 1_000_000);
+  for (const name of ['llamacpp:n_tokens_max', 'llamacpp:n_busy_slots_per_decode']) {
+    const m = get(batch, name);
+    assert.equal(m.dataPointType, DataPointType.GAUGE, name);
+    assert.equal(m.prometheus?.type, 'gauge', name);
+  }
+  const decode = get(batch, 'llamacpp:n_decode_total');
+  assert.equal(decode.dataPointType, DataPointType.SUM);
+  assert.equal(decode.dataPoints[0]!.value, 2301);
+});
+
+test('unchanged series reuse their attributes object; start time kept across scrapes', () => {
+  const state = new ScrapeState(resource);
+  const page = (v: number) => `# TYPE c counter\nc{a="1"} ${v}\n# TYPE g gauge\ng{a="1"} ${v}\n`;
+  const first = state.convert(page(5), TEXT, 1_000_000).batch;
+  const second = state.convert(page(7), TEXT, 1_005_000).batch;
+  const p1 = get(first, 'c').dataPoints[0]!;
+  const p2 = get(second, 'c').dataPoints[0]!;
+  assert.equal(p1.attributes, p2.attributes);
+  assert.deepEqual(p2.attributes, { a: '1' });
+  assert.equal(p2.value, 7);
+  assert.equal(hrTimeToMillis(p2.startTime), 1_000_000);
+  assert.equal(hrTimeToMillis(p2.endTime), 1_005_000);
+  assert.equal(state.convert(page(7), TEXT, 1_010_000).seriesAdded, 0);
+});
+
+test('counter reset (runner restart) moves the start time to the scrape that saw it', () => {
+  const state = new ScrapeState(resource);
+  const page = (v: number) => `# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total ${v}\n`;
+  state.convert(page(100), TEXT, 1_000_000);
+  state.convert(page(150), TEXT, 1_005_000);
+  const after = state.convert(page(3), TEXT, 1_010_000).batch;
+  const p = get(after, 'llamacpp:prompt_tokens_total').dataPoints[0]!;
+  assert.equal(p.value, 3);
+  assert.equal(hrTimeToMillis(p.startTime), 1_010_000);
+  const later = state.convert(page(9), TEXT, 1_015_000).batch;
+  assert.equal(hrTimeToMillis(get(later, 'llamacpp:prompt_tokens_total').dataPoints[0]!.startTime), 1_010_000);
+});
+
+test('gauges going down are not resets', () => {
+  const state = new ScrapeState(resource);
+  state.convert('# TYPE g gauge\ng 10\n', TEXT, 1_000_000);
+  const b = state.convert('# TYPE g gauge\ng 1\n', TEXT, 1_005_000).batch;
+  assert.equal(hrTimeToMillis(get(b, 'g').dataPoints[0]!.startTime), 1_000_000);
+});
+
+test('histogram: cumulative buckets become per-bucket counts, sum and count kept', () => {
+  const state = new ScrapeState(resource);
+  const page = [
+    '# TYPE lat histogram',
+    'lat_bucket{route="/a",le="0.1"} 2',
+    'lat_bucket{route="/a",le="1"} 5',
+    'lat_bucket{route="/a",le="+Inf"} 6',
+    'lat_sum{route="/a"} 3.5',
+    'lat_count{route="/a"} 6',
+    '',
+  ].join('\n');
+  const m = get(state.convert(page, TEXT, 1_000_000).batch, 'lat');
+  assert.equal(m.dataPointType, DataPointType.HISTOGRAM);
+  const p = m.dataPoints[0]!;
+  assert.deepEqual(p.attributes, { route: '/a' });
+  assert.deepEqual(p.value, { buckets: { boundaries: [0.1, 1], counts: [2, 3, 1] }, sum: 3.5, count: 6 });
+});
+
+test('histogram reset detected from its count', () => {
+  const state = new ScrapeState(resource);
+  const page = (n: number) => `# TYPE h histogram\nh_bucket{le="1"} ${n}\nh_bucket{le="+Inf"} ${n}\nh_sum ${n}\nh_count ${n}\n`;
+  state.convert(page(10), TEXT, 1_000_000);
+  const b = state.convert(page(2), TEXT, 1_005_000).batch;
+  assert.equal(hrTimeToMillis(get(b, 'h').dataPoints[0]!.startTime), 1_005_000);
+});
+
+test('summary (TGI) maps to the SUMMARY point type with quantiles, sum and count', () => {
+  const state = new ScrapeState(resource);
+  const { batch } = state.convert(readFixture('runners', 'tgi.prom'), TEXT, 1_000_000);
+  const summaries = batch.scopeMetrics[0]!.metrics.filter((m) => m.dataPointType === SUMMARY);
+  assert.ok(summaries.length >= 1, 'TGI page has a summary');
+  const p = summaries[0]!.dataPoints[0]! as unknown as { value: { quantiles: Array<{ quantile: number }>; count: number } };
+  assert.ok(p.value.quantiles.length > 0);
+  assert.ok(p.value.quantiles.every((q) => q.quantile >= 0 && q.quantile <= 1));
+});
+
+test('vLLM _created gauges give the counters their true start time', () => {
+  const state = new ScrapeState(resource);
+  const { batch } = state.convert(readFixture('runners', 'vllm.prom'), TEXT, 1_900_000_000_000);
+  const counter = get(batch, 'vllm:prompt_tokens_total');
+  assert.equal(counter.dataPointType, DataPointType.SUM);
+  const start = hrTimeToMillis(counter.dataPoints[0]!.startTime);
+  assert.ok(Math.abs(start - 1.758000000123456e12) < 1, `start ${start}`);
+  // The _created family itself is kept verbatim, as the runner exposed it.
+  assert.equal(get(batch, 'vllm:prompt_tokens_created').dataPointType, DataPointType.GAUGE);
+});
+
+test('TorchServe trailing commas and empty families', () => {
+  const state = new ScrapeState(resource);
+  const { batch } = state.convert(readFixture('runners', 'torchserve.prom'), TEXT, 1_000_000);
+  const m = get(batch, 'ts_inference_requests_total');
+  assert.deepEqual(m.dataPoints[0]!.attributes, { model_name: 'resnet18', model_version: 'default', hostname: 'inference-host-1' });
+  assert.equal(m.dataPoints[0]!.value, 3);
+  assert.equal(metricNamed(batch, 'Requests5XX'), undefined, 'a family with no samples has no points to send');
+});
+
+test('a bad line fails the whole scrape and leaves the previous state untouched', () => {
+  const state = new ScrapeState(resource);
+  state.convert('# TYPE c counter\nc 5\n', TEXT, 1_000_000);
+  assert.throws(
+    () => state.convert('# TYPE c counter\nc 1\nnew_series{a="1"} 1\nc{oops 3\n', TEXT, 1_005_000),
+    (err: unknown) => err instanceof ScrapeError && err.reason === 'parse' && /line 4/.test(err.message),
+  );
+  assert.equal(state.seriesCount, 1, 'series from the failed page were rolled back');
+  // The failed page's lower value must not have been taken as a reset.
+  const b = state.convert('# TYPE c counter\nc 6\n', TEXT, 1_010_000).batch;
+  assert.equal(hrTimeToMillis(get(b, 'c').dataPoints[0]!.startTime), 1_000_000);
+});
+
+test('sample_limit fails the scrape', () => {
+  const state = new ScrapeState(resource, 2);
+  assert.throws(() => state.convert('a 1\nb 1\nc 1\n', TEXT, 1), (e: unknown) => e instanceof ScrapeError && e.reason === 'sample_limit');
+});
+
+test('series that disappear are forgotten', () => {
+  const state = new ScrapeState(resource);
+  state.convert('a 1\nb 1\n', TEXT, 1);
+  assert.equal(state.seriesCount, 2);
+  const { batch } = state.convert('a 2\n', TEXT, 2);
+  assert.equal(state.seriesCount, 1);
+  assert.equal(metricNamed(batch, 'b'), undefined);
+});
+
+test('every runner fixture converts', () => {
+  for (const f of ['dmr-aggregated.prom', 'llamacpp-embedding.prom', 'llamacpp-legacy-b4750.prom', 'sglang.prom', 'triton.prom', 'torchserve-filtered.prom']) {
+    const state = new ScrapeState(resource);
+    const { batch, samples } = state.convert(readFixture('runners', f), TEXT, 1_000_000);
+    assert.ok(samples > 0, f);
+    assert.ok(batch.scopeMetrics[0]!.metrics.length > 0, f);
+  }
+});
