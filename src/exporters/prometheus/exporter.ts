@@ -1,0 +1,190 @@
+/**
+ * The `prometheus` exporter: keeps the latest snapshot of every resource fed to
+ * it and serves them all as one scrape endpoint, the way the Collector's
+ * prometheus exporter aggregates every pipeline behind one `/metrics`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { gzip } from 'node:zlib';
+import type { ComponentContext, Exporter } from '../../component.js';
+import type { Batch } from '../../model/batch.js';
+import { resourceKey } from '../../model/resource-key.js';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../../prometheus/writer.js';
+import type { Counter, Gauge } from '../../telemetry/self-metrics.js';
+import type { PrometheusExporterConfig } from './config.js';
+import { renderExposition, type ExpositionSource } from './exposition.js';
+import type { ExpositionFormat } from './family-naming.js';
+import { HttpListener } from './http-listener.js';
+import { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { acceptsGzip, negotiateFormat, requestedNames } from './negotiation.js';
+import { SeriesLabels, type AddedLabelsConfig } from './series-labels.js';
+import { SnapshotStore } from './snapshot-store.js';
+
+/** Test and benchmark hooks; the factory passes none. */
+export interface PrometheusExporterOptions {
+  /** Clock for metric expiry, epoch milliseconds. */
+  readonly now?: () => number;
+  /** Environment read for DISABLE_METRICS; defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RenderOptions {
+  readonly format?: ExpositionFormat;
+  readonly names?: ReadonlySet<string> | undefined;
+}
+
+interface OwnMetrics {
+  readonly attributes: { readonly exporter: string };
+  readonly series: Gauge;
+  readonly resources: Gauge;
+  readonly scrapes: Counter;
+  readonly renderSeconds: Gauge;
+}
+
+export class PrometheusExporter implements Exporter {
+  private readonly store: SnapshotStore;
+  private readonly labelsConfig: AddedLabelsConfig;
+  private readonly listener = new HttpListener((req, res) => this.handle(req, res));
+  private readonly own: OwnMetrics;
+  private readonly disabled: boolean;
+  /** Label cache for the collector's own resource, which never expires. */
+  private ownLabels: SeriesLabels | undefined;
+
+  constructor(
+    private readonly config: PrometheusExporterConfig,
+    private readonly context: ComponentContext,
+    options: PrometheusExporterOptions = {},
+  ) {
+    this.labelsConfig = {
+      resourceAttributes: config.resource_attributes_as_labels,
+      constLabels: config.const_labels,
+      honorLabels: config.honor_labels,
+    };
+    this.store = new SnapshotStore({
+      labels: this.labelsConfig,
+      expirationMs: config.metric_expiration,
+      now: options.now ?? Date.now,
+    });
+    // Same switch as Docker Model Runner, so one environment turns both off.
+    this.disabled = (options.env ?? process.env).DISABLE_METRICS === '1';
+    const self = context.selfMetrics;
+    this.own = {
+      attributes: { exporter: context.id },
+      series: self.gauge('runner_metrics_exporter_prometheus_series', 'Data points currently served by the prometheus exporter.'),
+      resources: self.gauge('runner_metrics_exporter_prometheus_resources', 'Resources currently served by the prometheus exporter.'),
+      scrapes: self.counter('runner_metrics_exporter_prometheus_scrapes_total', 'Scrapes answered by the prometheus exporter.'),
+      renderSeconds: self.gauge('runner_metrics_exporter_prometheus_render_seconds', 'Time taken by the last render of the prometheus exporter.', 's'),
+    };
+    this.own.scrapes.touch(this.own.attributes);
+  }
+
+  /** The address the endpoint is bound to, with the real port when 0 was configured; undefined when not listening. */
+  address(): ListenAddress | undefined {
+    return this.listener.address;
+  }
+
+  consume(batch: Batch): void {
+    if (this.disabled) return; // nothing will ever be served
+    for (const resourceBatch of batch) this.store.put(resourceBatch);
+  }
+
+  async start(): Promise<void> {
+    if (this.disabled) {
+      this.context.logger.info('metrics endpoint disabled by DISABLE_METRICS=1');
+      return;
+    }
+    const parsed = parseListenAddress(this.config.endpoint);
+    if (!parsed.ok) throw new Error(`${this.context.id}: endpoint: ${parsed.message}`);
+    try {
+      const bound = await this.listener.listen(parsed.address);
+      this.context.logger.info('metrics endpoint listening', { endpoint: formatListenAddress(bound), path: this.config.path });
+    } catch (error) {
+      throw new Error(`${this.context.id}: cannot listen on ${this.config.endpoint}: ${(error as Error).message}`);
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return this.listener.close();
+  }
+
+  /** The exposition body a scrape would get. */
+  render(options: RenderOptions = {}): string {
+    const started = performance.now();
+    const { attributes } = this.own;
+    this.own.scrapes.add(attributes);
+    this.own.series.set(attributes, this.store.points);
+    this.own.resources.set(attributes, this.store.size);
+    const body = renderExposition(this.sources(), { format: options.format ?? 'text', names: options.names });
+    this.own.renderSeconds.set(attributes, (performance.now() - started) / 1000);
+    return body;
+  }
+
+  /** Stored snapshots in resource-key order, with the collector's own metrics in their place. */
+  private sources(): readonly ExpositionSource[] {
+    const stored = this.store.sources();
+    if (!this.config.include_own_metrics) return stored;
+    const batch = this.context.selfMetrics.collect();
+    this.ownLabels ??= new SeriesLabels(batch.resource, this.labelsConfig);
+    const key = resourceKey(batch.resource);
+    let at = 0;
+    while (at < stored.length && resourceKey(stored[at]!.batch.resource) < key) at++;
+    return [...stored.slice(0, at), { batch, labels: this.ownLabels }, ...stored.slice(at)];
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('method not allowed\n');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === this.config.path) {
+      this.serveMetrics(req, res, url);
+    } else if (url.pathname === '/') {
+      send(req, res, 200, 'text/html; charset=utf-8', indexPage(this.config.path));
+    } else {
+      send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    }
+  }
+
+  private serveMetrics(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    let body: string;
+    const format = negotiateFormat(req.headers.accept);
+    try {
+      body = this.render({ format, names: requestedNames(url.searchParams) });
+    } catch (error) {
+      this.context.logger.error('render failed', { error });
+      send(req, res, 500, 'text/plain; charset=utf-8', 'render failed\n');
+      return;
+    }
+    const type = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
+    res.setHeader('Vary', 'Accept, Accept-Encoding');
+    if (!acceptsGzip(req.headers['accept-encoding'])) {
+      send(req, res, 200, type, body);
+      return;
+    }
+    // Compressed on libuv's thread pool, so the event loop stays free meanwhile.
+    gzip(body, (error, compressed) => {
+      if (error) {
+        this.context.logger.error('gzip failed', { error });
+        send(req, res, 500, 'text/plain; charset=utf-8', 'compression failed\n');
+        return;
+      }
+      res.setHeader('Content-Encoding', 'gzip');
+      send(req, res, 200, type, compressed);
+    });
+  }
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function indexPage(path: string): string {
+  const href = path.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!doctype html>
+<html><head><title>runner-metrics</title></head>
+<body><h1>runner-metrics</h1><p><a href="${href}">Metrics</a></p></body></html>
+`;
+}

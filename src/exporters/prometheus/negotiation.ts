@@ -1,0 +1,57 @@
+/** What a scrape request asks for: exposition format, compression, and which families. */
+import type { ExpositionFormat } from './family-naming.js';
+
+interface Preference {
+  readonly value: string;
+  readonly params: ReadonlyMap<string, string>;
+  readonly q: number;
+}
+
+/** Parses `a/b;x=1;q=0.5, c/d` into values with their parameters and weight. */
+function parseList(header: string): Preference[] {
+  const out: Preference[] = [];
+  for (const item of header.split(',')) {
+    const [value = '', ...rest] = item.split(';');
+    const params = new Map<string, string>();
+    for (const p of rest) {
+      const eq = p.indexOf('=');
+      if (eq > 0) params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+    }
+    const q = params.has('q') ? Number(params.get('q')) : 1;
+    out.push({ value: value.trim().toLowerCase(), params, q: Number.isFinite(q) ? q : 0 });
+  }
+  return out;
+}
+
+/**
+ * OpenMetrics when the client ranks `application/openmetrics-text` at least as
+ * high as plain text (Prometheus sends both, OpenMetrics first); text 0.0.4 otherwise.
+ */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  if (!accept) return 'text';
+  let openMetrics = 0;
+  let text = 0;
+  for (const { value, q } of parseList(accept)) {
+    if (value === 'application/openmetrics-text') openMetrics = Math.max(openMetrics, q);
+    else if (value === 'text/plain' || value === 'text/*' || value === '*/*') text = Math.max(text, q);
+  }
+  return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
+}
+
+/** True when Accept-Encoding allows gzip (explicitly or through `*`) with a non-zero weight. */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  let gzip: number | undefined;
+  let any: number | undefined;
+  for (const { value, q } of parseList(acceptEncoding)) {
+    if (value === 'gzip' || value === 'x-gzip') gzip = Math.max(gzip ?? 0, q);
+    else if (value === '*') any = q;
+  }
+  return (gzip ?? any ?? 0) > 0;
+}
+
+/** The `name[]` query parameters (TorchServe's metrics API); undefined when there are none. */
+export function requestedNames(query: URLSearchParams): ReadonlySet<string> | undefined {
+  const names = query.getAll('name[]');
+  return names.length > 0 ? new Set(names) : undefined;
+}

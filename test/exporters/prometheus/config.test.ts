@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { prometheusExporterConfigSchema } from '../../../src/exporters/prometheus/config.js';
+import { prometheusExporterFactory } from '../../../src/exporters/prometheus/index.js';
+import { parseListenAddress } from '../../../src/exporters/prometheus/listen-address.js';
+import { acceptsGzip, negotiateFormat, requestedNames } from '../../../src/exporters/prometheus/negotiation.js';
+
+describe('prometheus exporter config', () => {
+  it('fills every default from an empty body', () => {
+    assert.equal(prometheusExporterFactory.type, 'prometheus');
+    assert.deepEqual(prometheusExporterConfigSchema.parse(null), {
+      endpoint: '127.0.0.1:9464',
+      path: '/metrics',
+      resource_attributes_as_labels: ['backend', 'model', 'mode'],
+      const_labels: {},
+      honor_labels: false,
+      metric_expiration: 300_000,
+      include_own_metrics: true,
+    });
+  });
+
+  it('parses durations and stringifies const label values', () => {
+    const c = prometheusExporterConfigSchema.parse({ metric_expiration: '90s', const_labels: { replica: 2, canary: true } });
+    assert.equal(c.metric_expiration, 90_000);
+    assert.deepEqual(c.const_labels, { replica: '2', canary: 'true' });
+  });
+
+  it('rejects bad values naming the key', () => {
+    const bad = [
+      { endpoint: 'localhost' },
+      { endpoint: 'unix:relative.sock' },
+      { path: 'metrics' },
+      { const_labels: { 'bad-name': 'x' } },
+      { const_labels: { __reserved: 'x' } },
+      { metric_expiration: 'soon' },
+      { unknown_key: 1 },
+    ];
+    for (const body of bad) {
+      const result = prometheusExporterConfigSchema.safeParse(body);
+      assert.equal(result.success, false, JSON.stringify(body));
+      const key = Object.keys(body)[0]!;
+      assert.ok(JSON.stringify(result.error!.issues).includes(key), `${key}: ${JSON.stringify(result.error!.issues)}`);
+    }
+  });
+});
+
+describe('listen addresses', () => {
+  it('reads host:port, [ipv6]:port, :port and Unix sockets', () => {
+    assert.deepEqual(parseListenAddress('127.0.0.1:9464'), { ok: true, address: { kind: 'tcp', host: '127.0.0.1', port: 9464 } });
+    assert.deepEqual(parseListenAddress('localhost:0'), { ok: true, address: { kind: 'tcp', host: 'localhost', port: 0 } });
+    assert.deepEqual(parseListenAddress('[::1]:9464'), { ok: true, address: { kind: 'tcp', host: '::1', port: 9464 } });
+    assert.deepEqual(parseListenAddress(':9464'), { ok: true, address: { kind: 'tcp', host: '', port: 9464 } });
+    assert.deepEqual(parseListenAddress('unix:/run/m.sock'), { ok: true, address: { kind: 'unix', path: '/run/m.sock' } });
+    assert.deepEqual(parseListenAddress('unix:///run/m.sock'), { ok: true, address: { kind: 'unix', path: '/run/m.sock' } });
+    for (const bad of ['9464', '::1:9464', 'host:99999', 'unix:', 'http://127.0.0.1:9464']) {
+      assert.equal(parseListenAddress(bad).ok, false, bad);
+    }
+  });
+});
+
+describe('scrape negotiation', () => {
+  it('picks OpenMetrics only when it ranks at least as high as text', () => {
+    assert.equal(negotiateFormat(undefined), 'text');
+    assert.equal(negotiateFormat('*/*'), 'text');
+    assert.equal(negotiateFormat('text/plain;version=0.0.4'), 'text');
+    assert.equal(negotiateFormat('application/openmetrics-text; version=1.0.0'), 'openmetrics');
+    assert.equal(negotiateFormat('text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5'), 'text');
+    assert.equal(negotiateFormat('application/openmetrics-text;q=0'), 'text');
+  });
+
+  it('allows gzip explicitly or through *', () => {
+    assert.equal(acceptsGzip(undefined), false);
+    assert.equal(acceptsGzip('identity'), false);
+    assert.equal(acceptsGzip('gzip'), true);
+    assert.equal(acceptsGzip('deflate, GZIP;q=0.5'), true);
+    assert.equal(acceptsGzip('gzip;q=0'), false);
+    assert.equal(acceptsGzip('*'), true);
+    assert.equal(acceptsGzip('*, gzip;q=0'), false);
+  });
+
+  it('collects name[] parameters', () => {
+    assert.equal(requestedNames(new URLSearchParams('')), undefined);
+    assert.deepEqual([...requestedNames(new URLSearchParams('name%5B%5D=a&name[]=b&other=c'))!], ['a', 'b']);
+  });
+});
