@@ -1,0 +1,118 @@
+/**
+ * Grouping samples into metric families, by Prometheus' rules: a sample belongs to
+ * the longest declared family whose type owns its name's suffix; any other sample
+ * is an `untyped` family of its own.
+ */
+import type { PrometheusType } from '../model/batch.js';
+import { ExpositionParser, type ParserOptions } from './parser.js';
+
+export type Labels = string[]; // flat [n0, v0, n1, v1, ...]
+
+export interface Sample {
+  name: string;
+  labels: Labels;
+  value: number;
+  /** Milliseconds since the epoch. */
+  timestamp?: number;
+}
+
+export interface MetricFamily {
+  name: string;
+  type: PrometheusType;
+  help?: string;
+  unit?: string;
+  samples: Sample[];
+}
+
+/** Which family a sample belongs to, and its role, given the TYPEs declared so far in this body. */
+export type SampleRole = 'value' | 'bucket' | 'sum' | 'count' | 'created' | 'gcount' | 'gsum' | 'info';
+
+export interface ResolvedFamily {
+  family: string;
+  type: PrometheusType;
+  role: SampleRole;
+}
+
+type Suffix = '' | '_total' | '_created' | '_bucket' | '_sum' | '_count' | '_gcount' | '_gsum' | '_info';
+
+/** The sample names each family type owns, as suffixes of the family name. */
+const OWNED: Readonly<Record<PrometheusType, Partial<Record<Suffix, SampleRole>>>> = {
+  // `foo_total` is the OpenMetrics counter sample; a 0.0.4 counter declared as `foo_total` owns it via ''.
+  counter: { '': 'value', _total: 'value', _created: 'created' },
+  gauge: { '': 'value' },
+  untyped: { '': 'value' },
+  unknown: { '': 'value' },
+  stateset: { '': 'value' },
+  histogram: { _bucket: 'bucket', _sum: 'sum', _count: 'count', _created: 'created' },
+  gaugehistogram: { _bucket: 'bucket', _gcount: 'gcount', _gsum: 'gsum' },
+  summary: { '': 'value', _sum: 'sum', _count: 'count', _created: 'created' },
+  info: { '': 'info', _info: 'info' },
+};
+
+// No two of these end one another, so a name has at most one of them besides the empty suffix.
+const SUFFIXES: readonly Suffix[] = ['_total', '_created', '_bucket', '_sum', '_count', '_gcount', '_gsum', '_info'];
+
+export function resolveFamily(sampleName: string, declared: ReadonlyMap<string, PrometheusType>): ResolvedFamily {
+  // The sample's own name is the longest candidate: try it first.
+  const own = declared.get(sampleName);
+  const ownRole = own === undefined ? undefined : OWNED[own][''];
+  if (own !== undefined && ownRole !== undefined) return { family: sampleName, type: own, role: ownRole };
+
+  for (const suffix of SUFFIXES) {
+    if (sampleName.length <= suffix.length || !sampleName.endsWith(suffix)) continue;
+    const family = sampleName.slice(0, sampleName.length - suffix.length);
+    const type = declared.get(family);
+    const role = type === undefined ? undefined : OWNED[type][suffix];
+    if (type !== undefined && role !== undefined) return { family, type, role };
+    break;
+  }
+  return { family: sampleName, type: 'untyped', role: 'value' };
+}
+
+/** Parses a whole body into families, in the order they first appear. Throws ParseError. */
+export function parseFamilies(text: string, options?: ParserOptions): MetricFamily[] {
+  const parser = new ExpositionParser(text, options);
+  const families: MetricFamily[] = [];
+  const byName = new Map<string, MetricFamily>();
+  const declared = new Map<string, PrometheusType>();
+
+  const familyNamed = (name: string, type: PrometheusType): MetricFamily => {
+    let family = byName.get(name);
+    if (family === undefined) {
+      family = { name, type, samples: [] };
+      byName.set(name, family);
+      families.push(family);
+    }
+    return family;
+  };
+
+  for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
+    switch (kind) {
+      case 'series': {
+        const name = parser.metricName();
+        const resolved = resolveFamily(name, declared);
+        const sample: Sample = { name, labels: parser.labels(), value: parser.value };
+        const timestamp = parser.timestamp;
+        if (timestamp !== undefined) sample.timestamp = timestamp;
+        familyNamed(resolved.family, resolved.type).samples.push(sample);
+        break;
+      }
+      case 'help':
+        familyNamed(parser.familyName(), 'untyped').help = parser.helpText();
+        break;
+      case 'type': {
+        const name = parser.familyName();
+        const type = parser.familyType();
+        declared.set(name, type);
+        familyNamed(name, type).type = type;
+        break;
+      }
+      case 'unit':
+        familyNamed(parser.familyName(), 'untyped').unit = parser.unitText();
+        break;
+      case 'comment':
+        break;
+    }
+  }
+  return families;
+}

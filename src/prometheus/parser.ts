@@ -1,0 +1,536 @@
+/**
+ * Streaming parser for the Prometheus text exposition format (0.0.4) and OpenMetrics 1.0.
+ *
+ * A pull parser in the manner of Prometheus' `model/textparse/promparse.go`: each
+ * `next()` validates one line and records offsets into the body; strings are only
+ * cut out when asked for. A scraper that caches series by `seriesKey()` (a cheap
+ * slice of the body) reads an unchanged series with no label parsing at all.
+ */
+import type { PrometheusType } from '../model/batch.js';
+import {
+  BACKSLASH,
+  COMMA,
+  EQUALS,
+  HASH,
+  LBRACE,
+  LF,
+  QUOTE,
+  RBRACE,
+  describeChar,
+  isBlank,
+  isLabelNameChar,
+  isLabelNameStart,
+  isMetricNameChar,
+  isMetricNameStart,
+} from './chars.js';
+import { ParseError } from './errors.js';
+import { unescape } from './escapes.js';
+import { isNaNToken, parseFloatToken, parseIntegerToken } from './numbers.js';
+
+export { ParseError };
+
+export type EntryKind = 'series' | 'help' | 'type' | 'unit' | 'comment' | 'eof';
+
+export interface ParserOptions {
+  /** OpenMetrics 1.0: `# EOF` required at the end, timestamps in seconds. */
+  openMetrics?: boolean;
+}
+
+const TYPES: ReadonlySet<string> = new Set<PrometheusType>([
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'untyped',
+  'unknown',
+  'info',
+  'stateset',
+]);
+
+/** Per label, four offsets into the body: name start/end, value start/end (quotes excluded). */
+const SPAN = 4;
+const NAME_ESCAPED = 1;
+const VALUE_ESCAPED = 2;
+
+export class ExpositionParser {
+  private readonly text: string;
+  private readonly end: number;
+  private readonly openMetrics: boolean;
+
+  private pos = 0;
+  private lineNo = 1;
+  private entryLine = 0;
+  private lineEnd = 0;
+  private finished = false;
+  private failure: ParseError | undefined;
+  /** Set by scanQuoted: whether the string it just read holds a backslash. */
+  private quotedEscaped = false;
+
+  // The current series.
+  private keyStart = 0;
+  private keyEnd = 0;
+  private nameStart = 0;
+  private nameEnd = 0;
+  private nameEscaped = false;
+  private labelCount = 0;
+  private spans = new Int32Array(16 * SPAN);
+  private escapes = new Uint8Array(16);
+  private sampleValue = 0;
+  private sampleTimestamp: number | undefined;
+
+  // The current HELP / TYPE / UNIT line.
+  private metaNameStart = 0;
+  private metaNameEnd = 0;
+  private metaNameEscaped = false;
+  private metaTextStart = 0;
+  private metaTextEnd = 0;
+  private metaType: PrometheusType = 'untyped';
+
+  constructor(text: string, options?: ParserOptions) {
+    this.text = text;
+    this.end = text.length;
+    this.openMetrics = options?.openMetrics === true;
+  }
+
+  /** Line number (1-based) of the current entry. */
+  get line(): number {
+    return this.entryLine;
+  }
+
+  get value(): number {
+    return this.sampleValue;
+  }
+
+  /** Milliseconds since the epoch, or undefined when the sample has none. */
+  get timestamp(): number | undefined {
+    return this.sampleTimestamp;
+  }
+
+  /** Moves to the next entry. Throws ParseError on a malformed line, and again on every later call. */
+  next(): EntryKind {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      return this.advance();
+    } catch (error) {
+      if (error instanceof ParseError) this.failure = error;
+      throw error;
+    }
+  }
+
+  /** The metric name and label set exactly as written, e.g. `foo{a="b"}`: a cache key for the series. */
+  seriesKey(): string {
+    return this.text.slice(this.keyStart, this.keyEnd);
+  }
+
+  metricName(): string {
+    const raw = this.text.slice(this.nameStart, this.nameEnd);
+    return this.nameEscaped ? unescape(raw) : raw;
+  }
+
+  /** The labels as `[name0, value0, name1, value1, …]` in written order, values unescaped. A new array per call. */
+  labels(): string[] {
+    const { text, spans, escapes } = this;
+    const out: string[] = [];
+    for (let i = 0; i < this.labelCount; i++) {
+      const s = i * SPAN;
+      const name = text.slice(spans[s]!, spans[s + 1]!);
+      const value = text.slice(spans[s + 2]!, spans[s + 3]!);
+      const flags = escapes[i]!;
+      out.push(flags & NAME_ESCAPED ? unescape(name) : name, flags & VALUE_ESCAPED ? unescape(value) : value);
+    }
+    return out;
+  }
+
+  familyName(): string {
+    const raw = this.text.slice(this.metaNameStart, this.metaNameEnd);
+    return this.metaNameEscaped ? unescape(raw) : raw;
+  }
+
+  helpText(): string {
+    const raw = this.text.slice(this.metaTextStart, this.metaTextEnd);
+    return raw.includes('\\') ? unescape(raw) : raw;
+  }
+
+  familyType(): PrometheusType {
+    return this.metaType;
+  }
+
+  unitText(): string {
+    return this.text.slice(this.metaTextStart, this.metaTextEnd);
+  }
+
+  private advance(): EntryKind {
+    const { text, end } = this;
+    while (!this.finished) {
+      if (this.pos >= end) return this.endOfInput();
+      let lineEnd = text.indexOf('\n', this.pos);
+      if (lineEnd < 0) lineEnd = end;
+      const p = this.skipBlanks(this.pos, lineEnd);
+      if (p === lineEnd) {
+        // Blank line.
+        this.pos = lineEnd + 1;
+        this.lineNo++;
+        continue;
+      }
+      this.lineEnd = lineEnd;
+      this.entryLine = this.lineNo;
+      const kind = text.charCodeAt(p) === HASH ? this.readComment(p) : this.readSeries(p);
+      this.pos = lineEnd + 1;
+      this.lineNo++;
+      return kind;
+    }
+    return 'eof';
+  }
+
+  private endOfInput(): EntryKind {
+    this.entryLine = this.lineNo;
+    if (this.openMetrics) this.fail('missing "# EOF" at end of OpenMetrics input');
+    this.finished = true;
+    return 'eof';
+  }
+
+  // ---- series lines: name[{labels}] value [timestamp] [# exemplar]
+
+  private readSeries(start: number): EntryKind {
+    const { text, lineEnd } = this;
+    let p = start;
+    this.keyStart = start;
+    this.labelCount = 0;
+    this.nameStart = -1;
+    const c = text.charCodeAt(p);
+    if (isMetricNameStart(c)) {
+      p = this.scanMetricName(p);
+      this.nameStart = start;
+      this.nameEnd = p;
+      this.nameEscaped = false;
+      this.keyEnd = p;
+      const brace = this.skipBlanks(p, lineEnd);
+      if (text.charCodeAt(brace) === LBRACE && brace < lineEnd) {
+        p = this.readLabelSet(brace, true);
+        this.keyEnd = p;
+      }
+    } else if (c === LBRACE) {
+      p = this.readLabelSet(p, true);
+      if (this.nameStart < 0) this.fail('metric name missing in label set');
+      this.keyEnd = p;
+    } else {
+      this.fail(`expected a metric name, found ${describeChar(c)}`);
+    }
+
+    if (p >= lineEnd) this.fail('missing value');
+    if (!isBlank(text.charCodeAt(p))) this.fail(`unexpected ${describeChar(text.charCodeAt(p))} after series name`);
+    p = this.skipBlanks(p, lineEnd);
+    if (p >= lineEnd) this.fail('missing value');
+    const valueEnd = this.scanToken(p);
+    this.sampleValue = this.readFloat(p, valueEnd, 'value');
+    this.sampleTimestamp = undefined;
+
+    p = this.skipBlanks(valueEnd, lineEnd);
+    if (p < lineEnd && text.charCodeAt(p) !== HASH) {
+      const timestampEnd = this.scanToken(p);
+      this.sampleTimestamp = this.readTimestamp(p, timestampEnd);
+      p = this.skipBlanks(timestampEnd, lineEnd);
+    }
+    if (p < lineEnd && text.charCodeAt(p) === HASH) p = this.skipExemplar(p);
+    this.expectLineEnd(p);
+    return 'series';
+  }
+
+  /** `# {labels} value [timestamp]` after a sample: validated, then dropped. */
+  private skipExemplar(hash: number): number {
+    const { text, lineEnd } = this;
+    let p = hash + 1;
+    if (p >= lineEnd || !isBlank(text.charCodeAt(p))) this.fail('invalid exemplar: expected " # {"');
+    p = this.skipBlanks(p, lineEnd);
+    if (p >= lineEnd || text.charCodeAt(p) !== LBRACE) this.fail('invalid exemplar: missing label set');
+    p = this.readLabelSet(p, false);
+    if (p >= lineEnd || !isBlank(text.charCodeAt(p))) this.fail('invalid exemplar: missing value');
+    p = this.skipBlanks(p, lineEnd);
+    if (p >= lineEnd) this.fail('invalid exemplar: missing value');
+    const valueEnd = this.scanToken(p);
+    this.readFloat(p, valueEnd, 'exemplar value');
+    p = this.skipBlanks(valueEnd, lineEnd);
+    if (p < lineEnd) {
+      const timestampEnd = this.scanToken(p);
+      const seconds = parseFloatToken(text, p, timestampEnd);
+      if (!Number.isFinite(seconds)) this.fail('invalid exemplar timestamp');
+      p = timestampEnd;
+    }
+    return p;
+  }
+
+  /**
+   * Reads `{name="value",…}` from the opening brace; returns the offset after the closing one.
+   * With `record`, labels are kept for labels() and a bare quoted string is taken as the
+   * metric name (Prometheus 3: `{"name.with.dots",a="b"}`); without, they are only validated.
+   */
+  private readLabelSet(brace: number, record: boolean): number {
+    const { text, lineEnd } = this;
+    let p = brace + 1;
+    for (;;) {
+      p = this.skipBlanks(p, lineEnd);
+      if (p >= lineEnd) this.fail('unterminated label set');
+      let c = text.charCodeAt(p);
+      if (c === RBRACE) return p + 1;
+
+      let nameStart: number;
+      let nameEnd: number;
+      let flags = 0;
+      if (c === QUOTE) {
+        nameStart = p + 1;
+        p = this.scanQuoted(p);
+        nameEnd = p - 1;
+        const quotedEscaped = this.quotedEscaped;
+        p = this.skipBlanks(p, lineEnd);
+        if (text.charCodeAt(p) !== EQUALS || p >= lineEnd) {
+          if (!record) this.fail('unexpected quoted string in label set');
+          if (this.nameStart >= 0) this.fail('metric name given twice');
+          if (nameEnd === nameStart) this.fail('empty metric name');
+          this.nameStart = nameStart;
+          this.nameEnd = nameEnd;
+          this.nameEscaped = quotedEscaped;
+          if (this.closesLabelSet(p)) return p + 1;
+          p++;
+          continue;
+        }
+        if (nameEnd === nameStart) this.fail('empty label name');
+        if (quotedEscaped) flags |= NAME_ESCAPED;
+      } else if (isLabelNameStart(c)) {
+        nameStart = p;
+        p++;
+        while (p < lineEnd && isLabelNameChar(text.charCodeAt(p))) p++;
+        nameEnd = p;
+        p = this.skipBlanks(p, lineEnd);
+      } else {
+        this.fail(`invalid label name: unexpected ${describeChar(c)}`);
+      }
+
+      if (p >= lineEnd) this.fail('unterminated label set');
+      c = text.charCodeAt(p);
+      if (c !== EQUALS) this.fail(`invalid label name: unexpected ${describeChar(c)}`);
+      p = this.skipBlanks(p + 1, lineEnd);
+      if (p >= lineEnd) this.fail('unterminated label set');
+      if (text.charCodeAt(p) !== QUOTE) this.fail('label value must be a quoted string');
+      const valueStart = p + 1;
+      p = this.scanQuoted(p);
+      if (this.quotedEscaped) flags |= VALUE_ESCAPED;
+      if (record) this.addLabel(nameStart, nameEnd, valueStart, p - 1, flags);
+      p = this.skipBlanks(p, lineEnd);
+      if (this.closesLabelSet(p)) return p + 1;
+      p++;
+    }
+  }
+
+  /** After a label: true at `}`, false at `,` (a trailing comma before `}` is fine), else an error. */
+  private closesLabelSet(p: number): boolean {
+    if (p >= this.lineEnd) this.fail('unterminated label set');
+    const c = this.text.charCodeAt(p);
+    if (c === RBRACE) return true;
+    if (c !== COMMA) this.fail(`expected "," or "}" in label set, found ${describeChar(c)}`);
+    return false;
+  }
+
+  private addLabel(nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, flags: number): void {
+    const index = this.labelCount;
+    if ((index + 1) * SPAN > this.spans.length) this.growLabels();
+    const spans = this.spans;
+    for (let i = 0; i < index; i++) {
+      if (this.sameName(i, nameStart, nameEnd, flags)) this.fail(`duplicate label name "${this.labelName(i)}"`);
+    }
+    const s = index * SPAN;
+    spans[s] = nameStart;
+    spans[s + 1] = nameEnd;
+    spans[s + 2] = valueStart;
+    spans[s + 3] = valueEnd;
+    this.escapes[index] = flags;
+    this.labelCount = index + 1;
+  }
+
+  private sameName(index: number, start: number, end: number, flags: number): boolean {
+    const s = index * SPAN;
+    const otherStart = this.spans[s]!;
+    const otherEnd = this.spans[s + 1]!;
+    if ((flags | this.escapes[index]!) & NAME_ESCAPED) {
+      const name = this.text.slice(start, end);
+      return this.labelName(index) === (flags & NAME_ESCAPED ? unescape(name) : name);
+    }
+    if (end - start !== otherEnd - otherStart) return false;
+    for (let i = 0; i < end - start; i++) {
+      if (this.text.charCodeAt(start + i) !== this.text.charCodeAt(otherStart + i)) return false;
+    }
+    return true;
+  }
+
+  private labelName(index: number): string {
+    const raw = this.text.slice(this.spans[index * SPAN]!, this.spans[index * SPAN + 1]!);
+    return this.escapes[index]! & NAME_ESCAPED ? unescape(raw) : raw;
+  }
+
+  private growLabels(): void {
+    const spans = new Int32Array(this.spans.length * 2);
+    spans.set(this.spans);
+    this.spans = spans;
+    const escapes = new Uint8Array(this.escapes.length * 2);
+    escapes.set(this.escapes);
+    this.escapes = escapes;
+  }
+
+  // ---- comment lines: # HELP, # TYPE, # UNIT, # EOF, anything else
+
+  private readComment(hash: number): EntryKind {
+    const { text, lineEnd } = this;
+    let p = hash + 1;
+    if (p >= lineEnd || !isBlank(text.charCodeAt(p))) return 'comment';
+    p = this.skipBlanks(p, lineEnd);
+    const wordStart = p;
+    while (p < lineEnd && !isBlank(text.charCodeAt(p))) p++;
+    const length = p - wordStart;
+    if (length === 4) {
+      if (text.startsWith('HELP', wordStart)) return this.readHelp(p);
+      if (text.startsWith('TYPE', wordStart)) return this.readType(p);
+      if (text.startsWith('UNIT', wordStart)) return this.readUnit(p);
+    } else if (length === 3 && text.startsWith('EOF', wordStart) && this.skipBlanks(p, lineEnd) === lineEnd) {
+      return this.readEof();
+    }
+    return 'comment';
+  }
+
+  private readHelp(afterKeyword: number): EntryKind {
+    const { text, lineEnd } = this;
+    let p = this.readFamilyName(afterKeyword, 'HELP');
+    // One blank separates name and text; the rest of the line is the text, less a CR of a CRLF.
+    if (p < lineEnd) p++;
+    let end = lineEnd;
+    if (end > p && text.charCodeAt(end - 1) === 13) end--;
+    this.metaTextStart = p;
+    this.metaTextEnd = end;
+    return 'help';
+  }
+
+  private readType(afterKeyword: number): EntryKind {
+    const { text, lineEnd } = this;
+    const p = this.skipBlanks(this.readFamilyName(afterKeyword, 'TYPE'), lineEnd);
+    if (p >= lineEnd) this.fail('missing metric type in # TYPE');
+    const end = this.scanToken(p);
+    const type = text.slice(p, end);
+    if (!TYPES.has(type)) this.fail(`invalid metric type "${type}"`);
+    this.metaType = type as PrometheusType;
+    this.expectLineEnd(end);
+    return 'type';
+  }
+
+  private readUnit(afterKeyword: number): EntryKind {
+    const p = this.skipBlanks(this.readFamilyName(afterKeyword, 'UNIT'), this.lineEnd);
+    const end = p < this.lineEnd ? this.scanToken(p) : p;
+    this.metaTextStart = p;
+    this.metaTextEnd = end;
+    this.expectLineEnd(end);
+    return 'unit';
+  }
+
+  /** `# EOF` ends the input: only blank lines may follow it. */
+  private readEof(): EntryKind {
+    const { text, end } = this;
+    let line = this.lineNo + 1;
+    for (let p = this.lineEnd + 1; p < end; p++) {
+      const c = text.charCodeAt(p);
+      if (c === LF) line++;
+      else if (!isBlank(c)) throw new ParseError(line, 'unexpected data after "# EOF"');
+    }
+    this.finished = true;
+    return 'eof';
+  }
+
+  /** Reads the family name after HELP/TYPE/UNIT (bare or quoted); returns the offset after it. */
+  private readFamilyName(afterKeyword: number, keyword: string): number {
+    const { text, lineEnd } = this;
+    let p = this.skipBlanks(afterKeyword, lineEnd);
+    if (p >= lineEnd) this.fail(`missing metric name in # ${keyword}`);
+    const c = text.charCodeAt(p);
+    if (isMetricNameStart(c)) {
+      this.metaNameStart = p;
+      p = this.scanMetricName(p);
+      this.metaNameEnd = p;
+      this.metaNameEscaped = false;
+    } else if (c === QUOTE) {
+      this.metaNameStart = p + 1;
+      p = this.scanQuoted(p);
+      this.metaNameEnd = p - 1;
+      this.metaNameEscaped = this.quotedEscaped;
+      if (this.metaNameEnd === this.metaNameStart) this.fail(`empty metric name in # ${keyword}`);
+    } else {
+      this.fail(`invalid metric name in # ${keyword}: unexpected ${describeChar(c)}`);
+    }
+    if (p < lineEnd && !isBlank(text.charCodeAt(p))) {
+      this.fail(`invalid metric name in # ${keyword}: unexpected ${describeChar(text.charCodeAt(p))}`);
+    }
+    this.metaTextStart = this.metaTextEnd = p;
+    return p;
+  }
+
+  // ---- tokens
+
+  private readFloat(start: number, end: number, what: string): number {
+    const value = parseFloatToken(this.text, start, end);
+    if (value !== value && !isNaNToken(this.text, start, end)) {
+      this.fail(`invalid ${what} "${this.text.slice(start, end)}"`);
+    }
+    return value;
+  }
+
+  /** Text format: integer milliseconds. OpenMetrics: float seconds, kept to the millisecond. */
+  private readTimestamp(start: number, end: number): number {
+    const value = this.openMetrics
+      ? Math.round(parseFloatToken(this.text, start, end) * 1000)
+      : parseIntegerToken(this.text, start, end);
+    if (!Number.isFinite(value)) this.fail(`invalid timestamp "${this.text.slice(start, end)}"`);
+    return value;
+  }
+
+  private scanMetricName(start: number): number {
+    let p = start + 1;
+    while (p < this.lineEnd && isMetricNameChar(this.text.charCodeAt(p))) p++;
+    return p;
+  }
+
+  /** From an opening quote to just past the closing one, on this line; sets quotedEscaped. */
+  private scanQuoted(quote: number): number {
+    const { text, lineEnd } = this;
+    let escaped = false;
+    for (let p = quote + 1; p < lineEnd; p++) {
+      const c = text.charCodeAt(p);
+      if (c === QUOTE) {
+        this.quotedEscaped = escaped;
+        return p + 1;
+      }
+      if (c === BACKSLASH) {
+        escaped = true;
+        p++;
+      }
+    }
+    return this.fail('unterminated quoted string');
+  }
+
+  /** Up to the next blank or the end of the line. */
+  private scanToken(start: number): number {
+    let p = start;
+    while (p < this.lineEnd && !isBlank(this.text.charCodeAt(p))) p++;
+    return p;
+  }
+
+  private skipBlanks(start: number, end: number): number {
+    let p = start;
+    while (p < end && isBlank(this.text.charCodeAt(p))) p++;
+    return p;
+  }
+
+  private expectLineEnd(p: number): void {
+    const q = this.skipBlanks(p, this.lineEnd);
+    if (q < this.lineEnd) this.fail(`unexpected ${describeChar(this.text.charCodeAt(q))} at end of line`);
+  }
+
+  private fail(message: string): never {
+    throw new ParseError(this.entryLine, message);
+  }
+}
