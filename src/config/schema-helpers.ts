@@ -15,7 +15,7 @@ export function duration() {
       }
       return ms;
     })
-    .meta({ description: 'Duration such as 500ms, 5s, 1m, 1h30m', type: 'string' } as never);
+    .meta({ description: 'Duration such as 500ms, 5s, 1m, 1h30m, or a number of milliseconds' });
 }
 
 /** A byte size (`10MiB`, `512KB`, `1048576`), parsed to bytes. */

@@ -1,0 +1,124 @@
+/**
+ * `${env:VAR}` expansion, as the Collector does it: applied to scalar values
+ * after parsing, so an environment variable can never inject YAML structure.
+ *
+ *   ${env:VAR}            value of VAR; empty (with a warning) when unset
+ *   ${env:VAR:-default}   default when VAR is unset or empty
+ *   $$                    a literal `$`
+ */
+import { Scalar, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { ConfigIssue } from './errors.js';
+import type { Path, PathSegment } from './paths.js';
+import { formatPath } from './paths.js';
+import { positionOf, type YamlSource } from './yaml-source.js';
+
+export interface Expansion {
+  text: string;
+  /** True when the whole input was one reference: its result may be re-typed. */
+  singleReference: boolean;
+  /** Variables referenced without a default that were not set. */
+  unset: string[];
+}
+
+export class ExpansionError extends Error {}
+
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function expandText(input: string, env: NodeJS.ProcessEnv): Expansion {
+  let text = '';
+  let references = 0;
+  const unset: string[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const dollar = input.indexOf('$', i);
+    if (dollar < 0) {
+      text += input.slice(i);
+      break;
+    }
+    text += input.slice(i, dollar);
+    const next = input[dollar + 1];
+    if (next === '$') {
+      text += '$';
+      i = dollar + 2;
+    } else if (next === '{') {
+      const close = input.indexOf('}', dollar + 2);
+      if (close < 0) throw new ExpansionError(`unterminated reference "${input.slice(dollar)}" (use $$ for a literal $)`);
+      text += resolveReference(input.slice(dollar + 2, close), env, unset);
+      references++;
+      i = close + 1;
+    } else {
+      text += '$';
+      i = dollar + 1;
+    }
+  }
+  const singleReference = references === 1 && /^\$\{[^}]*\}$/.test(input);
+  return { text, singleReference, unset };
+}
+
+function resolveReference(body: string, env: NodeJS.ProcessEnv, unset: string[]): string {
+  if (!body.startsWith('env:')) {
+    const hint = VAR_NAME.test(body) ? ` (did you mean \${env:${body}}?)` : '';
+    throw new ExpansionError(`unsupported reference "\${${body}}": only \${env:VAR} is supported${hint}`);
+  }
+  const spec = body.slice('env:'.length);
+  const sep = spec.indexOf(':-');
+  const name = sep < 0 ? spec : spec.slice(0, sep);
+  if (name === '') throw new ExpansionError(`empty variable name in "\${${body}}"`);
+  if (!VAR_NAME.test(name)) throw new ExpansionError(`invalid variable name "${name}" in "\${${body}}"`);
+  const value = env[name];
+  if (sep >= 0) return value === undefined || value === '' ? spec.slice(sep + 2) : value;
+  if (value === undefined) unset.push(name);
+  return value ?? '';
+}
+
+/**
+ * A plain scalar that was exactly one reference is re-read as YAML, so `5`
+ * becomes a number and `true` a boolean. Quoted, tagged or block scalars stay
+ * strings, as do results that would parse as a map or a list.
+ */
+function retype(text: string): unknown {
+  if (text.trim() === '') return text;
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0 || !isScalar(doc.contents)) return text;
+  const value = doc.contents.value;
+  return typeof value === 'string' ? text : value;
+}
+
+/** Expands every string value in one file, in place; keys are left as written. */
+export function expandSource(
+  source: YamlSource,
+  env: NodeJS.ProcessEnv,
+): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const at = (node: Scalar, path: Path, message: string): ConfigIssue => ({
+    file: source.name,
+    ...positionOf(source, node),
+    path: formatPath(path),
+    message,
+  });
+
+  const visit = (node: unknown, path: PathSegment[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isPair(pair) && isScalar(pair.key)) visit(pair.value, [...path, String(pair.key.value)]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => visit(item, [...path, i]));
+    } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
+      try {
+        const result = expandText(node.value, env);
+        for (const name of result.unset) {
+          warnings.push(at(node, path, `environment variable ${name} is not set; using an empty string`));
+        }
+        const plain = node.type === Scalar.PLAIN && node.tag === undefined;
+        node.value = result.singleReference && plain ? retype(result.text) : result.text;
+      } catch (e) {
+        if (!(e instanceof ExpansionError)) throw e;
+        errors.push(at(node, path, e.message));
+      }
+    }
+  };
+  visit(source.doc.contents, []);
+  return { errors, warnings };
+}

@@ -1,0 +1,68 @@
+/**
+ * Secret redaction for print-config: the keys each factory declares secret,
+ * plus anything that looks like a credential wherever it appears.
+ */
+import { isPlainObject, setOwn } from './paths.js';
+import type { ComponentRegistry } from './registry-types.js';
+import { SECTIONS, parseId } from './sections.js';
+
+export const REDACTED = '[REDACTED]';
+
+/** Key names that hold credentials in any component (`max_tokens` does not). `*_file` keys hold a path, not the secret. */
+const SECRET_KEY = /password|passwd|token(?!s)|secret|api[_-]?key|authorization|bearer|credential/i;
+const PATH_KEY = /_(file|path)$/i;
+
+/** HTTP headers that carry credentials, inside any `headers:` map. */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-.*-(key|token|secret))$/i;
+
+/** `scheme://user:password@host`: keep the user, hide the password. */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:\s]*:)[^/?#@\s]+@/i;
+
+export function redactConfig(raw: unknown, registry: ComponentRegistry): unknown {
+  const copy = redactTree(raw);
+  if (!isPlainObject(copy)) return copy;
+  for (const { key: section } of SECTIONS) {
+    const bodies = copy[section];
+    if (!isPlainObject(bodies)) continue;
+    for (const [id, body] of Object.entries(bodies)) {
+      const type = parseId(id)?.type;
+      const secretKeys = type === undefined ? undefined : registry[section].get(type)?.secretKeys;
+      for (const dotted of secretKeys ?? []) redactPath(body, dotted.split('.'));
+    }
+  }
+  return copy;
+}
+
+function hasValue(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+/** Redacts a declared secret; a list on the way applies the rest of the path to each item. */
+function redactPath(node: unknown, path: string[]): void {
+  if (Array.isArray(node)) {
+    for (const item of node) redactPath(item, path);
+    return;
+  }
+  if (!isPlainObject(node) || path.length === 0) return;
+  const [head, ...rest] = path as [string, ...string[]];
+  if (!Object.hasOwn(node, head)) return;
+  if (rest.length === 0) {
+    if (hasValue(node[head])) node[head] = REDACTED;
+  } else {
+    redactPath(node[head], rest);
+  }
+}
+
+/** A deep copy with credential-looking values replaced. */
+function redactTree(node: unknown, inHeaders = false): unknown {
+  if (Array.isArray(node)) return node.map((item) => redactTree(item));
+  if (typeof node === 'string') return node.replace(URL_PASSWORD, `$1${REDACTED}@`);
+  if (!isPlainObject(node)) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    const secret = (SECRET_KEY.test(key) && !PATH_KEY.test(key)) || (inHeaders && SECRET_HEADER.test(key));
+    const redacted = secret && hasValue(value) ? REDACTED : redactTree(value, key === 'headers');
+    setOwn(out, key, redacted);
+  }
+  return out;
+}

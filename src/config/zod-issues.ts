@@ -1,0 +1,130 @@
+/**
+ * Turns zod issues into messages that name the offending key: unknown keys get
+ * one issue each (with a spelling hint), union failures are flattened into the
+ * branch that came closest, and type errors say what was found.
+ */
+import type { z } from 'zod';
+import { didYouMean } from './suggest.js';
+import { isPlainObject, valueAt, type PathSegment } from './paths.js';
+import type { Anchor } from './yaml-source.js';
+
+export interface PathIssue {
+  path: PathSegment[];
+  message: string;
+  anchor: Anchor;
+}
+
+type Issue = z.core.$ZodIssue;
+
+export function describeZodIssues(issues: readonly Issue[], schema: z.ZodType, input: unknown): PathIssue[] {
+  return issues.flatMap((issue) => describe(issue, [], schema, input));
+}
+
+function describe(issue: Issue, base: PathSegment[], schema: z.ZodType, input: unknown): PathIssue[] {
+  const path = [...base, ...issue.path.map(toSegment)];
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(schema, path);
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: `unknown key "${key}"` + didYouMean(key, known),
+        anchor: 'key' as const,
+      }));
+    }
+    case 'invalid_union':
+      return describeUnion(issue, path, schema, input);
+    case 'invalid_type': {
+      const value = valueAt(input, path);
+      if (value === undefined) return [{ path, message: `required key missing (expected ${issue.expected})`, anchor: 'value' }];
+      return [{ path, message: `expected ${issue.expected}, received ${kindOf(value)}`, anchor: 'value' }];
+    }
+    default:
+      return [{ path, message: issue.message.replace(/^Invalid input: /, ''), anchor: 'value' }];
+  }
+}
+
+function describeUnion(
+  issue: Extract<Issue, { code: 'invalid_union' }>,
+  path: PathSegment[],
+  schema: z.ZodType,
+  input: unknown,
+): PathIssue[] {
+  const branches = issue.errors;
+  const isRootTypeMismatch = (b: readonly Issue[]) => b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0;
+  if (branches.length === 0) return [{ path, message: issue.message, anchor: 'value' }];
+  if (branches.every(isRootTypeMismatch)) {
+    const expected = [...new Set(branches.map((b) => (b[0] as Extract<Issue, { code: 'invalid_type' }>).expected))];
+    const value = valueAt(input, path);
+    const found = value === undefined ? 'nothing' : kindOf(value);
+    return [{ path, message: `expected ${expected.join(' or ')}, received ${found}`, anchor: 'value' }];
+  }
+  // The value had the right shape for some branch: report what went wrong inside the closest one.
+  const closest = branches.filter((b) => !isRootTypeMismatch(b)).sort((a, b) => a.length - b.length)[0]!;
+  return closest.flatMap((inner) => describe(inner, path, schema, input));
+}
+
+function toSegment(key: PropertyKey): PathSegment {
+  return typeof key === 'number' ? key : String(key);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (isPlainObject(value)) return 'map';
+  return typeof value === 'string' ? `string "${value}"` : `${typeof value} ${String(value)}`;
+}
+
+// --- schema introspection, best effort, only for spelling hints ---
+
+interface Def {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+  left?: z.ZodType;
+  right?: z.ZodType;
+  getter?: () => z.ZodType;
+}
+
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/** The object schemas a value can be, once wrappers (optional, default, pipe, union…) are seen through. */
+function objectsOf(schema: z.ZodType, depth = 0): Def[] {
+  if (depth > 20) return [];
+  const def = defOf(schema);
+  const inner = (s: z.ZodType | undefined) => (s ? objectsOf(s, depth + 1) : []);
+  switch (def.type) {
+    case 'object':
+    case 'record':
+    case 'array':
+      return [def];
+    case 'pipe':
+      return [...inner(def.in), ...inner(def.out)];
+    case 'union':
+      return (def.options ?? []).flatMap((o) => inner(o));
+    case 'intersection':
+      return [...inner(def.left), ...inner(def.right)];
+    case 'lazy':
+      return inner(def.getter?.());
+    default:
+      return inner(def.innerType);
+  }
+}
+
+/** Keys an object at `path` may have, used to suggest a correction for an unknown key. */
+export function knownKeysAt(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+  let defs = objectsOf(schema);
+  for (const seg of path) {
+    defs = defs.flatMap((def) => {
+      if (def.type === 'object' && typeof seg === 'string' && def.shape?.[seg]) return objectsOf(def.shape[seg]);
+      if (def.type === 'record' && def.valueType) return objectsOf(def.valueType);
+      if (def.type === 'array' && typeof seg === 'number' && def.element) return objectsOf(def.element);
+      return [];
+    });
+  }
+  return defs.flatMap((def) => (def.type === 'object' && def.shape ? Object.keys(def.shape) : []));
+}
