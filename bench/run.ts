@@ -1,0 +1,21 @@
+/**
+ * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp)
+ * and prints figures as ratios against baselines measured in the same run.
+ * Figures vary with machine load; compare ratios, not absolute times.
+ */
+const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  parser: () => import('./parser.js'),
+  scrape: () => import('./scrape.js'),
+  render: () => import('./render.js'),
+  otlp: () => import('./otlp.js'),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!suites[name]) throw new Error(`unknown benchmark "${name}" (known: ${Object.keys(suites).join(', ')})`);
+console.log(`runner-metrics benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+if (!(globalThis as { gc?: unknown }).gc) console.log('(run with --expose-gc for memory figures: npm run bench does)');
+for (const [name, load] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  const suite = await load();
+  await suite.run();
+}

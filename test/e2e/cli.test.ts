@@ -1,0 +1,149 @@
+/**
+ * The collector as a user runs it: `npm start -- --config FILE`, scraped over
+ * HTTP, stopped with SIGTERM. Plus `validate` and `print-config`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { RunnerServer } from '../helpers/runner-server.js';
+import { readFixture, REPO_ROOT } from '../helpers/fixtures.js';
+import { eventually, freePort, httpGet, startProcess, stopProcess } from '../helpers/processes.js';
+import { parseFamilies } from '../../src/prometheus/families.js';
+
+const CLI = join(REPO_ROOT, 'dist/src/cli.js');
+const COMPLETION = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, ...env } });
+}
+
+test('npm start -- --config FILE serves the runner, stops cleanly on SIGTERM', async () => {
+  const runner = await RunnerServer.start(COMPLETION);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rm-cli-'));
+  try {
+    // The default config, pointed at our runner through its environment variables.
+    const env = {
+      ...process.env,
+      LLAMACPP_BASE_URL: runner.url,
+      LLAMACPP_SCRAPE_INTERVAL: '200ms',
+      LLAMACPP_MODEL: 'tiny-llama',
+      LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${port}`,
+    };
+    const collector = startProcess('npm', ['start', '--silent', '--', '--config', join(REPO_ROOT, 'otel-config.yaml')], { cwd: REPO_ROOT, env });
+    let exit: number | string | undefined;
+    try {
+      const body = await eventually(async () => {
+        const r = await httpGet(`http://127.0.0.1:${port}/metrics`);
+        return r.status === 200 && r.body.includes('llamacpp:prompt_tokens_total') ? r.body : undefined;
+      }, 'the collector to serve the runner', 60_000, 200);
+      const fam = parseFamilies(body).find((f) => f.name === 'llamacpp:prompt_tokens_total')!;
+      assert.equal(fam.type, 'counter');
+      const labels = Object.fromEntries(chunk(fam.samples[0]!.labels));
+      assert.equal(labels['backend'], 'llama.cpp');
+      assert.equal(labels['model'], 'tiny-llama');
+      assert.equal(labels['mode'], 'completion');
+      assert.equal(fam.samples[0]!.value, Number(/^llamacpp:prompt_tokens_total (\S+)$/m.exec(COMPLETION)![1]));
+    } finally {
+      exit = await stopProcess(collector);
+    }
+    assert.equal(exit, 0, collector.output());
+    assert.match(collector.output(), /"msg":"stopped"/);
+    await assert.rejects(httpGet(`http://127.0.0.1:${port}/metrics`), 'the endpoint is closed after SIGTERM');
+  } finally {
+    await runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with no runner running it starts, says which target is down, and serves its own metrics', async () => {
+  const port = await freePort();
+  const dead = await freePort();
+  const collector = startProcess(process.execPath, [CLI], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LLAMACPP_BASE_URL: `http://127.0.0.1:${dead}`, LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${port}`, LLAMACPP_SCRAPE_INTERVAL: '200ms' },
+  });
+  try {
+    const body = await eventually(async () => {
+      const r = await httpGet(`http://127.0.0.1:${port}/metrics`);
+      return r.status === 200 && /\nup\{/.test(r.body) ? r.body : undefined;
+    }, 'own metrics', 20_000);
+    const up = parseFamilies(body).find((f) => f.name === 'up')!;
+    assert.equal(up.samples[0]!.value, 0);
+    await eventually(() => (/"msg":"target is down"/.test(collector.output()) ? true : undefined), 'the down log line');
+    assert.match(collector.output(), new RegExp(`127\\.0\\.0\\.1:${dead}`));
+    assert.equal(collector.output().match(/target is down/g)!.length, 1, 'logged once, not per scrape');
+  } finally {
+    assert.equal(await stopProcess(collector), 0);
+  }
+});
+
+test('validate: exit 0 for every shipped config, 1 with file:line:col for a bad one', () => {
+  for (const f of ['otel-config.yaml', 'pipelines/llamacpp.yaml', 'pipelines/docker-model-runner.yaml', 'pipelines/torchserve.yaml', 'pipelines/vllm.yaml']) {
+    const r = cli(['validate', '--config', f]);
+    assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rm-validate-'));
+  try {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'receivers:\n  prometheus:\n    scrape_intervall: 5s\n    targets: [{url: "http://x:1"}]\n');
+    const r = cli(['validate', '--config', bad]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad\.yaml:3:5/);
+    assert.match(r.stderr, /scrape_intervall/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace for a config mistake');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('print-config expands env and redacts secrets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-print-'));
+  try {
+    const f = join(dir, 'c.yaml');
+    writeFileSync(
+      f,
+      `receivers:
+  prometheus:
+    targets: [{url: "\${env:RUNNER_URL}"}]
+    headers: { Authorization: "Bearer \${env:RUNNER_TOKEN}" }
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:9999
+service:
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [prometheus] }
+`,
+    );
+    const r = cli(['print-config', '--config', f], { RUNNER_URL: 'http://127.0.0.1:8080', RUNNER_TOKEN: 's3cr3t-token' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /http:\/\/127\.0\.0\.1:8080/);
+    assert.doesNotMatch(r.stdout + r.stderr, /s3cr3t-token/);
+    assert.match(r.stdout, /REDACTED/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('several --config files merge in order', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-merge-'));
+  try {
+    const over = join(dir, 'over.yaml');
+    writeFileSync(over, 'exporters:\n  prometheus:\n    endpoint: 127.0.0.1:9555\n');
+    const r = cli(['print-config', '--config', 'otel-config.yaml', '--config', over]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /127\.0\.0\.1:9555/);
+    assert.match(r.stdout, /prometheus\/llamacpp/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function chunk(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}

@@ -1,0 +1,124 @@
+/**
+ * The real Prometheus server (Debian's `prometheus`) scrapes our endpoint, which
+ * aggregates two stand-in llama-servers (completion and embedding) serving real
+ * captured pages. Prometheus' HTTP API must then show our target up and the
+ * runners' series with backend/model/mode labels and the right values.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { RunnerServer } from '../helpers/runner-server.js';
+import { readFixture, REPO_ROOT } from '../helpers/fixtures.js';
+import { eventually, freePort, startProcess, stopProcess } from '../helpers/processes.js';
+
+const COMPLETION = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
+const EMBEDDING = readFixture('llamacpp-real', 'embedding.after-traffic.metrics.prom');
+
+function prometheusBinary(): string {
+  return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim();
+}
+
+interface PromVector {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+async function query(promUrl: string, q: string): Promise<PromVector[]> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+  const json = (await res.json()) as { status: string; data: { result: PromVector[] } };
+  assert.equal(json.status, 'success');
+  return json.data.result;
+}
+
+test('Prometheus scrapes the aggregated endpoint: up == 1 and labelled llama.cpp series', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-e2e-prom-'));
+  const completion = await RunnerServer.start(COMPLETION);
+  const embedding = await RunnerServer.start(EMBEDDING);
+  const ourPort = await freePort();
+  const promPort = await freePort();
+  const configFile = join(dir, 'collector.yaml');
+  writeFileSync(
+    configFile,
+    `receivers:
+  prometheus/llamacpp:
+    scrape_interval: 200ms
+    scrape_timeout: 150ms
+    targets:
+      - url: ${completion.url}
+        attributes: { backend: llama.cpp, model: tiny-llama, mode: completion }
+      - url: ${embedding.url}
+        attributes: { backend: llama.cpp, model: tiny-bert, mode: embedding }
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:${ourPort}
+service:
+  pipelines:
+    metrics:
+      receivers: [prometheus/llamacpp]
+      exporters: [prometheus]
+`,
+  );
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    `global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: runner-metrics
+    static_configs:
+      - targets: ['127.0.0.1:${ourPort}']
+`,
+  );
+  const collector = startProcess(process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), '--config', configFile], { cwd: dir });
+  const prometheus = startProcess(
+    prometheusBinary(),
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
+    { cwd: dir },
+  );
+  const promUrl = `http://127.0.0.1:${promPort}`;
+  try {
+    const up = await eventually(async () => {
+      const r = await query(promUrl, 'up{job="runner-metrics"}');
+      return r.length === 1 && r[0]!.value[1] === '1' ? r : undefined;
+    }, 'Prometheus to see our endpoint up', 30_000, 250);
+    assert.equal(up[0]!.metric['instance'], `127.0.0.1:${ourPort}`);
+
+    const expected = (page: string) => /^llamacpp:prompt_tokens_total (\S+)$/m.exec(page)![1]!;
+    const series = await eventually(async () => {
+      const r = await query(promUrl, 'llamacpp:prompt_tokens_total');
+      return r.length === 2 ? r : undefined;
+    }, 'both runners series in Prometheus', 20_000, 250);
+    const byMode = Object.fromEntries(series.map((s) => [s.metric['mode'], s]));
+    assert.equal(byMode['completion']!.metric['backend'], 'llama.cpp');
+    assert.equal(byMode['completion']!.metric['model'], 'tiny-llama');
+    assert.equal(byMode['completion']!.value[1], expected(COMPLETION));
+    assert.equal(byMode['embedding']!.metric['model'], 'tiny-bert');
+    assert.equal(byMode['embedding']!.value[1], expected(EMBEDDING));
+
+    // Our own per-runner health series reach Prometheus too (its job/instance become exported_*).
+    const runnerUp = await query(promUrl, 'up{exported_job="prometheus/llamacpp"}');
+    assert.equal(runnerUp.length, 2);
+    assert.ok(runnerUp.every((s) => s.value[1] === '1'));
+
+    // A runner that goes away is reported down.
+    await embedding.close();
+    await eventually(async () => {
+      const r = await query(promUrl, 'up{exported_job="prometheus/llamacpp",mode="embedding"}');
+      return r.length === 1 && r[0]!.value[1] === '0' ? r : undefined;
+    }, 'the embedding runner to be reported down', 20_000, 250);
+  } finally {
+    await stopProcess(prometheus);
+    const code = await stopProcess(collector);
+    await completion.close();
+    await embedding.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, `collector exit code; output:\n${collector.output()}`);
+  }
+});
