@@ -47,7 +47,7 @@ export interface Reply {
 }
 
 /** Decides the reply to a request; `undefined` means a plain 200. Receives the decoded request. */
-export type Responder = (request: Received) => Reply | Promise<Reply> | undefined;
+export type Responder = (request: Received) => Reply | undefined | Promise<Reply | undefined>;
 
 export class OtlpReceiver {
   /** Requests answered with a 2xx, in arrival order. */
@@ -74,6 +74,7 @@ export class OtlpReceiver {
             : Request.toObject(Request.decode(raw), TO_OBJECT);
           const received: Received = { headers: req.headers, wireBytes: wire.length, body };
           receiver.attempts++;
+          receiver.notify();
           const reply = (await receiver.responder(received)) ?? { status: 200 };
           if (reply.status >= 200 && reply.status < 300) receiver.accepted.push(received);
           res.writeHead(reply.status, { 'content-type': 'application/x-protobuf', ...reply.headers });
