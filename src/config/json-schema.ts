@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ComponentRegistry } from './registry-types.js';
-import { SECTIONS, type SectionKey } from './sections.js';
+import { SECTION_KEYS, type SectionKey } from './sections.js';
 import { LOG_LEVELS, telemetrySchema } from './service-schema.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -21,7 +21,7 @@ const SECTION_DESCRIPTION: Record<SectionKey, string> = {
 export function buildJsonSchema(registry: ComponentRegistry): object {
   const defs: Record<string, JsonSchema> = {};
   const properties: Record<string, JsonSchema> = {};
-  for (const { key } of SECTIONS) properties[key] = sectionSchema(key, registry, defs);
+  for (const key of SECTION_KEYS) properties[key] = sectionSchema(key, registry, defs);
   properties.service = serviceSchema(registry, defs);
   return {
     $schema: DRAFT,

@@ -4,7 +4,7 @@
  */
 import { isPlainObject, setOwn } from './paths.js';
 import type { ComponentRegistry } from './registry-types.js';
-import { SECTIONS, parseId } from './sections.js';
+import { SECTION_KEYS, parseId } from './sections.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -21,7 +21,7 @@ const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:\s]*:)[^/?#@\s]+@/i;
 export function redactConfig(raw: unknown, registry: ComponentRegistry): unknown {
   const copy = redactTree(raw);
   if (!isPlainObject(copy)) return copy;
-  for (const { key: section } of SECTIONS) {
+  for (const section of SECTION_KEYS) {
     const bodies = copy[section];
     if (!isPlainObject(bodies)) continue;
     for (const [id, body] of Object.entries(bodies)) {

@@ -4,18 +4,18 @@ import type { ComponentRegistry } from './registry-types.js';
 
 export type SectionKey = keyof ComponentRegistry;
 
-export const SECTIONS: readonly { key: SectionKey; kind: ComponentKind }[] = [
-  { key: 'receivers', kind: 'receiver' },
-  { key: 'processors', kind: 'processor' },
-  { key: 'exporters', kind: 'exporter' },
-  { key: 'extensions', kind: 'extension' },
-];
+/** In the order they appear in a config file. */
+export const SECTION_KEYS: readonly SectionKey[] = ['receivers', 'processors', 'exporters', 'extensions'];
 
-/** Sections a pipeline lists, in pipeline order. */
-export const PIPELINE_SECTIONS = ['receivers', 'processors', 'exporters'] as const;
+export const KIND: Record<SectionKey, ComponentKind> = {
+  receivers: 'receiver',
+  processors: 'processor',
+  exporters: 'exporter',
+  extensions: 'extension',
+};
 
 /** A component type, as the Collector allows it: a letter, then letters, digits and underscores. */
-export const COMPONENT_TYPE = /^[A-Za-z][A-Za-z0-9_]*$/;
+const COMPONENT_TYPE = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Pipeline ids: only metrics pipelines exist here. */
 export const PIPELINE_NAME = /^metrics(\/.+)?$/;

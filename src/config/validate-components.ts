@@ -2,16 +2,9 @@
 import type { Findings } from './findings.js';
 import { isPlainObject } from './paths.js';
 import type { ComponentRegistry } from './registry-types.js';
-import { parseId, type SectionKey } from './sections.js';
+import { KIND, parseId, type SectionKey } from './sections.js';
 import { didYouMean } from './suggest.js';
 import { describeZodIssues } from './zod-issues.js';
-
-const KIND_NAME: Record<SectionKey, string> = {
-  receivers: 'receiver',
-  processors: 'processor',
-  exporters: 'exporter',
-  extensions: 'extension',
-};
 
 /** Returns id → parsed config for the components that are valid. */
 export function validateSection(
@@ -38,7 +31,7 @@ export function validateSection(
       const known = [...factories.keys()].sort();
       findings.error(
         [section, id],
-        `unknown ${KIND_NAME[section]} type "${parts.type}"` +
+        `unknown ${KIND[section]} type "${parts.type}"` +
           didYouMean(parts.type, known) +
           `; known types: ${known.length > 0 ? known.join(', ') : '(none)'}`,
         'key',

@@ -23,12 +23,15 @@ export function validateService(value: unknown, defined: DefinedIds, findings: F
   checkKeys(value, SERVICE_KEYS, ['service'], findings);
 
   const telemetry = telemetrySchema.safeParse(value.telemetry);
-  if (telemetry.success) service.telemetry = telemetry.data;
-  for (const issue of telemetry.error?.issues ? describeZodIssues(telemetry.error.issues, telemetrySchema, value.telemetry) : []) {
-    findings.error(['service', 'telemetry', ...issue.path], issue.message, issue.anchor);
+  if (telemetry.success) {
+    service.telemetry = telemetry.data;
+  } else {
+    for (const issue of describeZodIssues(telemetry.error.issues, telemetrySchema, value.telemetry)) {
+      findings.error(['service', 'telemetry', ...issue.path], issue.message, issue.anchor);
+    }
   }
 
-  service.extensions = idList(value.extensions, ['service', 'extensions'], 'extensions', defined, findings) ?? [];
+  service.extensions = idList(value.extensions, ['service', 'extensions'], 'extensions', defined, findings);
   service.pipelines = validatePipelines(value.pipelines, defined, findings);
   return service;
 }
@@ -56,15 +59,16 @@ function validatePipelines(value: unknown, defined: DefinedIds, findings: Findin
       continue;
     }
     checkKeys(body, PIPELINE_KEYS, at, findings);
-    const receivers = idList(body.receivers, [...at, 'receivers'], 'receivers', defined, findings, true);
-    const processors = idList(body.processors, [...at, 'processors'], 'processors', defined, findings);
-    const exporters = idList(body.exporters, [...at, 'exporters'], 'exporters', defined, findings, true);
-    pipelines[name] = { receivers: receivers ?? [], processors: processors ?? [], exporters: exporters ?? [] };
+    pipelines[name] = {
+      receivers: idList(body.receivers, [...at, 'receivers'], 'receivers', defined, findings, true),
+      processors: idList(body.processors, [...at, 'processors'], 'processors', defined, findings),
+      exporters: idList(body.exporters, [...at, 'exporters'], 'exporters', defined, findings, true),
+    };
   }
   return pipelines;
 }
 
-/** A list of component ids that must all be defined in `section`; undefined when not a list. */
+/** A list of component ids that must all be defined in `section`; the valid ones are returned. */
 function idList(
   value: unknown,
   path: PathSegment[],
@@ -72,14 +76,14 @@ function idList(
   defined: DefinedIds,
   findings: Findings,
   required = false,
-): string[] | undefined {
+): string[] {
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
     if (required) findings.error(path, `at least one of ${section} is required`);
     return [];
   }
   if (!Array.isArray(value)) {
     findings.error(path, `must be a list of ${section} ids`);
-    return undefined;
+    return [];
   }
   const ids: string[] = [];
   value.forEach((id, i) => {
@@ -109,11 +113,11 @@ function checkKeys(map: Record<string, unknown>, allowed: readonly string[], pat
 export function warnUnused(defined: DefinedIds, service: ServiceConfig, findings: Findings): void {
   const used = new Set<string>();
   for (const p of Object.values(service.pipelines)) {
-    for (const section of ['receivers', 'processors', 'exporters'] as const) {
+    for (const section of PIPELINE_KEYS) {
       for (const id of p[section]) used.add(`${section}\0${id}`);
     }
   }
-  for (const section of ['receivers', 'processors', 'exporters'] as const) {
+  for (const section of PIPELINE_KEYS) {
     for (const id of defined[section]) {
       if (!used.has(`${section}\0${id}`)) findings.warn([section, id], 'defined but not used in any pipeline', 'key');
     }

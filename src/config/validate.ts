@@ -2,13 +2,13 @@
 import type { Findings } from './findings.js';
 import { isPlainObject } from './paths.js';
 import type { ComponentRegistry } from './registry-types.js';
-import { SECTIONS, type SectionKey } from './sections.js';
+import { SECTION_KEYS, type SectionKey } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type { CollectorConfig } from './types.js';
 import { validateSection } from './validate-components.js';
-import { validateService, warnUnused, type DefinedIds } from './validate-service.js';
+import { validateService, warnUnused } from './validate-service.js';
 
-export const TOP_LEVEL_KEYS = [...SECTIONS.map((s) => s.key), 'service'] as const;
+const TOP_LEVEL_KEYS: readonly string[] = [...SECTION_KEYS, 'service'];
 
 /** Every problem is recorded in `findings`; the returned config is only meaningful when there are no errors. */
 export function validateConfig(raw: unknown, registry: ComponentRegistry, findings: Findings): CollectorConfig {
@@ -18,18 +18,18 @@ export function validateConfig(raw: unknown, registry: ComponentRegistry, findin
     return emptyConfig();
   }
   for (const key of Object.keys(root)) {
-    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) {
       findings.error([key], `unknown top-level key "${key}"` + didYouMean(key, TOP_LEVEL_KEYS) + `; allowed: ${TOP_LEVEL_KEYS.join(', ')}`, 'key');
     }
   }
 
   const config = emptyConfig();
   const defined = {} as Record<SectionKey, Set<string>>;
-  for (const { key } of SECTIONS) {
+  for (const key of SECTION_KEYS) {
     config[key] = validateSection(key, root[key], registry, findings);
     defined[key] = new Set(isPlainObject(root[key]) ? Object.keys(root[key]) : []);
   }
-  config.service = validateService(root.service, defined as DefinedIds, findings);
+  config.service = validateService(root.service, defined, findings);
   warnUnused(defined, config.service, findings);
   return config;
 }
