@@ -1,0 +1,255 @@
+/**
+ * The otlphttp exporter pushing 100 runners × 1000 points to a local sink
+ * server (protobuf+gzip and JSON+gzip), against the library exporters
+ * (`OTLPMetricExporter` from @opentelemetry/exporter-metrics-otlp-proto and
+ * -http) called once per resource on the same batches in the same run. Also the
+ * encoders alone, ours against the library's serializers, and bytes per point
+ * on the wire. Compare ratios, not absolute times.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
+import { OTLPMetricExporter as HttpJsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { JsonEncoder } from '../src/exporters/otlphttp/encode-json.js';
+import { ProtoEncoder } from '../src/exporters/otlphttp/encode-proto.js';
+import { OtlpHttpExporter } from '../src/exporters/otlphttp/exporter.js';
+import { otlpHttpExporterFactory } from '../src/exporters/otlphttp/index.js';
+import { AggregationTemporality, DataPointType, type Metric, type ResourceBatch } from '../src/model/batch.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+
+const RESOURCES = 100;
+const SLOTS = 20;
+const COUNTERS = 20;
+const GAUGES = 25;
+const HISTOGRAM_POINTS = 100;
+/** 20 counters × 20 + 25 gauges × 20 + 100 histogram points = 1000 points per runner. */
+const POINTS = RESOURCES * (COUNTERS * SLOTS + GAUGES * SLOTS + HISTOGRAM_POINTS);
+const BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const ROUNDS = 7;
+const START: [number, number] = [1_700_000_000, 123_456_789];
+
+interface Runner {
+  readonly resource: Resource;
+  readonly slots: Attributes[];
+  readonly histogramSeries: Attributes[];
+}
+
+function makeRunners(): Runner[] {
+  return Array.from({ length: RESOURCES }, (_, r) => ({
+    resource: resourceFromAttributes({
+      'service.name': 'llama-server',
+      'service.instance.id': `runner-${r}`,
+      'server.address': `127.0.0.1:${8000 + r}`,
+      backend: 'llamacpp',
+      model: `ai/model-${r}`,
+      mode: r % 4 === 0 ? 'embedding' : 'completion',
+    }),
+    slots: Array.from({ length: SLOTS }, (_, i) => ({ slot_id: String(i) })),
+    histogramSeries: Array.from({ length: HISTOGRAM_POINTS }, (_, i) => ({ slot_id: String(i % SLOTS), phase: i % 2 ? 'prompt' : 'decode' })),
+  }));
+}
+
+function snapshot(runner: Runner, round: number): ResourceBatch {
+  const end: [number, number] = [START[0] + round * 15, 0];
+  const metrics: Metric[] = [];
+  const points = (salt: number, scale: number) =>
+    runner.slots.map((attributes, i) => ({ startTime: START, endTime: end, attributes, value: (round * 1000 + salt * 31 + i) * scale }));
+  for (let c = 0; c < COUNTERS; c++) {
+    metrics.push({
+      descriptor: { name: `llamacpp:counter_${c}_total`, description: `Counter ${c}.`, unit: '', valueType: 1 },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: points(c, 1),
+      prometheus: { type: 'counter' },
+    });
+  }
+  for (let g = 0; g < GAUGES; g++) {
+    metrics.push({
+      descriptor: { name: `llamacpp:gauge_${g}`, description: `Gauge ${g}.`, unit: '', valueType: 1 },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.GAUGE,
+      dataPoints: points(100 + g, 1 / 7),
+      prometheus: { type: 'gauge' },
+    });
+  }
+  metrics.push({
+    descriptor: { name: 'llamacpp:request_latency_seconds', description: 'Request latency.', unit: 's', valueType: 1 },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.HISTOGRAM,
+    dataPoints: runner.histogramSeries.map((attributes, i) => {
+      const counts = Array.from({ length: BOUNDARIES.length + 1 }, (_, b) => round + ((b + i) % 5));
+      const count = counts.reduce((a, b) => a + b, 0);
+      return { startTime: START, endTime: end, attributes, value: { buckets: { boundaries: BOUNDARIES, counts }, sum: count * 0.37, count } };
+    }),
+    prometheus: { type: 'histogram' },
+  });
+  return { resource: runner.resource, scopeMetrics: [{ scope: { name: 'llamacpp' }, metrics }] };
+}
+
+/** A sink that accepts everything and counts bytes on the wire. */
+class Sink {
+  bytes = 0;
+  requests = 0;
+  private constructor(private readonly server: Server) {}
+  static async start(): Promise<Sink> {
+    const server = createServer();
+    const sink = new Sink(server);
+    server.on('request', (req, res) => {
+      sink.requests++;
+      req.on('data', (c: Buffer) => (sink.bytes += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return sink;
+  }
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/metrics`;
+  }
+  reset(): void {
+    this.bytes = 0;
+    this.requests = 0;
+  }
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    this.server.close();
+    return once(this.server, 'close').then(() => undefined);
+  }
+}
+
+interface Figures {
+  /** Median wall time of one push of all POINTS, ms. */
+  readonly ms: number;
+  readonly bytesPerPoint: number;
+  readonly requestsPerPush: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function measure(sink: Sink, pushRound: (round: number) => Promise<void>): Promise<Figures> {
+  await pushRound(0); // warm-up: connections, JIT
+  const times: number[] = [];
+  sink.reset();
+  for (let round = 1; round <= ROUNDS; round++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const t0 = performance.now();
+    await pushRound(round);
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), bytesPerPoint: sink.bytes / (POINTS * ROUNDS), requestsPerPush: sink.requests / ROUNDS };
+}
+
+/** Our exporter: consume every runner's snapshot, then one push (encode, gzip, queue, POST). */
+async function ours(sink: Sink, runners: Runner[], body: Record<string, unknown>): Promise<Figures> {
+  const config = otlpHttpExporterFactory.configSchema.parse({ metrics_endpoint: sink.url, export_interval: '1h', ...body });
+  const exporter = new OtlpHttpExporter(config, { id: 'otlphttp/bench', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics() });
+  await exporter.start();
+  try {
+    return await measure(sink, async (round) => {
+      exporter.consume(runners.map((r) => snapshot(r, round)));
+      await exporter.forceFlush();
+    });
+  } finally {
+    await exporter.shutdown();
+  }
+}
+
+/** The library exporter, as an application would use it: one export() per resource, all in parallel. */
+async function library(sink: Sink, runners: Runner[], exporter: PushMetricExporter): Promise<Figures> {
+  try {
+    return await measure(sink, async (round) => {
+      const batches = runners.map((r) => snapshot(r, round) as unknown as ResourceMetrics);
+      await Promise.all(
+        batches.map(
+          (b) =>
+            new Promise<void>((resolve, reject) =>
+              exporter.export(b, (result) => (result.code === 0 ? resolve() : reject(result.error ?? new Error('export failed')))),
+            ),
+        ),
+      );
+    });
+  } finally {
+    await exporter.shutdown();
+  }
+}
+
+/** Encoders alone, no HTTP: median ms to encode all resources once. */
+function encodeMs(encode: (batch: ResourceBatch) => unknown, runners: Runner[]): { ms: number; bytes: number } {
+  const times: number[] = [];
+  let bytes = 0;
+  for (let round = 0; round <= ROUNDS; round++) {
+    const batches = runners.map((r) => snapshot(r, round));
+    (globalThis as { gc?: () => void }).gc?.();
+    const t0 = performance.now();
+    bytes = 0;
+    for (const b of batches) bytes += (encode(b) as Uint8Array).length;
+    if (round > 0) times.push(performance.now() - t0);
+  }
+  return { ms: median(times), bytes };
+}
+
+const rate = (f: Figures) => `${Math.round(POINTS / (f.ms / 1000)).toLocaleString('en-US')} points/s`;
+const line = (label: string, f: Figures) =>
+  `  ${label.padEnd(44)} ${f.ms.toFixed(1).padStart(7)} ms  ${rate(f).padStart(18)}  ${f.bytesPerPoint.toFixed(2)} B/point  ${f.requestsPerPush} req/push`;
+const ratio = (ours: Figures, base: Figures) =>
+  `${(base.ms / ours.ms).toFixed(2)}x the points/s, ${(ours.bytesPerPoint / base.bytesPerPoint).toFixed(2)}x the bytes`;
+
+export async function run(): Promise<void> {
+  const runners = makeRunners();
+  const sink = await Sink.start();
+  const libraryOptions = (url: string) =>
+    ({ url, compression: 'gzip', concurrencyLimit: RESOURCES, timeoutMillis: 60_000 }) as ConstructorParameters<typeof ProtoExporter>[0];
+  try {
+    console.log(`otlphttp push: ${RESOURCES} resources x ${POINTS / RESOURCES} points = ${POINTS.toLocaleString('en-US')} points per push, gzip, median of ${ROUNDS}`);
+    const protoOurs = await ours(sink, runners, {});
+    const protoBare = await ours(sink, runners, { resource_to_attributes: [] });
+    const protoLib = await library(sink, runners, new ProtoExporter(libraryOptions(sink.url)));
+    const jsonOurs = await ours(sink, runners, { encoding: 'json' });
+    const jsonLib = await library(sink, runners, new HttpJsonExporter(libraryOptions(sink.url)));
+    console.log(line('otlphttp proto (backend/model/mode on points)', protoOurs));
+    console.log(line('otlphttp proto (resource_to_attributes: [])', protoBare));
+    console.log(line('library OTLPMetricExporter (proto)', protoLib));
+    console.log(line('otlphttp json (backend/model/mode on points)', jsonOurs));
+    console.log(line('library OTLPMetricExporter (json)', jsonLib));
+    console.log(`  ratio proto, same attributes / library     ${ratio(protoBare, protoLib)}`);
+    console.log(`  ratio proto, promoted attrs / library      ${ratio(protoOurs, protoLib)}`);
+    console.log(`  ratio json / library json                  ${ratio(jsonOurs, jsonLib)}`);
+
+    const promoted = ['backend', 'model', 'mode'];
+    const protoEncoder = new ProtoEncoder([]);
+    const encProtoReused = encodeMs((b) => protoEncoder.encodeResource(b), runners);
+    const promotedEncoder = new ProtoEncoder(promoted);
+    const encProtoPromoted = encodeMs((b) => promotedEncoder.encodeResource(b), runners);
+    const encProtoLib = encodeMs((b) => ProtobufMetricsSerializer.serializeRequest(b as unknown as ResourceMetrics), runners);
+    const jsonEncoder = new JsonEncoder([]);
+    const encJson = encodeMs((b) => jsonEncoder.encodeResource(b), runners);
+    const encJsonLib = encodeMs((b) => JsonMetricsSerializer.serializeRequest(b as unknown as ResourceMetrics), runners);
+    const enc = (label: string, e: { ms: number; bytes: number }, base?: { ms: number }) =>
+      console.log(
+        `  ${label.padEnd(44)} ${e.ms.toFixed(1).padStart(7)} ms  ${Math.round(POINTS / (e.ms / 1000)).toLocaleString('en-US').padStart(11)} points/s  ${(e.bytes / POINTS).toFixed(2)} B/point raw` +
+          (base ? `  ${(base.ms / e.ms).toFixed(2)}x library speed` : ''),
+      );
+    console.log('  encoders alone (no gzip, no HTTP):');
+    enc('ProtoEncoder (same attributes)', encProtoReused, encProtoLib);
+    enc('ProtoEncoder, backend/model/mode on points', encProtoPromoted, encProtoLib);
+    enc('library ProtobufMetricsSerializer', encProtoLib);
+    enc('JsonEncoder (same attributes)', encJson, encJsonLib);
+    enc('library JsonMetricsSerializer', encJsonLib);
+  } finally {
+    await sink.close();
+  }
+}
+
+// Run directly (`node dist/bench/otlp.js`) as well as from bench/run.ts.
+if (import.meta.url === `file://${process.argv[1]}`) await run();
