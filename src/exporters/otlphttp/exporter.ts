@@ -111,6 +111,7 @@ export class OtlpHttpExporter implements Exporter {
   /** Queues what is pending and waits until the queue is empty (tests, benchmarks). */
   async forceFlush(): Promise<void> {
     await this.exportNow();
+    if (!this.started || this.stopping) return;
     if (this.queue.size === 0 && this.inFlight === undefined) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
