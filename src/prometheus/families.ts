@@ -86,15 +86,23 @@ export function parseFamilies(text: string, options?: ParserOptions): MetricFami
     return family;
   };
 
+  // Consecutive samples mostly share a name: remember the last one's family.
+  let lastName: string | undefined;
+  let lastFamily: MetricFamily | undefined;
+
   for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
     switch (kind) {
       case 'series': {
         const name = parser.metricName();
-        const resolved = resolveFamily(name, declared);
+        if (name !== lastName || lastFamily === undefined) {
+          const resolved = resolveFamily(name, declared);
+          lastFamily = familyNamed(resolved.family, resolved.type);
+          lastName = name;
+        }
         const sample: Sample = { name, labels: parser.labels(), value: parser.value };
         const timestamp = parser.timestamp;
         if (timestamp !== undefined) sample.timestamp = timestamp;
-        familyNamed(resolved.family, resolved.type).samples.push(sample);
+        lastFamily.samples.push(sample);
         break;
       }
       case 'help':
@@ -105,6 +113,7 @@ export function parseFamilies(text: string, options?: ParserOptions): MetricFami
         const type = parser.familyType();
         declared.set(name, type);
         familyNamed(name, type).type = type;
+        lastName = undefined; // a new declaration may claim the next sample name
         break;
       }
       case 'unit':

@@ -10,6 +10,7 @@ import type { PrometheusType } from '../model/batch.js';
 import {
   BACKSLASH,
   COMMA,
+  CR,
   EQUALS,
   HASH,
   LBRACE,
@@ -66,6 +67,8 @@ export class ExpositionParser {
   private failure: ParseError | undefined;
   /** Set by scanQuoted: whether the string it just read holds a backslash. */
   private quotedEscaped = false;
+  /** Cache for nextBackslash(). */
+  private backslashAt = -1;
 
   // The current series.
   private keyStart = 0;
@@ -402,7 +405,7 @@ export class ExpositionParser {
     // One blank separates name and text; the rest of the line is the text, less a CR of a CRLF.
     if (p < lineEnd) p++;
     let end = lineEnd;
-    if (end > p && text.charCodeAt(end - 1) === 13) end--;
+    if (end > p && text.charCodeAt(end - 1) === CR) end--;
     this.metaTextStart = p;
     this.metaTextEnd = end;
     return 'help';
@@ -497,19 +500,31 @@ export class ExpositionParser {
   /** From an opening quote to just past the closing one, on this line; sets quotedEscaped. */
   private scanQuoted(quote: number): number {
     const { text, lineEnd } = this;
-    let escaped = false;
+    // Native searches for the closing quote and for backslashes beat a loop over every character.
+    const close = text.indexOf('"', quote + 1);
+    if (close < 0 || close >= lineEnd) this.fail('unterminated quoted string');
+    if (this.nextBackslash(quote + 1) > close) {
+      this.quotedEscaped = false;
+      return close + 1;
+    }
     for (let p = quote + 1; p < lineEnd; p++) {
       const c = text.charCodeAt(p);
       if (c === QUOTE) {
-        this.quotedEscaped = escaped;
+        this.quotedEscaped = true;
         return p + 1;
       }
-      if (c === BACKSLASH) {
-        escaped = true;
-        p++;
-      }
+      if (c === BACKSLASH) p++;
     }
     return this.fail('unterminated quoted string');
+  }
+
+  /** Offset of the first backslash at or after `from` (or the end), cached: escapes are rare. */
+  private nextBackslash(from: number): number {
+    if (this.backslashAt < from) {
+      const at = this.text.indexOf('\\', from);
+      this.backslashAt = at < 0 ? this.end : at;
+    }
+    return this.backslashAt;
   }
 
   /** Up to the next blank or the end of the line. */
