@@ -5,7 +5,7 @@
  * runner-metrics print-config [--config FILE]... the merged, expanded config, secrets redacted
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './config/errors.js';
+import { ConfigError, formatIssue } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'validate') {
     const loaded = loadConfig(args.configs, registry);
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${describeIssue(w)}\n`);
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${formatIssue(w)}\n`);
     process.stdout.write(`${args.configs.join(', ')}: valid\n`);
     return 0;
   }
@@ -103,11 +103,6 @@ async function run(configFiles: string[]): Promise<number> {
       if (!stopping) void service.reload();
     });
   });
-}
-
-function describeIssue(i: { file?: string; line?: number; column?: number; path: string; message: string }): string {
-  const where = i.file ? `${i.file}${i.line ? `:${i.line}:${i.column ?? 1}` : ''}: ` : '';
-  return `${where}${i.path ? i.path + ': ' : ''}${i.message}`;
 }
 
 main(process.argv.slice(2)).then(

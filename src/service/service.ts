@@ -4,6 +4,7 @@
  * the config on SIGHUP (keeping the old graph if the new config is invalid).
  */
 import type { Lifecycle } from '../component.js';
+import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -83,9 +84,4 @@ export class Service {
     this.logger.info('config reloaded');
     return true;
   }
-}
-
-function formatIssue(i: { file?: string; line?: number; column?: number; path: string; message: string }): string {
-  const where = i.file ? `${i.file}${i.line ? `:${i.line}:${i.column ?? 1}` : ''}: ` : '';
-  return `${where}${i.path ? i.path + ': ' : ''}${i.message}`;
 }

@@ -85,9 +85,11 @@ scrape_configs:
   const promUrl = `http://127.0.0.1:${promPort}`;
   try {
     const up = await eventually(async () => {
-      const r = await query(promUrl, 'up{job="runner-metrics"}');
+      const r = await query(promUrl, 'up{job="runner-metrics",exported_job=""}');
       return r.length === 1 && r[0]!.value[1] === '1' ? r : undefined;
-    }, 'Prometheus to see our endpoint up', 30_000, 250);
+    }, 'Prometheus to see our endpoint up', 30_000, 250).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- prometheus:\n${prometheus.output().slice(-3000)}\n--- collector:\n${collector.output().slice(-3000)}`);
+    });
     assert.equal(up[0]!.metric['instance'], `127.0.0.1:${ourPort}`);
 
     const expected = (page: string) => /^llamacpp:prompt_tokens_total (\S+)$/m.exec(page)![1]!;

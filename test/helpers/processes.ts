@@ -10,8 +10,13 @@ export interface Running {
   readonly exited: Promise<number | string>;
 }
 
+/**
+ * Starts a process in its own process group, so that a signal reaches it and its
+ * children (`npm start` runs node under a shell), as a terminal's Ctrl-C or a
+ * supervisor's stop would.
+ */
 export function startProcess(command: string, args: string[], options: SpawnOptions = {}): Running {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
   let out = '';
   child.stdout?.on('data', (c) => (out += c));
   child.stderr?.on('data', (c) => (out += c));
@@ -21,8 +26,15 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
 
 export async function stopProcess(p: Running, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | string> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return p.exited;
-  p.child.kill(signal);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  const group = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-p.child.pid!, sig);
+    } catch {
+      p.child.kill(sig);
+    }
+  };
+  group(signal);
+  const timer = setTimeout(() => group('SIGKILL'), timeoutMs);
   try {
     return await p.exited;
   } finally {
