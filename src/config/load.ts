@@ -78,6 +78,7 @@ export function loadConfigFromText(
 
   const findings = new Findings(new Locator(parsed));
   const config = validateConfig(raw, registry, findings);
-  if (findings.errors.length > 0) throw fail(findings.errors);
+  // An unset variable is often why a value is invalid: say so next to the errors.
+  if (findings.errors.length > 0) throw fail([...findings.errors, ...warnings.map((w) => ({ ...w, message: `(warning) ${w.message}` }))]);
   return { config, raw, warnings: sortIssues([...warnings, ...findings.warnings], files), files };
 }

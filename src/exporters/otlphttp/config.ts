@@ -20,8 +20,8 @@ const sendingQueue = componentConfig({
   enabled: z.boolean().default(true),
   /** How many requests may wait; past it the oldest is dropped. */
   queue_size: z.number().int().positive().default(1000),
-  /** A directory: requests are kept there until the backend accepts them, across restarts. */
-  storage: z.string().min(1).optional(),
+  /** A directory: requests are kept there until the backend accepts them, across restarts. An empty value (an unset `${env:…:-}`) means memory only. */
+  storage: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().optional()),
 });
 
 export const otlpHttpConfigSchema = componentConfig({
@@ -29,7 +29,8 @@ export const otlpHttpConfigSchema = componentConfig({
   metrics_endpoint: url('metrics_endpoint').optional(),
   headers: z.record(z.string(), z.string()).default({}),
   auth: componentConfig({
-    basic: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
+    // Grafana Cloud instance ids are numbers; a YAML number is taken as its text.
+    basic: z.strictObject({ username: z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1)), password: z.string() }).optional(),
   }).optional(),
   compression: z.enum(['gzip', 'none']).default('gzip'),
   encoding: z.enum(['proto', 'json']).default('proto'),
