@@ -10,17 +10,16 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Attributes } from '@opentelemetry/api';
 import { OTLPMetricExporter as HttpJsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { JsonEncoder } from '../src/exporters/otlphttp/encode-json.js';
 import { ProtoEncoder } from '../src/exporters/otlphttp/encode-proto.js';
 import { OtlpHttpExporter } from '../src/exporters/otlphttp/exporter.js';
 import { otlpHttpExporterFactory } from '../src/exporters/otlphttp/index.js';
-import { AggregationTemporality, DataPointType, type Metric, type ResourceBatch } from '../src/model/batch.js';
+import type { ResourceBatch } from '../src/model/batch.js';
+import { makeRunners, snapshot as runnerSnapshot, type FarmShape, type Runner } from './synthetic-batch.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
 
@@ -31,68 +30,11 @@ const GAUGES = 25;
 const HISTOGRAM_POINTS = 100;
 /** 20 counters × 20 + 25 gauges × 20 + 100 histogram points = 1000 points per runner. */
 const POINTS = RESOURCES * (COUNTERS * SLOTS + GAUGES * SLOTS + HISTOGRAM_POINTS);
-const BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const ROUNDS = 7;
 const START: [number, number] = [1_700_000_000, 123_456_789];
 
-interface Runner {
-  readonly resource: Resource;
-  readonly slots: Attributes[];
-  readonly histogramSeries: Attributes[];
-}
-
-function makeRunners(): Runner[] {
-  return Array.from({ length: RESOURCES }, (_, r) => ({
-    resource: resourceFromAttributes({
-      'service.name': 'llama-server',
-      'service.instance.id': `runner-${r}`,
-      'server.address': `127.0.0.1:${8000 + r}`,
-      backend: 'llamacpp',
-      model: `ai/model-${r}`,
-      mode: r % 4 === 0 ? 'embedding' : 'completion',
-    }),
-    slots: Array.from({ length: SLOTS }, (_, i) => ({ slot_id: String(i) })),
-    histogramSeries: Array.from({ length: HISTOGRAM_POINTS }, (_, i) => ({ slot_id: String(i % SLOTS), phase: i % 2 ? 'prompt' : 'decode' })),
-  }));
-}
-
-function snapshot(runner: Runner, round: number): ResourceBatch {
-  const end: [number, number] = [START[0] + round * 15, 0];
-  const metrics: Metric[] = [];
-  const points = (salt: number, scale: number) =>
-    runner.slots.map((attributes, i) => ({ startTime: START, endTime: end, attributes, value: (round * 1000 + salt * 31 + i) * scale }));
-  for (let c = 0; c < COUNTERS; c++) {
-    metrics.push({
-      descriptor: { name: `llamacpp:counter_${c}_total`, description: `Counter ${c}.`, unit: '', valueType: 1 },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
-      isMonotonic: true,
-      dataPoints: points(c, 1),
-      prometheus: { type: 'counter' },
-    });
-  }
-  for (let g = 0; g < GAUGES; g++) {
-    metrics.push({
-      descriptor: { name: `llamacpp:gauge_${g}`, description: `Gauge ${g}.`, unit: '', valueType: 1 },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.GAUGE,
-      dataPoints: points(100 + g, 1 / 7),
-      prometheus: { type: 'gauge' },
-    });
-  }
-  metrics.push({
-    descriptor: { name: 'llamacpp:request_latency_seconds', description: 'Request latency.', unit: 's', valueType: 1 },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: runner.histogramSeries.map((attributes, i) => {
-      const counts = Array.from({ length: BOUNDARIES.length + 1 }, (_, b) => round + ((b + i) % 5));
-      const count = counts.reduce((a, b) => a + b, 0);
-      return { startTime: START, endTime: end, attributes, value: { buckets: { boundaries: BOUNDARIES, counts }, sum: count * 0.37, count } };
-    }),
-    prometheus: { type: 'histogram' },
-  });
-  return { resource: runner.resource, scopeMetrics: [{ scope: { name: 'llamacpp' }, metrics }] };
-}
+const SHAPE: FarmShape = { resources: RESOURCES, slots: SLOTS, counters: COUNTERS, gauges: GAUGES, histogramPoints: HISTOGRAM_POINTS };
+const snapshot = (runner: Runner, round: number): ResourceBatch => runnerSnapshot(runner, SHAPE, round, START, [START[0] + round * 15, 0]);
 
 /** A sink that accepts everything and counts bytes on the wire. */
 class Sink {
@@ -206,7 +148,7 @@ const ratio = (ours: Figures, base: Figures) =>
   `${(base.ms / ours.ms).toFixed(2)}x the points/s, ${(ours.bytesPerPoint / base.bytesPerPoint).toFixed(2)}x the bytes`;
 
 export async function run(): Promise<void> {
-  const runners = makeRunners();
+  const runners = makeRunners(SHAPE);
   const sink = await Sink.start();
   const libraryOptions = (url: string) =>
     ({ url, compression: 'gzip', concurrencyLimit: RESOURCES, timeoutMillis: 60_000 }) as ConstructorParameters<typeof ProtoExporter>[0];

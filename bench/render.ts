@@ -6,13 +6,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import type { Attributes } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { prometheusExporterConfigSchema } from '../src/exporters/prometheus/config.js';
 import { PrometheusExporter } from '../src/exporters/prometheus/exporter.js';
-import { AggregationTemporality, DataPointType, type Metric, type ResourceBatch } from '../src/model/batch.js';
+import type { ResourceBatch } from '../src/model/batch.js';
+import { makeRunners, snapshot as runnerSnapshot, type FarmShape, type Runner } from './synthetic-batch.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
 
@@ -21,68 +20,12 @@ const SLOTS = 20;
 const COUNTERS = 10;
 const GAUGES = 12;
 const HISTOGRAM_POINTS = 40;
-const BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const STEADY_ROUNDS = 15;
 const TIME: [number, number] = [1_700_000_000, 0];
 
-/** One runner: its resource and the attribute objects its receiver keeps reusing. */
-interface Runner {
-  readonly resource: Resource;
-  readonly slots: Attributes[];
-  readonly histogramSeries: Attributes[];
-}
-
-function makeRunners(): Runner[] {
-  return Array.from({ length: RESOURCES }, (_, r) => ({
-    resource: resourceFromAttributes({
-      backend: 'llama.cpp',
-      model: `ai/model-${r}`,
-      mode: r % 4 === 0 ? 'embedding' : 'completion',
-      'service.name': 'llama-server',
-      'server.address': `127.0.0.1:${8000 + r}`,
-    }),
-    slots: Array.from({ length: SLOTS }, (_, i) => ({ slot_id: String(i) })),
-    histogramSeries: Array.from({ length: HISTOGRAM_POINTS }, (_, i) => ({ slot_id: String(i % SLOTS), phase: i < SLOTS ? 'prompt' : 'decode' })),
-  }));
-}
-
 /** 10 counters × 20 + 12 gauges × 20 + 40 histogram points × 14 lines = 1000 series per runner. */
-function snapshot(runner: Runner, round: number): ResourceBatch {
-  const metrics: Metric[] = [];
-  const points = (salt: number) =>
-    runner.slots.map((attributes, i) => ({ startTime: TIME, endTime: TIME, attributes, value: round * 1000 + salt * 31 + i }));
-  for (let c = 0; c < COUNTERS; c++) {
-    metrics.push({
-      descriptor: { name: `llamacpp:counter_${c}_total`, description: `Counter ${c}.`, unit: '', valueType: 1 },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
-      isMonotonic: true,
-      dataPoints: points(c),
-      prometheus: { type: 'counter' },
-    });
-  }
-  for (let g = 0; g < GAUGES; g++) {
-    metrics.push({
-      descriptor: { name: `llamacpp:gauge_${g}`, description: `Gauge ${g}.`, unit: '', valueType: 1 },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.GAUGE,
-      dataPoints: points(100 + g).map((p) => ({ ...p, value: p.value / 7 })),
-      prometheus: { type: 'gauge' },
-    });
-  }
-  metrics.push({
-    descriptor: { name: 'llamacpp:request_latency_seconds', description: 'Request latency.', unit: '', valueType: 1 },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: runner.histogramSeries.map((attributes, i) => {
-      const counts = Array.from({ length: BOUNDARIES.length + 1 }, (_, b) => round + ((b + i) % 5));
-      const count = counts.reduce((a, b) => a + b, 0);
-      return { startTime: TIME, endTime: TIME, attributes, value: { buckets: { boundaries: BOUNDARIES, counts }, sum: count * 0.37, count } };
-    }),
-    prometheus: { type: 'histogram' },
-  });
-  return { resource: runner.resource, scopeMetrics: [{ scope: { name: 'llamacpp' }, metrics }] };
-}
+const SHAPE: FarmShape = { resources: RESOURCES, slots: SLOTS, counters: COUNTERS, gauges: GAUGES, histogramPoints: HISTOGRAM_POINTS };
+const snapshot = (runner: Runner, round: number): ResourceBatch => runnerSnapshot(runner, SHAPE, round, TIME, TIME);
 
 function timed<T>(fn: () => T): { ms: number; value: T } {
   (globalThis as { gc?: () => void }).gc?.();
@@ -106,7 +49,7 @@ const mb = (text: string | Buffer) => `${(Buffer.byteLength(text) / 1e6).toFixed
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 export async function run(): Promise<void> {
-  const runners = makeRunners();
+  const runners = makeRunners(SHAPE);
   const config = prometheusExporterConfigSchema.parse({ include_own_metrics: false });
   const exporter = new PrometheusExporter(config, { id: 'prometheus', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics() });
   // Same labels and no extra series, so both sides write comparable bodies.
