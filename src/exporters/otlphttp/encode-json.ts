@@ -25,109 +25,130 @@ export const JSON_PREFIX = Buffer.from('{"resourceMetrics":[');
 export const JSON_SEPARATOR = Buffer.from(',');
 export const JSON_SUFFIX = Buffer.from(']}');
 
+/**
+ * Data points are written as text directly rather than built as objects for
+ * JSON.stringify: that is where the bytes are, and the attribute list of a series
+ * (reused from scrape to scrape by the receiver) and its start time are cached as
+ * text, so an unchanged series costs only its value and end time.
+ */
 export class JsonEncoder {
+  private readonly attributeText = new WeakMap<Attributes, string>();
+  private readonly timeText = new WeakMap<HrTime, string>();
+
   constructor(private readonly promotedKeys: readonly string[]) {}
 
   /** One element of `resourceMetrics`, as UTF-8 JSON. */
   encodeResource(batch: ResourceBatch): Buffer {
-    const promoted: Json[] = [];
-    const promotedKeys: string[] = [];
+    const promoted: Array<[string, string]> = [];
     for (const key of this.promotedKeys) {
       const value = batch.resource.attributes[key];
-      if (value === undefined) continue;
-      promotedKeys.push(key);
-      promoted.push(keyValue(key, value));
+      if (value !== undefined) promoted.push([key, keyValueText(key, value)]);
     }
-    const attrs = (own: Attributes): Json[] => {
-      const out = keyValues(own);
-      for (let i = 0; i < promotedKeys.length; i++) if (own[promotedKeys[i]!] === undefined) out.push(promoted[i]!);
-      return out;
-    };
-    const rm: Json = {
-      resource: { attributes: keyValues(batch.resource.attributes) },
-      scopeMetrics: batch.scopeMetrics.map((s) => ({
-        scope: { name: s.scope.name, ...(s.scope.version ? { version: s.scope.version } : {}) },
-        metrics: s.metrics.map((m) => metricJson(m, attrs)).filter((m) => m !== undefined),
-        ...(s.scope.schemaUrl ? { schemaUrl: s.scope.schemaUrl } : {}),
-      })),
-      ...(batch.resource.schemaUrl ? { schemaUrl: batch.resource.schemaUrl } : {}),
-    };
-    return Buffer.from(JSON.stringify(rm));
+    const ctx: PointContext = { promoted, attrs: (own) => this.attributes(own, promoted), time: (t) => this.time(t) };
+    let out = `{"resource":{"attributes":${JSON.stringify(keyValues(batch.resource.attributes))}},"scopeMetrics":[`;
+    batch.scopeMetrics.forEach((s, i) => {
+      if (i > 0) out += ',';
+      const scope: Json = { name: s.scope.name, ...(s.scope.version ? { version: s.scope.version } : {}) };
+      out += `{"scope":${JSON.stringify(scope)},"metrics":[`;
+      let first = true;
+      for (const m of s.metrics) {
+        const text = metricText(m, ctx);
+        if (text === undefined) continue;
+        out += first ? text : ',' + text;
+        first = false;
+      }
+      out += ']' + (s.scope.schemaUrl ? `,"schemaUrl":${JSON.stringify(s.scope.schemaUrl)}` : '') + '}';
+    });
+    out += ']' + (batch.resource.schemaUrl ? `,"schemaUrl":${JSON.stringify(batch.resource.schemaUrl)}` : '') + '}';
+    return Buffer.from(out);
+  }
+
+  /** `[...]` of a point's own attributes plus the promoted resource attributes it lacks. */
+  private attributes(own: Attributes, promoted: ReadonlyArray<[string, string]>): string {
+    let text = this.attributeText.get(own);
+    if (text === undefined) {
+      text = keyValues(own).map((kv) => JSON.stringify(kv)).join(',');
+      this.attributeText.set(own, text);
+    }
+    for (const [key, kv] of promoted) if (own[key] === undefined) text = text ? text + ',' + kv : kv;
+    return '[' + text + ']';
+  }
+
+  private time(t: HrTime): string {
+    let text = this.timeText.get(t);
+    if (text === undefined) {
+      text = nanos(t);
+      this.timeText.set(t, text);
+    }
+    return text;
   }
 }
 
-function metricJson(metric: Metric, attrs: (own: Attributes) => Json[]): Json | undefined {
+interface PointContext {
+  readonly promoted: ReadonlyArray<[string, string]>;
+  attrs(own: Attributes): string;
+  time(t: HrTime): string;
+}
+
+function metricText(metric: Metric, ctx: PointContext): string | undefined {
   const d = metric.descriptor;
-  const out: Json = { name: d.name };
-  if (d.description) out['description'] = d.description;
-  if (d.unit) out['unit'] = d.unit;
+  let head = `{"name":${JSON.stringify(d.name)}`;
+  if (d.description) head += `,"description":${JSON.stringify(d.description)}`;
+  if (d.unit) head += `,"unit":${JSON.stringify(d.unit)}`;
   const asInt = d.valueType === ValueType.INT;
+  let body: string;
   switch (metric.dataPointType) {
     case DataPointType.GAUGE:
-      out['gauge'] = { dataPoints: metric.dataPoints.map((p) => numberPoint(p, asInt, attrs)) };
+      body = `"gauge":{"dataPoints":[${metric.dataPoints.map((p) => numberPoint(p, asInt, ctx)).join(',')}]}`;
       break;
     case DataPointType.SUM:
-      out['sum'] = {
-        dataPoints: metric.dataPoints.map((p) => numberPoint(p, asInt, attrs)),
-        aggregationTemporality: temporality(metric.aggregationTemporality),
-        ...(metric.isMonotonic ? { isMonotonic: true } : {}),
-      };
+      body =
+        `"sum":{"dataPoints":[${metric.dataPoints.map((p) => numberPoint(p, asInt, ctx)).join(',')}],` +
+        `"aggregationTemporality":${temporality(metric.aggregationTemporality)}${metric.isMonotonic ? ',"isMonotonic":true' : ''}}`;
       break;
     case DataPointType.HISTOGRAM:
-      out['histogram'] = {
-        dataPoints: metric.dataPoints.map((p) => histogramPoint(p, attrs)),
-        aggregationTemporality: temporality(metric.aggregationTemporality),
-      };
+      body =
+        `"histogram":{"dataPoints":[${metric.dataPoints.map((p) => histogramPoint(p, ctx)).join(',')}],` +
+        `"aggregationTemporality":${temporality(metric.aggregationTemporality)}}`;
       break;
     case SUMMARY:
-      out['summary'] = { dataPoints: metric.dataPoints.map((p) => summaryPoint(p, attrs)) };
+      body = `"summary":{"dataPoints":[${metric.dataPoints.map((p) => summaryPoint(p, ctx)).join(',')}]}`;
       break;
     default:
       return undefined;
   }
-  if (metric.prometheus) out['metadata'] = [keyValue('prometheus.type', metric.prometheus.type)];
-  return out;
+  const metadata = metric.prometheus ? `,"metadata":[${keyValueText('prometheus.type', metric.prometheus.type)}]` : '';
+  return `${head},${body}${metadata}}`;
 }
 
 function temporality(t: AggregationTemporality): number {
   return t === AggregationTemporality.DELTA ? 1 : 2;
 }
 
-function numberPoint(p: DataPoint<number>, asInt: boolean, attrs: (own: Attributes) => Json[]): Json {
-  return {
-    attributes: attrs(p.attributes),
-    startTimeUnixNano: nanos(p.startTime),
-    timeUnixNano: nanos(p.endTime),
-    ...(asInt ? { asInt: String(Math.trunc(p.value)) } : { asDouble: double(p.value) }),
-  };
+function pointHead(p: DataPoint<unknown>, ctx: PointContext): string {
+  return `{"attributes":${ctx.attrs(p.attributes)},"startTimeUnixNano":"${ctx.time(p.startTime)}","timeUnixNano":"${ctx.time(p.endTime)}"`;
 }
 
-function histogramPoint(p: DataPoint<Histogram>, attrs: (own: Attributes) => Json[]): Json {
+function numberPoint(p: DataPoint<number>, asInt: boolean, ctx: PointContext): string {
+  const value = asInt ? `"asInt":"${Math.trunc(p.value)}"` : `"asDouble":${doubleText(p.value)}`;
+  return `${pointHead(p, ctx)},${value}}`;
+}
+
+function histogramPoint(p: DataPoint<Histogram>, ctx: PointContext): string {
   const h = p.value;
-  const out: Json = {
-    attributes: attrs(p.attributes),
-    startTimeUnixNano: nanos(p.startTime),
-    timeUnixNano: nanos(p.endTime),
-    count: String(h.count),
-    bucketCounts: h.buckets.counts.map(String),
-    explicitBounds: h.buckets.boundaries.map(double),
-  };
-  if (h.sum !== undefined) out['sum'] = double(h.sum);
-  if (h.min !== undefined) out['min'] = double(h.min);
-  if (h.max !== undefined) out['max'] = double(h.max);
-  return out;
+  let out =
+    `${pointHead(p, ctx)},"count":"${h.count}","bucketCounts":[${h.buckets.counts.map((c) => `"${c}"`).join(',')}],` +
+    `"explicitBounds":[${h.buckets.boundaries.map(doubleText).join(',')}]`;
+  if (h.sum !== undefined) out += `,"sum":${doubleText(h.sum)}`;
+  if (h.min !== undefined) out += `,"min":${doubleText(h.min)}`;
+  if (h.max !== undefined) out += `,"max":${doubleText(h.max)}`;
+  return out + '}';
 }
 
-function summaryPoint(p: DataPoint<SummaryValue>, attrs: (own: Attributes) => Json[]): Json {
+function summaryPoint(p: DataPoint<SummaryValue>, ctx: PointContext): string {
   const s = p.value;
-  return {
-    attributes: attrs(p.attributes),
-    startTimeUnixNano: nanos(p.startTime),
-    timeUnixNano: nanos(p.endTime),
-    count: String(s.count),
-    sum: double(s.sum),
-    quantileValues: s.quantiles.map((q) => ({ quantile: double(q.quantile), value: double(q.value) })),
-  };
+  const quantiles = s.quantiles.map((q) => `{"quantile":${doubleText(q.quantile)},"value":${doubleText(q.value)}}`).join(',');
+  return `${pointHead(p, ctx)},"count":"${s.count}","sum":${doubleText(s.sum)},"quantileValues":[${quantiles}]}`;
 }
 
 /** Exact nanoseconds as a decimal string (the number itself would exceed 2^53). */
@@ -137,6 +158,11 @@ function nanos(t: HrTime): string {
 }
 
 /** The proto3 JSON mapping spells non-finite doubles as strings. */
+function doubleText(v: number): string {
+  if (Number.isFinite(v)) return String(v);
+  return Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
 function double(v: number): number | string {
   if (Number.isFinite(v)) return v;
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
@@ -153,6 +179,10 @@ function keyValues(attributes: Attributes): Json[] {
 
 function keyValue(key: string, value: unknown): Json {
   return { key, value: anyValue(value) };
+}
+
+function keyValueText(key: string, value: unknown): string {
+  return JSON.stringify(keyValue(key, value));
 }
 
 function anyValue(value: unknown): Json {
