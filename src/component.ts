@@ -24,7 +24,12 @@ export interface Lifecycle {
 export type Receiver = Lifecycle;
 export type Processor = Consumer & Lifecycle;
 export type Exporter = Consumer & Lifecycle;
-export type Extension = Lifecycle;
+export interface Extension extends Lifecycle {
+  /** Called once every pipeline has started (e.g. a health check turns ready). */
+  pipelinesReady?(): void;
+  /** Called before the pipelines stop, on shutdown or reload. */
+  pipelinesStopping?(): void;
+}
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
 

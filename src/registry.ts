@@ -8,6 +8,7 @@ import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/index.js';
+import { healthCheckExtensionFactory } from './extensions/health_check/index.js';
 
 const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<string, F> =>
   new Map(factories.map((f) => [f.type, f]));
@@ -16,5 +17,5 @@ export const registry: ComponentRegistry = {
   receivers: byType<ReceiverFactory>(prometheusReceiverFactory),
   processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
-  extensions: byType<ExtensionFactory>(),
+  extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),
 };

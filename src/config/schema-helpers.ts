@@ -1,6 +1,7 @@
 /** Zod building blocks shared by every component's config schema. */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseListenAddress } from '../net/listen-address.js';
 
 /** A duration (`5s`, `1m`, `250ms`, or a YAML number of milliseconds), parsed to milliseconds. */
 export function duration() {
@@ -42,3 +43,15 @@ export function componentConfig<T extends z.ZodRawShape>(shape: T) {
 
 /** Attribute values for resources and labels: strings, numbers and booleans. */
 export const attributeValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/** Where a server listens: `host:port`, `[ipv6]:port`, `:port` or `unix:/path.sock`. */
+export function listenEndpoint(defaultValue: string) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const parsed = parseListenAddress(value);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+    })
+    .default(defaultValue)
+    .describe('host:port, [ipv6]:port or unix:/path/to.sock to listen on');
+}

@@ -1,7 +1,6 @@
 /** Config of the `prometheus` exporter; README.md documents every key. */
 import { z } from 'zod';
-import { attributeValue, componentConfig, duration } from '../../config/schema-helpers.js';
-import { parseListenAddress } from './listen-address.js';
+import { attributeValue, componentConfig, duration, listenEndpoint } from '../../config/schema-helpers.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:9464';
 export const DEFAULT_PATH = '/metrics';
@@ -10,14 +9,7 @@ export const DEFAULT_METRIC_EXPIRATION_MS = 5 * 60_000;
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-const endpoint = z
-  .string()
-  .superRefine((value, ctx) => {
-    const parsed = parseListenAddress(value);
-    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
-  })
-  .default(DEFAULT_ENDPOINT)
-  .describe('host:port, [ipv6]:port or unix:/path/to.sock to listen on');
+const endpoint = listenEndpoint(DEFAULT_ENDPOINT);
 
 const labelName = z
   .string()

@@ -11,4 +11,4 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusExporterConfig
 
 export { prometheusExporterConfigSchema, type PrometheusExporterConfig } from './config.js';
 export { PrometheusExporter, type PrometheusExporterOptions, type RenderOptions } from './exporter.js';
-export type { ListenAddress } from './listen-address.js';
+export type { ListenAddress } from '../../net/listen-address.js';

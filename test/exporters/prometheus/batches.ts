@@ -13,7 +13,7 @@ import {
   type SummaryValue,
 } from '../../../src/model/batch.js';
 import { prometheusExporterConfigSchema, type PrometheusExporterConfig } from '../../../src/exporters/prometheus/config.js';
-import type { ListenAddress } from '../../../src/exporters/prometheus/listen-address.js';
+import type { ListenAddress } from '../../../src/net/listen-address.js';
 import { silentLogger, type Logger } from '../../../src/telemetry/logger.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { prometheusExporterConfigSchema } from '../../../src/exporters/prometheus/config.js';
 import { prometheusExporterFactory } from '../../../src/exporters/prometheus/index.js';
-import { parseListenAddress } from '../../../src/exporters/prometheus/listen-address.js';
+import { parseListenAddress } from '../../../src/net/listen-address.js';
 import { acceptsGzip, negotiateFormat, requestedNames } from '../../../src/exporters/prometheus/negotiation.js';
 
 describe('prometheus exporter config', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PrometheusExporter } from '../../../src/exporters/prometheus/exporter.js';
-import type { ListenAddress } from '../../../src/exporters/prometheus/listen-address.js';
+import type { ListenAddress } from '../../../src/net/listen-address.js';
 import { parseFamilies } from '../../../src/prometheus/families.js';
 import { recordingLogger, scrape, testConfig, testContext } from './batches.js';
 import { EXPECTED_TEXT, bothBatches } from './fixtures.js';
