@@ -2,9 +2,16 @@
  * Streaming parser for the Prometheus text exposition format (0.0.4) and OpenMetrics 1.0.
  *
  * A pull parser in the manner of Prometheus' `model/textparse/promparse.go`: each
- * `next()` validates one line and records offsets into the body; strings are only
- * cut out when asked for. A scraper that caches series by `seriesKey()` (a cheap
- * slice of the body) reads an unchanged series with no label parsing at all.
+ * `next()` reads one line and records offsets into the body; strings are only cut
+ * out when asked for.
+ *
+ * Validation is split the way Prometheus' scrape cache splits it. `next()` checks a
+ * sample line's structure: where the series key ends (quotes, escapes, the closing
+ * brace), the value, the timestamp, the exemplar, the end of the line. What is inside
+ * a `name{…}` label set (label-name syntax, `=`, commas, quoted values, duplicate
+ * names) is checked by `labels()`. A scraper that caches series by `seriesKey()` (the
+ * exact raw text) calls `labels()` once per new key, and a raw text that was valid
+ * once is valid again, so an unchanged series costs no label parsing at all.
  */
 import type { PrometheusType } from '../model/batch.js';
 import {
@@ -67,7 +74,8 @@ export class ExpositionParser {
   private failure: ParseError | undefined;
   /** Set by scanQuoted: whether the string it just read holds a backslash. */
   private quotedEscaped = false;
-  /** Cache for nextBackslash(). */
+  /** Cache for nextBackslash(): the first backslash at or after backslashFrom. */
+  private backslashFrom = 0;
   private backslashAt = -1;
 
   // The current series.
@@ -77,6 +85,8 @@ export class ExpositionParser {
   private nameEnd = 0;
   private nameEscaped = false;
   private labelCount = 0;
+  /** Offset of a `name{` label set that `labels()` has yet to validate, or -1. */
+  private pendingLabelSet = -1;
   private spans = new Int32Array(16 * SPAN);
   private escapes = new Uint8Array(16);
   private sampleValue = 0;
@@ -110,7 +120,15 @@ export class ExpositionParser {
     return this.sampleTimestamp;
   }
 
-  /** Moves to the next entry. Throws ParseError on a malformed line, and again on every later call. */
+  /**
+   * Moves to the next entry. Throws ParseError, with the line number, for a malformed
+   * line: a comment or metadata line that breaks the format; a series without a metric
+   * name, or whose name is followed by anything but blanks, `{` or the value; an
+   * unterminated quoted string or label set; a missing or invalid value or timestamp;
+   * an invalid exemplar; anything left on the line. For a line starting with `{` (a
+   * quoted metric name) the whole label set is validated here too. Once a ParseError
+   * has been thrown, by next() or labels(), every later call to either throws it again.
+   */
   next(): EntryKind {
     if (this.failure !== undefined) throw this.failure;
     try {
@@ -131,8 +149,16 @@ export class ExpositionParser {
     return this.nameEscaped ? unescape(raw) : raw;
   }
 
-  /** The labels as `[name0, value0, name1, value1, …]` in written order, values unescaped. A new array per call. */
+  /**
+   * The labels as `[name0, value0, name1, value1, …]` in written order, values unescaped;
+   * a new array per call. The first call for a `name{…}` series validates its label set
+   * and throws ParseError, with the series' line number, for an invalid or empty label
+   * name, a missing `=`, an unquoted label value, a missing `,` between labels, a
+   * duplicate label name, or a quoted metric name after a bare one.
+   */
   labels(): string[] {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.pendingLabelSet >= 0) this.validateLabelSet();
     const { text, spans, escapes } = this;
     const out: string[] = [];
     for (let i = 0; i < this.labelCount; i++) {
@@ -143,6 +169,21 @@ export class ExpositionParser {
       out.push(flags & NAME_ESCAPED ? unescape(name) : name, flags & VALUE_ESCAPED ? unescape(value) : value);
     }
     return out;
+  }
+
+  /** Reads the deferred label set of the current series into `spans`; a failure is sticky, as in next(). */
+  private validateLabelSet(): void {
+    const brace = this.pendingLabelSet;
+    this.pendingLabelSet = -1;
+    try {
+      // The structural scan in next() ended at the same brace: both read quoted strings alike
+      // and a valid label set has no other quotes or braces.
+      this.readLabelSet(brace, true);
+    } catch (error) {
+      this.labelCount = 0;
+      if (error instanceof ParseError) this.failure = error;
+      throw error;
+    }
   }
 
   familyName(): string {
@@ -200,6 +241,7 @@ export class ExpositionParser {
     let p = start;
     this.keyStart = start;
     this.labelCount = 0;
+    this.pendingLabelSet = -1;
     this.nameStart = -1;
     const c = text.charCodeAt(p);
     if (isMetricNameStart(c)) {
@@ -210,7 +252,8 @@ export class ExpositionParser {
       this.keyEnd = p;
       const brace = this.skipBlanks(p, lineEnd);
       if (text.charCodeAt(brace) === LBRACE && brace < lineEnd) {
-        p = this.readLabelSet(brace, true);
+        p = this.skipLabelSet(brace);
+        this.pendingLabelSet = brace;
         this.keyEnd = p;
       }
     } else if (c === LBRACE) {
@@ -261,6 +304,22 @@ export class ExpositionParser {
       p = timestampEnd;
     }
     return p;
+  }
+
+  /**
+   * Finds the end of a label set without validating it: the first `}` outside quoted
+   * strings. Returns the offset after it.
+   */
+  private skipLabelSet(brace: number): number {
+    const { text, lineEnd } = this;
+    let p = brace + 1;
+    for (;;) {
+      const c = text.charCodeAt(p);
+      if (c === QUOTE) p = this.scanQuoted(p);
+      else if (c === RBRACE) return p + 1;
+      else if (p >= lineEnd) return this.fail('unterminated label set');
+      else p++;
+    }
   }
 
   /**
@@ -518,10 +577,14 @@ export class ExpositionParser {
     return this.fail('unterminated quoted string');
   }
 
-  /** Offset of the first backslash at or after `from` (or the end), cached: escapes are rare. */
+  /**
+   * Offset of the first backslash at or after `from` (or the end), cached: escapes are rare.
+   * Scans mostly move forward, but labels() goes back over a series already scanned.
+   */
   private nextBackslash(from: number): number {
-    if (this.backslashAt < from) {
+    if (from > this.backslashAt || from < this.backslashFrom) {
       const at = this.text.indexOf('\\', from);
+      this.backslashFrom = from;
       this.backslashAt = at < 0 ? this.end : at;
     }
     return this.backslashAt;

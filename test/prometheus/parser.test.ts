@@ -298,4 +298,24 @@ describe('ExpositionParser: API', () => {
     // The error is sticky: the parser does not resume mid-body.
     assert.throws(() => parser.next(), { name: 'ParseError', line: 2 });
   });
+
+  it('leaves the inside of a name{…} label set to labels(), which reports it with the line', () => {
+    const parser = new ExpositionParser('a{x="1"} 1\nb{x="1",x="2"} 2\nc 3\n');
+    assert.equal(parser.next(), 'series');
+    assert.equal(parser.next(), 'series');
+    assert.equal(parser.seriesKey(), 'b{x="1",x="2"}');
+    assert.equal(parser.metricName(), 'b');
+    assert.equal(parser.value, 2);
+    assert.throws(() => parser.labels(), { name: 'ParseError', line: 2, message: /^line 2: duplicate label name "x"/ });
+    // Sticky too: neither labels() nor next() goes on past the invalid series.
+    assert.throws(() => parser.labels(), { name: 'ParseError', line: 2 });
+    assert.throws(() => parser.next(), { name: 'ParseError', line: 2 });
+  });
+
+  it('returns the same labels from repeated labels() calls', () => {
+    const parser = new ExpositionParser('a{x="1",y="a\\"b"} 1\n');
+    assert.equal(parser.next(), 'series');
+    assert.deepEqual(parser.labels(), ['x', '1', 'y', 'a"b']);
+    assert.deepEqual(parser.labels(), ['x', '1', 'y', 'a"b']);
+  });
 });
