@@ -312,6 +312,20 @@ export class ExpositionParser {
    */
   private skipLabelSet(brace: number): number {
     const { text, lineEnd } = this;
+    // Native searches beat a loop over every character. With no backslash in the way, the
+    // first `}` ends the set unless it is inside a quoted string, i.e. follows an odd quote.
+    const close = text.indexOf('}', brace + 1);
+    if (close >= 0 && close < lineEnd && this.nextBackslash(brace + 1) > close) {
+      let from = brace + 1;
+      for (;;) {
+        const open = text.indexOf('"', from);
+        if (open < 0 || open > close) return close + 1;
+        const shut = text.indexOf('"', open + 1);
+        if (shut < 0 || shut > close) break;
+        from = shut + 1;
+      }
+    }
+    // A `}` inside a value, an escape, or an error: one character at a time.
     let p = brace + 1;
     for (;;) {
       const c = text.charCodeAt(p);
