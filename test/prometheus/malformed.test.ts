@@ -158,39 +158,6 @@ describe('ExpositionParser: malformed input', () => {
   });
 });
 
-describe('ScrapeState: a malformed series on a warm cache', () => {
-  const TEXT = 'text/plain; version=0.0.4';
-
-  for (const [bad, message] of [
-    ['foo{a-b="1"} 2', /invalid label name/],
-    ['foo{a="1",a="2"} 2', /duplicate label name "a"/],
-    ['foo{a=1} 2', /quoted string/],
-    ['foo{"foo"} 2', /metric name given twice/],
-  ] as const) {
-    it(`fails the scrape for ${bad} although another series of the family is cached`, () => {
-      const state = new ScrapeState(resourceFromAttributes({}));
-      state.convert('# TYPE foo gauge\nfoo{a="1"} 1\n', TEXT, 1_000_000);
-      assert.equal(state.seriesCount, 1);
-      assert.throws(
-        () => state.convert(`# TYPE foo gauge\nfoo{a="1"} 1\nnew{b="2"} 1\n${bad}\n`, TEXT, 1_005_000),
-        (error: unknown) => {
-          assert.ok(error instanceof ScrapeError, `expected ScrapeError, got ${String(error)}`);
-          assert.equal(error.reason, 'parse');
-          assert.match(error.message, /line 4: /);
-          assert.match(error.message, message);
-          return true;
-        },
-      );
-      assert.equal(state.seriesCount, 1, 'series from the failed page were rolled back');
-      // And again on the next scrape: the bad series never entered the cache.
-      assert.throws(
-        () => state.convert(`foo{a="1"} 1\n${bad}\n`, TEXT, 1_010_000),
-        (error: unknown) => error instanceof ScrapeError && error.reason === 'parse' && /line 2: /.test(error.message),
-      );
-    });
-  }
-});
-
 describe('ExpositionParser: mutated fixtures', () => {
   const fixtures: [string, ParserOptions | undefined][] = [
     [readFixture('runners', 'llamacpp-completion.prom'), undefined],

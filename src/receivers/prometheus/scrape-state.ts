@@ -2,8 +2,11 @@
  * Turns one target's exposition pages into batches, keeping per-series state
  * between scrapes:
  *  - Series are cached by their raw text (`name{labels}`), after Prometheus'
- *    scrapeCache: an unchanged series costs one map lookup, no label parsing and
- *    no new attributes object (exporters cache their rendering per attributes object).
+ *    scrapeCache: an unchanged series costs one map lookup (or one string comparison
+ *    when it is where it was on the last page), no label parsing and no new
+ *    attributes object (exporters cache their rendering per attributes object).
+ *    Only a new raw text has its labels parsed, and so validated: the parser's
+ *    next() checks just the line's structure.
  *  - Counters, histograms and summaries carry start times: when the series was
  *    first seen, its `_created` value when the runner sends one, or the scrape at
  *    which a reset (value going down, e.g. a runner restart) was detected.
@@ -45,6 +48,8 @@ interface FamilyState {
 
 /** One sample line's series: `foo{a="1"}`, or one bucket/quantile/_sum/_count of a group. */
 interface SeriesState {
+  /** The raw `name{labels}` text it is cached under. */
+  readonly key: string;
   readonly family: FamilyState;
   readonly role: SampleRole;
   /** The runner's labels, without `le`/`quantile`; shared by every scrape's data point. */
@@ -87,6 +92,8 @@ export class ScrapeState {
   // Per-scrape scratch space, reused to avoid allocating per sample.
   private pendingSeries: SeriesState[] = [];
   private pendingValues: number[] = [];
+  /** The last committed scrape's series in page order: the likely series at each position of the next page. */
+  private previousSeries: SeriesState[] = [];
 
   constructor(
     private readonly resource: Resource,
@@ -110,14 +117,18 @@ export class ScrapeState {
     pendingSeries.length = 0;
     pendingValues.length = 0;
     let seriesAdded = 0;
+    const previousSeries = this.previousSeries;
     const parser = new ExpositionParser(body, { openMetrics });
     try {
       for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
         if (kind === 'series') {
           const key = parser.seriesKey();
-          let s = this.series.get(key);
+          // Runners write their series in the same order every scrape: comparing the key with
+          // the series last seen at this position is cheaper than hashing it for the map.
+          let s: SeriesState | undefined = previousSeries[pendingSeries.length];
+          if (s === undefined || s.key !== key) s = this.series.get(key);
           if (s === undefined) {
-            s = this.newSeries(parser, declared, now);
+            s = this.newSeries(key, parser, declared, now);
             this.series.set(key, s);
             seriesAdded++;
           }
@@ -144,10 +155,12 @@ export class ScrapeState {
     this.scrapeId = scrapeId;
     const batch = this.commit(scrapeId, now, help, units);
     this.sweep(scrapeId, pendingSeries.length);
+    this.previousSeries = pendingSeries;
+    this.pendingSeries = previousSeries;
     return { batch, samples: pendingSeries.length, seriesAdded };
   }
 
-  private newSeries(parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
+  private newSeries(key: string, parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
     const { family: familyName, type, role } = resolveFamily(parser.metricName(), declared);
     const family = this.familyFor(familyName, type);
     const labels = parser.labels();
@@ -161,6 +174,7 @@ export class ScrapeState {
     const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
     const group = grouped && role !== 'created' ? this.groupFor(familyName, attributes, now) : undefined;
     return {
+      key,
       family,
       role,
       attributes: group ? group.attributes : attributes,
