@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp)
+ * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory)
  * and prints figures as ratios against baselines measured in the same run.
  * Figures vary with machine load; compare ratios, not absolute times.
  */
@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   scrape: () => import('./scrape.js'),
   render: () => import('./render.js'),
   otlp: () => import('./otlp.js'),
+  memory: () => import('./memory.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -100,7 +100,12 @@ async function run(configFiles: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
-      if (!stopping) void service.reload();
+      if (stopping) return;
+      // reload() logs its own failures; it rejects only when not even the previous config could start again.
+      service.reload().catch(() => {
+        stopping = true;
+        resolve(1);
+      });
     });
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The running collector: builds the graph, starts it in order, stops it in
  * reverse (receivers first, so exporters can flush what is left), and reloads
- * the config on SIGHUP (keeping the old graph if the new config is invalid).
+ * the config on SIGHUP (keeping the old graph if the new config is invalid, and
+ * starting the old graph again if the new one fails to start).
  */
 import type { Lifecycle } from '../component.js';
 import { formatIssue } from '../config/errors.js';
@@ -22,7 +23,9 @@ export interface ServiceOptions {
 export class Service {
   private running: Array<[string, Lifecycle]> = [];
   private logger: Logger;
-  readonly selfMetrics = new SelfMetrics();
+  private metrics = new SelfMetrics();
+  /** Start, shutdown and reload each run alone, in the order they were asked for (signals can arrive mid-reload). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: ServiceOptions,
@@ -39,9 +42,68 @@ export class Service {
     return this.loaded;
   }
 
-  async start(): Promise<void> {
-    for (const w of this.loaded.warnings) this.logger.warn('config warning', { issue: formatIssue(w) });
-    const graph = buildGraph(this.loaded.config, this.options.registry, this.logger, this.selfMetrics);
+  /** The running graph's own metrics. */
+  get selfMetrics(): SelfMetrics {
+    return this.metrics;
+  }
+
+  start(): Promise<void> {
+    return this.serialized(() => this.startGraph(this.loaded));
+  }
+
+  shutdown(): Promise<void> {
+    return this.serialized(() => this.stopGraph());
+  }
+
+  /**
+   * Loads the config files again and swaps graphs. Resolves false, with the
+   * reason logged, when the new config is invalid or fails to start; the
+   * previous config is then running. Rejects only if that cannot be restored,
+   * which leaves nothing running.
+   */
+  reload(): Promise<boolean> {
+    return this.serialized(() => this.swap());
+  }
+
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async swap(): Promise<boolean> {
+    let next: LoadedConfig;
+    try {
+      next = loadConfig(this.options.configFiles, this.options.registry, this.options.env);
+    } catch (err) {
+      this.logger.error('config reload failed; keeping the running config', { error: (err as Error).message });
+      return false;
+    }
+    // The old graph must be down first: the new one may bind the same endpoints.
+    await this.stopGraph();
+    try {
+      await this.startGraph(next);
+    } catch (err) {
+      this.logger.error('config reload failed; starting the previous config again', { error: err });
+      try {
+        await this.startGraph(this.loaded);
+      } catch (restoreErr) {
+        this.logger.error('previous config failed to start again; nothing is running', { error: restoreErr });
+        throw restoreErr;
+      }
+      return false;
+    }
+    this.loaded = next;
+    this.logger.info('config reloaded', { config: next.files });
+    return true;
+  }
+
+  private async startGraph(loaded: LoadedConfig): Promise<void> {
+    for (const w of loaded.warnings) this.logger.warn('config warning', { issue: formatIssue(w) });
+    // Own metrics belong to a graph: a reload starts them afresh, as a restart would,
+    // so the health series of targets that were removed go with their graph.
+    this.metrics = new SelfMetrics();
+    const graph = buildGraph(loaded.config, this.options.registry, this.logger, this.metrics);
     const order = startOrder(graph);
     for (const [name, component] of order) {
       try {
@@ -49,16 +111,16 @@ export class Service {
       } catch (err) {
         this.logger.error('component failed to start', { component: name, error: err });
         this.running = order.slice(0, order.findIndex(([n]) => n === name));
-        await this.shutdown();
+        await this.stopGraph();
         throw new Error(`${name} failed to start: ${(err as Error).message}`);
       }
     }
     this.running = order;
-    const pipelines = Object.keys(this.loaded.config.service.pipelines);
-    this.logger.info('collector started', { pipelines, config: this.loaded.files });
+    const pipelines = Object.keys(loaded.config.service.pipelines);
+    this.logger.info('collector started', { pipelines, config: loaded.files });
   }
 
-  async shutdown(): Promise<void> {
+  private async stopGraph(): Promise<void> {
     const order = this.running.splice(0).reverse();
     for (const [name, component] of order) {
       try {
@@ -67,21 +129,5 @@ export class Service {
         this.logger.error('component failed to stop cleanly', { component: name, error: err });
       }
     }
-  }
-
-  /** Loads the config again; on error keeps running the old one and says why. */
-  async reload(): Promise<boolean> {
-    let next: LoadedConfig;
-    try {
-      next = loadConfig(this.options.configFiles, this.options.registry, this.options.env);
-    } catch (err) {
-      this.logger.error('config reload failed; keeping the running config', { error: (err as Error).message });
-      return false;
-    }
-    await this.shutdown();
-    this.loaded = next;
-    await this.start();
-    this.logger.info('config reloaded');
-    return true;
   }
 }

@@ -34,6 +34,8 @@ const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: Number, a
 export type Decoded = Record<string, any>;
 
 export interface Received {
+  /** Request path, e.g. `/otlp/v1/metrics`. */
+  readonly path: string;
   readonly headers: IncomingHttpHeaders;
   /** Bytes as they arrived on the wire. */
   readonly wireBytes: number;
@@ -72,7 +74,7 @@ export class OtlpReceiver {
           const body = (req.headers['content-type'] ?? '').includes('json')
             ? Request.toObject(Request.fromObject(JSON.parse(raw.toString('utf8'))), TO_OBJECT)
             : Request.toObject(Request.decode(raw), TO_OBJECT);
-          const received: Received = { headers: req.headers, wireBytes: wire.length, body };
+          const received: Received = { path: req.url ?? '', headers: req.headers, wireBytes: wire.length, body };
           receiver.attempts++;
           receiver.notify();
           const reply = (await receiver.responder(received)) ?? { status: 200 };
