@@ -4,7 +4,7 @@
  * the config on SIGHUP (keeping the old graph if the new config is invalid, and
  * starting the old graph again if the new one fails to start).
  */
-import type { Lifecycle } from '../component.js';
+import type { Extension, Lifecycle } from '../component.js';
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
@@ -22,6 +22,7 @@ export interface ServiceOptions {
 
 export class Service {
   private running: Array<[string, Lifecycle]> = [];
+  private extensions: Extension[] = [];
   private logger: Logger;
   private metrics = new SelfMetrics();
   /** Start, shutdown and reload each run alone, in the order they were asked for (signals can arrive mid-reload). */
@@ -116,11 +117,14 @@ export class Service {
       }
     }
     this.running = order;
+    this.extensions = [...graph.extensions.values()];
+    for (const e of this.extensions) e.pipelinesReady?.();
     const pipelines = Object.keys(loaded.config.service.pipelines);
     this.logger.info('collector started', { pipelines, config: loaded.files });
   }
 
   private async stopGraph(): Promise<void> {
+    for (const e of this.extensions.splice(0)) e.pipelinesStopping?.();
     const order = this.running.splice(0).reverse();
     for (const [name, component] of order) {
       try {

@@ -151,3 +151,40 @@ function chunk(flat: string[]): Array<[string, string]> {
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
   return out;
 }
+
+test('health_check extension answers 200 once the pipelines run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-health-'));
+  const metricsPort = await freePort();
+  const healthPort = await freePort();
+  const runner = await RunnerServer.start(COMPLETION);
+  const file = join(dir, 'c.yaml');
+  writeFileSync(
+    file,
+    `extensions:
+  health_check:
+    endpoint: 127.0.0.1:${healthPort}
+receivers:
+  prometheus:
+    targets: [{ url: "${runner.url}" }]
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:${metricsPort}
+service:
+  extensions: [health_check]
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [prometheus] }
+`,
+  );
+  const collector = startProcess(process.execPath, [CLI, '--config', file], { cwd: REPO_ROOT });
+  try {
+    const body = await eventually(async () => {
+      const r = await httpGet(`http://127.0.0.1:${healthPort}/`);
+      return r.status === 200 ? r.body : undefined;
+    }, 'health check 200');
+    assert.equal(JSON.parse(body).status, 'Server available');
+  } finally {
+    assert.equal(await stopProcess(collector), 0, collector.output());
+    await runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
