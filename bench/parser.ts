@@ -3,8 +3,10 @@
  * llama.cpp runner farm. Every figure is set beside two baselines measured in the same
  * run: `parseFamilies` (the whole-body API) and a naive split-and-regex parser.
  *
- *   (a) fast path: next() + seriesKey() + value — a scrape where every series is cached
- *   (b) next() + seriesKey() + labels() + value — a scrape where every series is new
+ *   (a) fast path: next() + seriesKey() + value — a scrape where every series is cached;
+ *       label sets are only scanned for their end, as a cache validates new keys only
+ *   (b) next() + seriesKey() + labels() + value — a scrape where every series is new;
+ *       every label set is also validated
  */
 import { parseFamilies } from '../src/prometheus/families.js';
 import { ExpositionParser } from '../src/prometheus/parser.js';
