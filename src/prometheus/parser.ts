@@ -210,7 +210,7 @@ export class ExpositionParser {
       if (this.pos >= end) return this.endOfInput();
       let lineEnd = text.indexOf('\n', this.pos);
       if (lineEnd < 0) lineEnd = end;
-      const p = this.skipBlanks(this.pos, lineEnd);
+      const p = this.skipBlanks(this.pos);
       if (p === lineEnd) {
         // Blank line.
         this.pos = lineEnd + 1;
@@ -250,7 +250,7 @@ export class ExpositionParser {
       this.nameEnd = p;
       this.nameEscaped = false;
       this.keyEnd = p;
-      const brace = this.skipBlanks(p, lineEnd);
+      const brace = this.skipBlanks(p);
       if (text.charCodeAt(brace) === LBRACE && brace < lineEnd) {
         p = this.skipLabelSet(brace);
         this.pendingLabelSet = brace;
@@ -266,17 +266,17 @@ export class ExpositionParser {
 
     if (p >= lineEnd) this.fail('missing value');
     if (!isBlank(text.charCodeAt(p))) this.fail(`unexpected ${describeChar(text.charCodeAt(p))} after series name`);
-    p = this.skipBlanks(p, lineEnd);
+    p = this.skipBlanks(p);
     if (p >= lineEnd) this.fail('missing value');
     const valueEnd = this.scanToken(p);
     this.sampleValue = this.readFloat(p, valueEnd, 'value');
     this.sampleTimestamp = undefined;
 
-    p = this.skipBlanks(valueEnd, lineEnd);
+    p = this.skipBlanks(valueEnd);
     if (p < lineEnd && text.charCodeAt(p) !== HASH) {
       const timestampEnd = this.scanToken(p);
       this.sampleTimestamp = this.readTimestamp(p, timestampEnd);
-      p = this.skipBlanks(timestampEnd, lineEnd);
+      p = this.skipBlanks(timestampEnd);
     }
     if (p < lineEnd && text.charCodeAt(p) === HASH) p = this.skipExemplar(p);
     this.expectLineEnd(p);
@@ -288,15 +288,15 @@ export class ExpositionParser {
     const { text, lineEnd } = this;
     let p = hash + 1;
     if (p >= lineEnd || !isBlank(text.charCodeAt(p))) this.fail('invalid exemplar: expected " # {"');
-    p = this.skipBlanks(p, lineEnd);
+    p = this.skipBlanks(p);
     if (p >= lineEnd || text.charCodeAt(p) !== LBRACE) this.fail('invalid exemplar: missing label set');
     p = this.readLabelSet(p, false);
     if (p >= lineEnd || !isBlank(text.charCodeAt(p))) this.fail('invalid exemplar: missing value');
-    p = this.skipBlanks(p, lineEnd);
+    p = this.skipBlanks(p);
     if (p >= lineEnd) this.fail('invalid exemplar: missing value');
     const valueEnd = this.scanToken(p);
     this.readFloat(p, valueEnd, 'exemplar value');
-    p = this.skipBlanks(valueEnd, lineEnd);
+    p = this.skipBlanks(valueEnd);
     if (p < lineEnd) {
       const timestampEnd = this.scanToken(p);
       const seconds = parseFloatToken(text, p, timestampEnd);
@@ -345,7 +345,7 @@ export class ExpositionParser {
     const { text, lineEnd } = this;
     let p = brace + 1;
     for (;;) {
-      p = this.skipBlanks(p, lineEnd);
+      p = this.skipBlanks(p);
       if (p >= lineEnd) this.fail('unterminated label set');
       let c = text.charCodeAt(p);
       if (c === RBRACE) return p + 1;
@@ -358,7 +358,7 @@ export class ExpositionParser {
         p = this.scanQuoted(p);
         nameEnd = p - 1;
         const quotedEscaped = this.quotedEscaped;
-        p = this.skipBlanks(p, lineEnd);
+        p = this.skipBlanks(p);
         if (text.charCodeAt(p) !== EQUALS || p >= lineEnd) {
           if (!record) this.fail('unexpected quoted string in label set');
           if (this.nameStart >= 0) this.fail('metric name given twice');
@@ -375,9 +375,9 @@ export class ExpositionParser {
       } else if (isLabelNameStart(c)) {
         nameStart = p;
         p++;
-        while (p < lineEnd && isLabelNameChar(text.charCodeAt(p))) p++;
+        while (isLabelNameChar(text.charCodeAt(p))) p++;
         nameEnd = p;
-        p = this.skipBlanks(p, lineEnd);
+        p = this.skipBlanks(p);
       } else {
         this.fail(`invalid label name: unexpected ${describeChar(c)}`);
       }
@@ -385,14 +385,14 @@ export class ExpositionParser {
       if (p >= lineEnd) this.fail('unterminated label set');
       c = text.charCodeAt(p);
       if (c !== EQUALS) this.fail(`invalid label name: unexpected ${describeChar(c)}`);
-      p = this.skipBlanks(p + 1, lineEnd);
+      p = this.skipBlanks(p + 1);
       if (p >= lineEnd) this.fail('unterminated label set');
       if (text.charCodeAt(p) !== QUOTE) this.fail('label value must be a quoted string');
       const valueStart = p + 1;
       p = this.scanQuoted(p);
       if (this.quotedEscaped) flags |= VALUE_ESCAPED;
       if (record) this.addLabel(nameStart, nameEnd, valueStart, p - 1, flags);
-      p = this.skipBlanks(p, lineEnd);
+      p = this.skipBlanks(p);
       if (this.closesLabelSet(p)) return p + 1;
       p++;
     }
@@ -458,7 +458,7 @@ export class ExpositionParser {
     const { text, lineEnd } = this;
     let p = hash + 1;
     if (p >= lineEnd || !isBlank(text.charCodeAt(p))) return 'comment';
-    p = this.skipBlanks(p, lineEnd);
+    p = this.skipBlanks(p);
     const wordStart = p;
     while (p < lineEnd && !isBlank(text.charCodeAt(p))) p++;
     const length = p - wordStart;
@@ -466,7 +466,7 @@ export class ExpositionParser {
       if (text.startsWith('HELP', wordStart)) return this.readHelp(p);
       if (text.startsWith('TYPE', wordStart)) return this.readType(p);
       if (text.startsWith('UNIT', wordStart)) return this.readUnit(p);
-    } else if (length === 3 && text.startsWith('EOF', wordStart) && this.skipBlanks(p, lineEnd) === lineEnd) {
+    } else if (length === 3 && text.startsWith('EOF', wordStart) && this.skipBlanks(p) === lineEnd) {
       return this.readEof();
     }
     return 'comment';
@@ -486,7 +486,7 @@ export class ExpositionParser {
 
   private readType(afterKeyword: number): EntryKind {
     const { text, lineEnd } = this;
-    const p = this.skipBlanks(this.readFamilyName(afterKeyword, 'TYPE'), lineEnd);
+    const p = this.skipBlanks(this.readFamilyName(afterKeyword, 'TYPE'));
     if (p >= lineEnd) this.fail('missing metric type in # TYPE');
     const end = this.scanToken(p);
     const type = text.slice(p, end);
@@ -497,7 +497,7 @@ export class ExpositionParser {
   }
 
   private readUnit(afterKeyword: number): EntryKind {
-    const p = this.skipBlanks(this.readFamilyName(afterKeyword, 'UNIT'), this.lineEnd);
+    const p = this.skipBlanks(this.readFamilyName(afterKeyword, 'UNIT'));
     const end = p < this.lineEnd ? this.scanToken(p) : p;
     this.metaTextStart = p;
     this.metaTextEnd = end;
@@ -521,7 +521,7 @@ export class ExpositionParser {
   /** Reads the family name after HELP/TYPE/UNIT (bare or quoted); returns the offset after it. */
   private readFamilyName(afterKeyword: number, keyword: string): number {
     const { text, lineEnd } = this;
-    let p = this.skipBlanks(afterKeyword, lineEnd);
+    let p = this.skipBlanks(afterKeyword);
     if (p >= lineEnd) this.fail(`missing metric name in # ${keyword}`);
     const c = text.charCodeAt(p);
     if (isMetricNameStart(c)) {
@@ -565,8 +565,10 @@ export class ExpositionParser {
   }
 
   private scanMetricName(start: number): number {
+    const text = this.text;
     let p = start + 1;
-    while (p < this.lineEnd && isMetricNameChar(this.text.charCodeAt(p))) p++;
+    // No bound check: the line ends in an LF or the end of the body, neither a name character.
+    while (isMetricNameChar(text.charCodeAt(p))) p++;
     return p;
   }
 
@@ -611,14 +613,16 @@ export class ExpositionParser {
     return p;
   }
 
-  private skipBlanks(start: number, end: number): number {
+  /** Past any blanks; stops at the end of the line, which (LF or end of body) is no blank. */
+  private skipBlanks(start: number): number {
+    const text = this.text;
     let p = start;
-    while (p < end && isBlank(this.text.charCodeAt(p))) p++;
+    while (isBlank(text.charCodeAt(p))) p++;
     return p;
   }
 
   private expectLineEnd(p: number): void {
-    const q = this.skipBlanks(p, this.lineEnd);
+    const q = this.skipBlanks(p);
     if (q < this.lineEnd) this.fail(`unexpected ${describeChar(this.text.charCodeAt(q))} at end of line`);
   }
 
