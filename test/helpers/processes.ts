@@ -20,7 +20,9 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
   let out = '';
   child.stdout?.on('data', (c) => (out += c));
   child.stderr?.on('data', (c) => (out += c));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  // 'close' rather than 'exit': it waits until every process holding the output
+  // pipes (e.g. the node process under `npm start`) has finished writing.
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
   return { child, output: () => out, exited };
 }
 
