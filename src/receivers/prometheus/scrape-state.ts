@@ -31,6 +31,7 @@ import {
   type SummaryValue,
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
+import { ownCopy } from '../../model/own-copy.js';
 import { ScrapeError } from './fetch.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: '0.1.0' };
@@ -128,8 +129,8 @@ export class ScrapeState {
           let s: SeriesState | undefined = previousSeries[pendingSeries.length];
           if (s === undefined || s.key !== key) s = this.series.get(key);
           if (s === undefined) {
-            s = this.newSeries(key, parser, declared, now);
-            this.series.set(key, s);
+            s = this.newSeries(ownCopy(key), parser, declared, now);
+            this.series.set(s.key, s);
             seriesAdded++;
           }
           pendingSeries.push(s);
@@ -162,14 +163,14 @@ export class ScrapeState {
 
   private newSeries(key: string, parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
     const { family: familyName, type, role } = resolveFamily(parser.metricName(), declared);
-    const family = this.familyFor(familyName, type);
+    const family = this.familyFor(ownCopy(familyName), type);
     const labels = parser.labels();
     const attributes: Attributes = {};
     let bound = NaN;
     const boundLabel = role === 'bucket' ? 'le' : type === 'summary' && role === 'value' ? 'quantile' : undefined;
     for (let i = 0; i < labels.length; i += 2) {
       if (labels[i] === boundLabel) bound = parseBound(labels[i + 1]!);
-      else attributes[labels[i]!] = labels[i + 1]!;
+      else attributes[ownCopy(labels[i]!)] = ownCopy(labels[i + 1]!);
     }
     const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
     const group = grouped && role !== 'created' ? this.groupFor(familyName, attributes, now) : undefined;
@@ -225,8 +226,10 @@ export class ScrapeState {
       if (f.scrapeId !== scrapeId) {
         f.scrapeId = scrapeId;
         f.members.length = 0;
-        f.help = help.get(f.name) ?? '';
-        f.unit = units.get(f.name) ?? '';
+        const h = help.get(f.name) ?? '';
+        const u = units.get(f.name) ?? '';
+        if (f.help !== h) f.help = ownCopy(h);
+        if (f.unit !== u) f.unit = ownCopy(u);
         order.push(f);
       }
       s.lastSeen = scrapeId;

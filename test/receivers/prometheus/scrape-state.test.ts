@@ -167,3 +167,25 @@ test('every runner fixture converts', () => {
     assert.ok(batch.scopeMetrics[0]!.metrics.length > 0, f);
   }
 });
+
+test('cached series do not keep the pages they were first seen in alive', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose_gc');
+  const gc = runInNewContext('gc') as () => void;
+  const state = new ScrapeState(resource);
+  const padding = `# ${'x'.repeat(2_000_000)}\n`;
+  const lines: string[] = [];
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  // Every scrape adds one series with a long key and long label value; each page is ~2 MB.
+  for (let i = 0; i < 40; i++) {
+    lines.push(`llamacpp:requests_processing{model="a-rather-long-model-name-${i}",slot="slot-number-${i}"} ${i}`);
+    state.convert(padding + lines.join('\n') + '\n', TEXT, 1_000_000 + i);
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(state.seriesCount, 40);
+  // Pinning the pages would hold ~80 MB; the series themselves need a few KB.
+  assert.ok(grown < 10_000_000, `heap grew by ${grown} bytes`);
+});
