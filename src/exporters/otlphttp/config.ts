@@ -41,8 +41,8 @@ export const otlpHttpConfigSchema = componentConfig({
   max_request_bytes: byteSize().default(0),
   /** Data points above which a push is split into several requests; 0 never splits. */
   max_request_points: z.number().int().nonnegative().default(0),
-  retry_on_failure: retryOnFailure,
-  sending_queue: sendingQueue,
+  retry_on_failure: retryOnFailure.prefault({}),
+  sending_queue: sendingQueue.prefault({}),
   shutdown_timeout: duration().default(10_000),
 }).superRefine((c, ctx) => {
   if ((c.endpoint === undefined) === (c.metrics_endpoint === undefined)) {
