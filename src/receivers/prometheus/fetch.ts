@@ -6,9 +6,12 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { SELF_SCOPE } from '../../telemetry/self-metrics.js';
 
 export const SCRAPE_ACCEPT =
   'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1';
+
+const USER_AGENT = `runner-metrics/${SELF_SCOPE.version}`;
 
 export class ScrapeError extends Error {
   constructor(
@@ -54,7 +57,7 @@ export async function fetchPage(opts: FetchOptions): Promise<FetchedPage> {
       method: 'GET',
       dispatcher: opts.dispatcher,
       signal,
-      headers: { accept: SCRAPE_ACCEPT, 'accept-encoding': 'gzip', ...opts.headers },
+      headers: { accept: SCRAPE_ACCEPT, 'accept-encoding': 'gzip', 'user-agent': USER_AGENT, ...opts.headers },
     });
   } catch (err) {
     throw classify(err, signal, opts.timeoutMs);

@@ -49,6 +49,7 @@ test('scrapes a TCP target and a Unix-socket target, one resource each', async (
     assert.equal(rb.resource.attributes['model'], 'bert');
     assert.equal(sink.latest('mode', 'completion')!.resource.attributes['service.instance.id'], `127.0.0.1:${tcp.port}`);
     assert.equal(tcp.lastHeaders['accept-encoding'], 'gzip');
+    assert.match(String(tcp.lastHeaders['user-agent']), /^runner-metrics\//);
   } finally {
     await r.shutdown();
     await tcp.close();
