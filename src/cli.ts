@@ -4,11 +4,11 @@
  * runner-metrics validate [--config FILE]...   check a config; exit 0, or 1 with the errors
  * runner-metrics print-config [--config FILE]... the merged, expanded config, secrets redacted
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError, formatIssue } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
+import { VERSION } from './version.js';
 import { Service } from './service/service.js';
 import { createLogger, type LogLevel } from './telemetry/logger.js';
 
@@ -56,8 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args === 'version') {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`runner-metrics ${pkg.version}\n`);
+    process.stdout.write(`runner-metrics ${VERSION}\n`);
     return 0;
   }
   if (args.command === 'validate') {

@@ -3,6 +3,7 @@
  * They are collected into an ordinary ResourceBatch, so the pull endpoint serves
  * them beside the runners' metrics and a Prometheus can watch the collector itself.
  */
+import { VERSION } from '../version.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ValueType } from '@opentelemetry/api';
 import {
@@ -17,7 +18,7 @@ import {
 } from '../model/batch.js';
 import { attributesKey } from '../model/resource-key.js';
 
-export const SELF_SCOPE = { name: 'runner-metrics', version: '0.1.0' };
+export const SELF_SCOPE = { name: 'runner-metrics', version: VERSION };
 
 interface Series {
   readonly attributes: Attributes;

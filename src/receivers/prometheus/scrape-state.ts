@@ -32,9 +32,10 @@ import {
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
+import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 
-export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: '0.1.0' };
+export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
 interface FamilyState {
   readonly name: string;
