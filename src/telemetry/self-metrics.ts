@@ -53,6 +53,11 @@ abstract class Instrument {
     return this.series.size;
   }
 
+  /** Current series, in the order they were first recorded. */
+  entries(): Array<{ attributes: Attributes; value: number }> {
+    return [...this.series.values()].map((s) => ({ attributes: s.attributes, value: s.value }));
+  }
+
   abstract collect(now: HrTime): Metric | undefined;
 
   protected points(now: HrTime): DataPoint<number>[] {
@@ -122,6 +127,12 @@ export class SelfMetrics {
 
   gauge(name: string, help: string, unit = ''): Gauge {
     return this.instrument(name, () => new Gauge(name, help, unit), Gauge);
+  }
+
+  /** The gauge of that name if some component registered one (for read-only views such as the status page). */
+  findGauge(name: string): Gauge | undefined {
+    const i = this.instruments.get(name);
+    return i instanceof Gauge ? i : undefined;
   }
 
   private instrument<T extends Instrument>(name: string, make: () => T, kind: abstract new (...a: any[]) => T): T {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { gzip } from 'node:zlib';
+import { statusPage, targetRows } from './status-page.js';
 import type { ComponentContext, Exporter } from '../../component.js';
 import type { Batch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
@@ -141,7 +142,7 @@ export class PrometheusExporter implements Exporter {
     if (url.pathname === this.config.path) {
       this.serveMetrics(req, res, url);
     } else if (url.pathname === '/') {
-      send(req, res, 200, 'text/html; charset=utf-8', indexPage(this.config.path));
+      send(req, res, 200, 'text/html; charset=utf-8', statusPage(this.config.path, targetRows(this.context.selfMetrics)));
     } else {
       send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
@@ -179,12 +180,4 @@ export class PrometheusExporter implements Exporter {
 function send(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-function indexPage(path: string): string {
-  const href = path.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  return `<!doctype html>
-<html><head><title>runner-metrics</title></head>
-<body><h1>runner-metrics</h1><p><a href="${href}">Metrics</a></p></body></html>
-`;
 }
