@@ -9,7 +9,7 @@ import { loadConfig } from './config/load.js';
 import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
 import { VERSION } from './version.js';
-import { Service } from './service/service.js';
+import { Service, StartupError } from './service/service.js';
 import { createLogger, type LogLevel } from './telemetry/logger.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
@@ -112,7 +112,7 @@ async function run(configFiles: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof StartupError) {
       process.stderr.write(`runner-metrics: ${err.message}\n`);
       if (err instanceof UsageError) process.stderr.write(USAGE);
       process.exit(err instanceof UsageError ? 2 : 1);

@@ -10,7 +10,11 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { SelfMetrics } from '../telemetry/self-metrics.js';
+import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { buildGraph, startOrder } from './graph.js';
+
+/** A component could not start (a port in use, a socket path not writable): the user's to fix, no stack trace needed. */
+export class StartupError extends Error {}
 
 export interface ServiceOptions {
   readonly configFiles: string[];
@@ -104,6 +108,7 @@ export class Service {
     // Own metrics belong to a graph: a reload starts them afresh, as a restart would,
     // so the health series of targets that were removed go with their graph.
     this.metrics = new SelfMetrics();
+    registerProcessMetrics(this.metrics);
     const graph = buildGraph(loaded.config, this.options.registry, this.logger, this.metrics);
     const order = startOrder(graph);
     for (const [name, component] of order) {
@@ -113,7 +118,7 @@ export class Service {
         this.logger.error('component failed to start', { component: name, error: err });
         this.running = order.slice(0, order.findIndex(([n]) => n === name));
         await this.stopGraph();
-        throw new Error(`${name} failed to start: ${(err as Error).message}`);
+        throw new StartupError(`${name} failed to start: ${(err as Error).message}`);
       }
     }
     this.running = order;

@@ -114,6 +114,7 @@ export class Gauge extends Instrument {
 
 export class SelfMetrics {
   private readonly instruments = new Map<string, Instrument>();
+  private readonly refreshers: Array<() => void> = [];
   private readonly resource;
 
   constructor(attributes: Attributes = { 'service.name': 'runner-metrics' }) {
@@ -146,7 +147,13 @@ export class SelfMetrics {
     return created;
   }
 
+  /** Registers a function run before every collect, for values read on demand (process memory, CPU). */
+  onCollect(refresh: () => void): void {
+    this.refreshers.push(refresh);
+  }
+
   collect(now: HrTime = millisToHrTime(Date.now())): ResourceBatch {
+    for (const refresh of this.refreshers) refresh();
     const metrics: Metric[] = [];
     for (const instrument of this.instruments.values()) {
       const m = instrument.collect(now);

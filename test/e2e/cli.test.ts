@@ -188,3 +188,15 @@ service:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an endpoint already in use: exit 1 with a one-line reason, no stack trace', async () => {
+  const blocker = await RunnerServer.start('x 1\n');
+  try {
+    const r = cli([], { LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${blocker.port}`, LLAMACPP_BASE_URL: 'http://127.0.0.1:9' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`runner-metrics: exporter/prometheus failed to start: .*cannot listen on 127\\.0\\.0\\.1:${blocker.port}.*EADDRINUSE`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    await blocker.close();
+  }
+});
