@@ -43,8 +43,8 @@ test('headless Chromium shows the targets with their state on the status page', 
     `receivers:
   prometheus/llamacpp:
     # Generous: Chromium starting up loads this machine's two cores.
-    scrape_interval: 1s
-    scrape_timeout: 900ms
+    scrape_interval: 2s
+    scrape_timeout: 2s
     targets:
       - url: ${runner.url}
         attributes: { backend: llama.cpp, model: tiny-llama, mode: completion }

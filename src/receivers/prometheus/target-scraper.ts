@@ -59,8 +59,13 @@ export class TargetScraper {
     return this.opts.address;
   }
 
+  /**
+   * Starts the timer. As in Prometheus, each target gets a fixed offset within
+   * the interval (from a hash of its address), so many targets are not all
+   * scraped, parsed and converted in the same instant.
+   */
   start(): void {
-    this.schedule(0);
+    this.schedule(scrapeOffset(this.opts.address.url + this.opts.address.instance, this.opts.intervalMs));
   }
 
   async stop(): Promise<void> {
@@ -134,4 +139,14 @@ export class TargetScraper {
     this.healthy = false;
     this.lastError = err.reason;
   }
+}
+
+/** A stable offset in [0, interval) for a target (FNV-1a of its address). */
+export function scrapeOffset(identity: string, intervalMs: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < identity.length; i++) {
+    hash ^= identity.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return (hash / 0x1_0000_0000) * intervalMs;
 }

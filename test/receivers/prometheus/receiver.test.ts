@@ -144,3 +144,14 @@ test('a target URL without a path gets metrics_path', async () => {
     await tcp.close();
   }
 });
+
+test('targets are spread over the interval by a stable offset', async () => {
+  const { scrapeOffset } = await import('../../../src/receivers/prometheus/target-scraper.js');
+  const offsets = Array.from({ length: 200 }, (_, i) => scrapeOffset(`http://127.0.0.1:${8000 + i}/metrics`, 5000));
+  assert.ok(offsets.every((o) => o >= 0 && o < 5000));
+  assert.equal(scrapeOffset('http://127.0.0.1:8000/metrics', 5000), offsets[0], 'stable for the same target');
+  // Spread: every fifth of the interval holds some of the 200 targets.
+  for (let fifth = 0; fifth < 5; fifth++) {
+    assert.ok(offsets.some((o) => o >= fifth * 1000 && o < (fifth + 1) * 1000), `fifth ${fifth}`);
+  }
+});
