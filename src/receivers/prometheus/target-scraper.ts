@@ -29,6 +29,8 @@ export interface TargetScraperOptions {
   readonly selfMetrics: SelfMetrics;
 }
 
+const SPREAD_WINDOW_MS = 1000;
+
 export class TargetScraper {
   private readonly state: ScrapeState;
   private timer: NodeJS.Timeout | undefined;
@@ -60,12 +62,15 @@ export class TargetScraper {
   }
 
   /**
-   * Starts the timer. As in Prometheus, each target gets a fixed offset within
-   * the interval (from a hash of its address), so many targets are not all
-   * scraped, parsed and converted in the same instant.
+   * Starts the timer. Each target gets a fixed offset (from a hash of its
+   * address), so many targets are not all scraped, parsed and converted in the
+   * same instant. Unlike Prometheus, which spreads over the whole interval, the
+   * offset stays within the first second: a user starting the collector sees
+   * every target's state within a second, and the cadence keeps the spread.
    */
   start(): void {
-    this.schedule(scrapeOffset(this.opts.address.url + this.opts.address.instance, this.opts.intervalMs));
+    const window = Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS);
+    this.schedule(scrapeOffset(this.opts.address.url + this.opts.address.instance, window));
   }
 
   async stop(): Promise<void> {
@@ -141,12 +146,12 @@ export class TargetScraper {
   }
 }
 
-/** A stable offset in [0, interval) for a target (FNV-1a of its address). */
-export function scrapeOffset(identity: string, intervalMs: number): number {
+/** A stable offset in [0, window) for a target (FNV-1a of its address). */
+export function scrapeOffset(identity: string, windowMs: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < identity.length; i++) {
     hash ^= identity.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return (hash / 0x1_0000_0000) * intervalMs;
+  return (hash / 0x1_0000_0000) * windowMs;
 }
