@@ -79,11 +79,15 @@ async function run(configFiles: string[]): Promise<number> {
   const service = new Service({ configFiles, registry, logger }, loaded);
   await service.start();
 
+  // Timers and sockets of components may all be unref'd (a push-only pipeline, or
+  // DISABLE_METRICS=1): the collector runs until a signal says otherwise.
+  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      clearInterval(keepAlive);
       logger.info('shutting down', { signal });
       service.shutdown().then(
         () => {
@@ -103,6 +107,7 @@ async function run(configFiles: string[]): Promise<number> {
       // reload() logs its own failures; it rejects only when not even the previous config could start again.
       service.reload().catch(() => {
         stopping = true;
+        clearInterval(keepAlive);
         resolve(1);
       });
     });

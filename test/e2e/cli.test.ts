@@ -200,3 +200,23 @@ test('an endpoint already in use: exit 1 with a one-line reason, no stack trace'
     await blocker.close();
   }
 });
+
+test('with DISABLE_METRICS=1 (nothing listening) the collector keeps running until SIGTERM', async () => {
+  const port = await freePort();
+  const runner = await RunnerServer.start(COMPLETION);
+  const collector = startProcess(process.execPath, [CLI], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DISABLE_METRICS: '1', LLAMACPP_BASE_URL: runner.url, LLAMACPP_SCRAPE_INTERVAL: '100ms', LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${port}` },
+  });
+  try {
+    // Still scraping a while later: the process did not exit for lack of a listener.
+    await eventually(() => (runner.requests >= 5 ? true : undefined), 'five scrapes');
+    assert.equal(collector.child.exitCode, null, collector.output());
+    assert.match(collector.output(), /metrics endpoint disabled by DISABLE_METRICS=1/);
+    await assert.rejects(httpGet(`http://127.0.0.1:${port}/metrics`));
+  } finally {
+    assert.equal(await stopProcess(collector), 0, collector.output());
+    await runner.close();
+  }
+  assert.match(collector.output(), /"msg":"stopped"/);
+});
