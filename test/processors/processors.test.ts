@@ -99,3 +99,32 @@ test('filter: empty config passes everything', () => {
   p.consume([batch({}, 'a', 'b')]);
   assert.deepEqual(names(sink.batches[0]![0]!), ['a', 'b']);
 });
+
+test('filter: names and resource attributes in one rule must both match (as in the Collector)', () => {
+  const sink = new CollectingConsumer();
+  const p = new FilterProcessor(
+    filterProcessorConfigSchema.parse({
+      metrics: {
+        exclude: { match_type: 'strict', metric_names: ['llamacpp:n_decode_total'], resource_attributes: [{ key: 'mode', value: 'embedding' }] },
+      },
+    }),
+    sink,
+  );
+  p.consume([batch({ mode: 'completion' }, 'llamacpp:n_decode_total', 'a'), batch({ mode: 'embedding' }, 'llamacpp:n_decode_total', 'a')]);
+  const [completion, embedding] = sink.batches[0]!;
+  assert.deepEqual(names(completion!), ['llamacpp:n_decode_total', 'a'], 'other resources keep the metric');
+  assert.deepEqual(names(embedding!), ['a'], 'only the embedding runner loses it');
+});
+
+test('filter: include by resource attribute and name together', () => {
+  const sink = new CollectingConsumer();
+  const p = new FilterProcessor(
+    filterProcessorConfigSchema.parse({
+      metrics: { include: { match_type: 'regexp', metric_names: ['^llamacpp:'], resource_attributes: [{ key: 'backend', value: '^llama' }] } },
+    }),
+    sink,
+  );
+  p.consume([batch({ backend: 'llama.cpp' }, 'llamacpp:x', 'other'), batch({ backend: 'vllm' }, 'llamacpp:x')]);
+  assert.equal(sink.batches[0]!.length, 1, 'the vllm resource has nothing left and is not passed on');
+  assert.deepEqual(names(sink.batches[0]![0]!), ['llamacpp:x']);
+});

@@ -46,7 +46,12 @@ export const filterProcessorConfigSchema = componentConfig({
 export type FilterProcessorConfig = z.output<typeof filterProcessorConfigSchema>;
 type MatchConfig = NonNullable<FilterProcessorConfig['metrics']['include']>;
 
-/** A compiled include or exclude rule. */
+/**
+ * A compiled include or exclude rule. As in the Collector, the conditions a rule
+ * lists must all hold: a metric matches when its name matches one of
+ * `metric_names` (if any are listed) AND its resource matches every entry of
+ * `resource_attributes` (if any are listed).
+ */
 class Matcher {
   private readonly names: ((name: string) => boolean) | undefined;
   private readonly attributes: Array<{ key: string; test: (v: string) => boolean }>;
@@ -65,59 +70,73 @@ class Matcher {
     this.attributes = config.resource_attributes.map((a) => ({ key: a.key, test: test(a.value) }));
   }
 
-  matchesName(name: string): boolean | undefined {
-    return this.names?.(name);
+  /** True when the rule lists no condition at all (then it is as if it were not given). */
+  get empty(): boolean {
+    return this.names === undefined && this.attributes.length === 0;
   }
 
-  /** All listed resource attributes must match; undefined when the rule lists none. */
-  matchesResource(resource: Resource): boolean | undefined {
-    if (this.attributes.length === 0) return undefined;
+  matchesResource(resource: Resource): boolean {
     return this.attributes.every(({ key, test }) => {
       const v = resource.attributes[key];
       return v !== undefined && test(String(v));
     });
   }
+
+  matchesName(name: string): boolean {
+    return this.names === undefined || this.names(name);
+  }
+}
+
+/** Per resource: whether each rule's resource conditions hold, and the decisions per metric name. */
+interface ResourceDecisions {
+  readonly include: boolean | undefined;
+  readonly exclude: boolean | undefined;
+  readonly byName: Map<string, boolean>;
 }
 
 export class FilterProcessor implements Processor {
   private readonly include: Matcher | undefined;
   private readonly exclude: Matcher | undefined;
-  // Names and resources repeat every scrape: decide once, then look up.
-  private readonly nameDecisions = new Map<string, boolean>();
-  private readonly resourceDecisions = new WeakMap<Resource, boolean>();
+  // Resources and names repeat every scrape: decide once per (resource, name), then look up.
+  private readonly decisions = new WeakMap<Resource, ResourceDecisions>();
 
   constructor(config: FilterProcessorConfig, private readonly next: Consumer) {
-    this.include = config.metrics.include && new Matcher(config.metrics.include);
-    this.exclude = config.metrics.exclude && new Matcher(config.metrics.exclude);
+    const rule = (c: MatchConfig | undefined) => {
+      const m = c && new Matcher(c);
+      return m && !m.empty ? m : undefined;
+    };
+    this.include = rule(config.metrics.include);
+    this.exclude = rule(config.metrics.exclude);
   }
 
   consume(batch: Batch): void {
     const out: ResourceBatch[] = [];
     for (const rb of batch) {
-      if (!this.keepsResource(rb.resource)) continue;
-      out.push({
-        resource: rb.resource,
-        scopeMetrics: rb.scopeMetrics.map((sm) => ({ scope: sm.scope, metrics: sm.metrics.filter((m) => this.keepsName(m.descriptor.name)) })),
-      });
+      const scopeMetrics = rb.scopeMetrics
+        .map((sm) => ({ scope: sm.scope, metrics: sm.metrics.filter((m) => this.keeps(rb.resource, m.descriptor.name)) }))
+        .filter((sm) => sm.metrics.length > 0);
+      // A resource left with nothing is not passed on: an empty snapshot would only cost exporters work.
+      if (scopeMetrics.length > 0) out.push({ resource: rb.resource, scopeMetrics });
     }
     if (out.length > 0) this.next.consume(out);
   }
 
-  keepsName(name: string): boolean {
-    let keep = this.nameDecisions.get(name);
-    if (keep === undefined) {
-      keep = this.include?.matchesName(name) !== false && this.exclude?.matchesName(name) !== true;
-      if (this.nameDecisions.size > 100_000) this.nameDecisions.clear();
-      this.nameDecisions.set(name, keep);
+  keeps(resource: Resource, name: string): boolean {
+    let d = this.decisions.get(resource);
+    if (d === undefined) {
+      d = {
+        include: this.include?.matchesResource(resource),
+        exclude: this.exclude?.matchesResource(resource),
+        byName: new Map(),
+      };
+      this.decisions.set(resource, d);
     }
-    return keep;
-  }
-
-  keepsResource(resource: Resource): boolean {
-    let keep = this.resourceDecisions.get(resource);
+    let keep = d.byName.get(name);
     if (keep === undefined) {
-      keep = this.include?.matchesResource(resource) !== false && this.exclude?.matchesResource(resource) !== true;
-      this.resourceDecisions.set(resource, keep);
+      const included = this.include === undefined || (d.include === true && this.include.matchesName(name));
+      const excluded = this.exclude !== undefined && d.exclude === true && this.exclude.matchesName(name);
+      keep = included && !excluded;
+      d.byName.set(name, keep);
     }
     return keep;
   }
