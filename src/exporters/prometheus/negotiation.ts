@@ -52,6 +52,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 
 /** The `name[]` query parameters (TorchServe's metrics API); undefined when there are none. */
 export function requestedNames(query: URLSearchParams): ReadonlySet<string> | undefined {
-  const names = query.getAll('name[]');
+  // An empty `name[]=` (a form left blank) names nothing, so it counts as no filter.
+  const names = query.getAll('name[]').filter((n) => n !== '');
   return names.length > 0 ? new Set(names) : undefined;
 }
