@@ -8,8 +8,13 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { SELF_SCOPE } from '../../telemetry/self-metrics.js';
 
-export const SCRAPE_ACCEPT =
-  'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1';
+/**
+ * Text format 0.0.4 only. Python's prometheus_client (vLLM, SGLang) answers with
+ * OpenMetrics whenever the Accept header mentions it at all, whatever its q, and
+ * OpenMetrics renames families (`foo_total` becomes `foo`); asking for text keeps
+ * every name as a Prometheus server scraping the runner itself would store it.
+ */
+export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=1.0,*/*;q=0.1';
 
 const USER_AGENT = `runner-metrics/${SELF_SCOPE.version}`;
 

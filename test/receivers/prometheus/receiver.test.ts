@@ -57,6 +57,21 @@ test('scrapes a TCP target and a Unix-socket target, one resource each', async (
   }
 });
 
+test('asks for text format 0.0.4 only, never mentioning OpenMetrics', async () => {
+  // prometheus_client (vLLM, SGLang) answers OpenMetrics as soon as Accept names it, whatever its q.
+  const tcp = await RunnerServer.start(COMPLETION);
+  const { r } = receiver([{ url: tcp.url, attributes: { mode: 'completion' } }]);
+  try {
+    await r.scrapers[0]!.scrapeOnce();
+    const accept = String(tcp.lastHeaders['accept']);
+    assert.equal(accept, 'text/plain;version=0.0.4;q=1.0,*/*;q=0.1');
+    assert.doesNotMatch(accept, /openmetrics/i);
+  } finally {
+    await r.shutdown();
+    await tcp.close();
+  }
+});
+
 test('gzip bodies are decompressed', async () => {
   const tcp = await RunnerServer.start({ kind: 'body', body: COMPLETION, gzip: true });
   const { r, sink } = receiver([{ url: tcp.url, attributes: { mode: 'completion' } }]);
