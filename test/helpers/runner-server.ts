@@ -12,7 +12,9 @@ export type Behaviour =
   | { kind: 'body'; body: string; contentType?: string; gzip?: boolean }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'hang' }
-  | { kind: 'huge'; bytes: number };
+  | { kind: 'huge'; bytes: number }
+  /** Sends the headers and the start of a body, then resets the connection. */
+  | { kind: 'reset'; partial: string };
 
 export class RunnerServer {
   behaviour: Behaviour;
@@ -81,6 +83,12 @@ export class RunnerServer {
         };
         res.on('error', () => undefined);
         pump();
+        return;
+      }
+      case 'reset': {
+        // No content-length: the client cannot tell the body is cut short until the reset.
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'transfer-encoding': 'chunked' });
+        res.write(b.partial, () => setTimeout(() => res.socket?.resetAndDestroy(), 20));
         return;
       }
     }

@@ -86,7 +86,7 @@ export async function fetchPage(opts: FetchOptions): Promise<FetchedPage> {
     return { body, contentType: String(res.headers['content-type'] ?? ''), wireBytes: counter.wire };
   } catch (err) {
     if (err instanceof ScrapeError) throw err;
-    throw classify(err, signal, opts.timeoutMs);
+    throw classify(err, signal, opts.timeoutMs, true);
   }
 }
 
@@ -109,14 +109,18 @@ function tooLarge(limit: number): ScrapeError {
   return new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, 'body_too_large');
 }
 
-function classify(err: unknown, signal: AbortSignal, timeoutMs: number): ScrapeError {
+/**
+ * `headersReceived`: the target answered, so a socket error now (a reset in the
+ * middle of the body) is a broken transfer (`io`), not a failure to connect.
+ */
+function classify(err: unknown, signal: AbortSignal, timeoutMs: number, headersReceived = false): ScrapeError {
   if (signal.aborted) return new ScrapeError(`scrape timed out after ${timeoutMs}ms`, 'timeout');
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code ?? '';
   if (/TIMEOUT/i.test(code)) return new ScrapeError(`scrape timed out after ${timeoutMs}ms`, 'timeout');
-  if (/ECONNREFUSED|ENOENT|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EACCES|UND_ERR_SOCKET|EPIPE/.test(code)) {
+  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') return new ScrapeError(`bad gzip body: ${e.message}`, 'io');
+  if (!headersReceived && /ECONNREFUSED|ENOENT|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EACCES|UND_ERR_SOCKET|EPIPE/.test(code)) {
     return new ScrapeError(`${e.message || code} (${code})`, 'connect');
   }
-  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') return new ScrapeError(`bad gzip body: ${e.message}`, 'io');
   return new ScrapeError(e?.message ? `${e.message}${code ? ` (${code})` : ''}` : String(err), 'io');
 }

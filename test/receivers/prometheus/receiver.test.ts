@@ -72,6 +72,22 @@ test('asks for text format 0.0.4 only, never mentioning OpenMetrics', async () =
   }
 });
 
+test('a connection reset in the middle of the body fails with reason io, not connect', async () => {
+  const tcp = await RunnerServer.start({ kind: 'reset', partial: '# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total 1' });
+  const { r, sink, selfMetrics } = receiver([{ url: tcp.url, attributes: { mode: 'reset' } }], { scrape_timeout: '2s' });
+  try {
+    await r.scrapers[0]!.scrapeOnce();
+    assert.equal(sink.latest('mode', 'reset'), undefined);
+    const failures = selfMetrics.counter('runner_metrics_receiver_scrape_failures_total', '');
+    const labels = { job: 'prometheus/test', instance: new URL(tcp.url).host, mode: 'reset' };
+    assert.equal(failures.value({ ...labels, reason: 'io' }), 1);
+    assert.equal(failures.value({ ...labels, reason: 'connect' }), 0);
+  } finally {
+    await r.shutdown();
+    await tcp.close();
+  }
+});
+
 test('gzip bodies are decompressed', async () => {
   const tcp = await RunnerServer.start({ kind: 'body', body: COMPLETION, gzip: true });
   const { r, sink } = receiver([{ url: tcp.url, attributes: { mode: 'completion' } }]);
