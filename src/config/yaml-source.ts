@@ -2,7 +2,7 @@
  * One config file parsed with positions. The Document is kept after parsing so
  * any issue found later, even after merging, can point back at its line.
  */
-import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node, type YAMLError } from 'yaml';
 import type { ConfigIssue } from './errors.js';
 import type { Path } from './paths.js';
 
@@ -29,14 +29,32 @@ export function parseYamlSource(name: string, text: string): { source: YamlSourc
   const reported = syntax.length > 0 ? syntax.slice(0, 1) : doc.errors;
   const issues = reported.map((e): ConfigIssue => {
     const { line, col } = lines.linePos(e.pos[0]);
-    return { file: name, line, column: col, path: '', message: yamlMessage(e.code, e.message) };
+    return { file: name, line, column: col, path: '', message: yamlMessage(doc, e) };
   });
   return { source: { name, doc, lines }, issues };
 }
 
-function yamlMessage(code: string, message: string): string {
-  if (code === 'DUPLICATE_KEY') return 'duplicate key';
-  return `YAML syntax error: ${message.split('\n')[0]}`;
+function yamlMessage(doc: Document, error: YAMLError): string {
+  if (error.code === 'DUPLICATE_KEY') {
+    const key = duplicateKeyAt(doc, error.pos[0]);
+    return key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key)}`;
+  }
+  return `YAML syntax error: ${error.message.split('\n')[0]}`;
+}
+
+/** The parser's error only points at the second occurrence; the key's text comes from the node there. */
+function duplicateKeyAt(doc: Document, offset: number): string | undefined {
+  let key: string | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        key = String(pair.key.value);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return key;
 }
 
 export function positionOf(source: YamlSource, node: Node): Position | undefined {

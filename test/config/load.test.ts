@@ -136,9 +136,11 @@ describe('loadConfig: YAML errors', () => {
     assert.match(issues[0]!.message, /^YAML syntax error: /);
   });
 
-  it('rejects duplicate keys at the second occurrence', () => {
+  it('rejects duplicate keys at the second occurrence, naming the key', () => {
     const issues = issuesOf('receivers:\n  prometheus: {}\n  prometheus: {}\n');
-    assert.deepEqual(issues, [{ file: 'otel-config.yaml', line: 3, column: 3, path: '', message: 'duplicate key' }]);
+    assert.deepEqual(issues, [{ file: 'otel-config.yaml', line: 3, column: 3, path: '', message: 'duplicate key "prometheus"' }]);
+    const nested = issuesOf('receivers:\n  prometheus:\n    scrape_interval: 5s\n    "scrape_interval": 10s\n');
+    assert.deepEqual(nested, [{ file: 'otel-config.yaml', line: 4, column: 5, path: '', message: 'duplicate key "scrape_interval"' }]);
   });
 
   it('formats the error message as file:line:column: path: message', () => {
