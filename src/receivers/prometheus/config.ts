@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { attributeValue, byteSize, componentConfig, duration } from '../../config/schema-helpers.js';
+import { resolveTarget } from './target.js';
+
+const DEFAULT_METRICS_PATH = '/metrics';
 
 const target = z
   .strictObject({
@@ -17,14 +20,19 @@ const target = z
       .default({})
       .describe('Resource attributes of this target, e.g. backend, model, mode.'),
   })
-  .refine((t) => Boolean(t.url) || Boolean(t.unix_socket), {
-    message: 'a target needs `url` or `unix_socket`',
+  .superRefine((t, ctx) => {
+    // The receiver resolves targets when it starts; resolving here too turns a bad URL into a config error.
+    try {
+      resolveTarget(t, DEFAULT_METRICS_PATH);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, path: t.url ? ['url'] : [] });
+    }
   });
 
 export const prometheusReceiverConfigSchema = componentConfig({
   scrape_interval: duration().default(15_000).describe('How often each target is scraped.'),
   scrape_timeout: duration().default(10_000).describe('Give up on a scrape after this long (capped at scrape_interval).'),
-  metrics_path: z.string().default('/metrics'),
+  metrics_path: z.string().default(DEFAULT_METRICS_PATH),
   body_size_limit: byteSize().default(16 * 1024 * 1024).describe('Larger bodies fail the scrape (uncompressed size). 0 = no limit.'),
   sample_limit: z.number().int().nonnegative().default(0).describe('More samples than this fail the scrape. 0 = no limit.'),
   headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (e.g. Authorization).'),

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, formatIssue } from '../../../src/config/errors.js';
+import { loadConfigFromText, type LoadedConfig } from '../../../src/config/load.js';
+import { prometheusReceiverConfigSchema } from '../../../src/receivers/prometheus/config.js';
+import { registry } from '../../../src/registry.js';
+
+/** A config with one prometheus receiver whose body lines are `receiverBody`. */
+function load(receiverBody: string, env: NodeJS.ProcessEnv = {}): LoadedConfig {
+  const text = `receivers:
+  prometheus:
+${receiverBody}
+exporters:
+  prometheus:
+service:
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [prometheus] }
+`;
+  return loadConfigFromText([{ name: 'r.yaml', text }], registry, env);
+}
+
+/** The formatted issues of the ConfigError that loading throws. */
+function errorsOf(receiverBody: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    load(receiverBody, env);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e.issues.map(formatIssue);
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+describe('prometheus receiver config: targets', () => {
+  it('rejects a target URL the receiver could not scrape, at the url', () => {
+    assert.deepEqual(errorsOf('    targets: [{ url: "ftp://x" }]'), [
+      'r.yaml:3:22: receivers.prometheus.targets[0].url: target url "ftp://x/" must be http:// or https://',
+    ]);
+    assert.deepEqual(errorsOf('    targets:\n      - url: not a url'), [
+      'r.yaml:4:14: receivers.prometheus.targets[0].url: target url "not a url" is not a valid URL',
+    ]);
+    assert.deepEqual(errorsOf('    targets:\n      - url: http://127.0.0.1:0/metrics'), [
+      'r.yaml:4:14: receivers.prometheus.targets[0].url: target http://127.0.0.1:0/metrics has port 0 and no unix_socket',
+    ]);
+  });
+
+  it('accepts port 0 with a unix_socket, and a socket alone', () => {
+    const { config } = load('    targets:\n      - { url: "http://localhost:0", unix_socket: /run/m.sock }\n      - { unix_socket: /run/m.sock }');
+    assert.equal((config.receivers.prometheus as { targets: unknown[] }).targets.length, 2);
+  });
+
+  it('requires url or unix_socket', () => {
+    const result = prometheusReceiverConfigSchema.safeParse({ targets: [{ attributes: { model: 'x' } }] });
+    assert.equal(result.success, false);
+    assert.match(result.error!.issues[0]!.message, /a target needs `url` or `unix_socket`/);
+  });
+
+  it('keeps credentials and the query string of a bad URL out of the message', () => {
+    const [message] = errorsOf('    targets: [{ url: "ftp://user:pw1@x/m?token=qs1" }]');
+    assert.ok(!message!.includes('pw1') && !message!.includes('qs1'), message);
+  });
+});
