@@ -69,6 +69,18 @@ export function resolveFamily(sampleName: string, declared: ReadonlyMap<string, 
   return { family: sampleName, type: 'untyped', role: 'value' };
 }
 
+/**
+ * The metric name Prometheus stores a sample under when it scrapes the page: a
+ * counter's or info's value sample keeps its own name (`foo_total` and `foo_info`
+ * of OpenMetrics family `foo`, `a_total` of a 0.0.4 counter declared as `a`,
+ * TorchServe's bare `Requests2XX`). Every other single-valued sample is named as
+ * its family already, and a histogram's or summary's parts are one metric named
+ * after the family.
+ */
+export function storedName(sampleName: string, resolved: ResolvedFamily): string {
+  return resolved.role === 'value' || resolved.role === 'info' ? sampleName : resolved.family;
+}
+
 /** Parses a whole body into families, in the order they first appear. Throws ParseError. */
 export function parseFamilies(text: string, options?: ParserOptions): MetricFamily[] {
   const parser = new ExpositionParser(text, options);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PrometheusType } from '../../src/model/batch.js';
-import { parseFamilies, resolveFamily } from '../../src/prometheus/families.js';
+import { parseFamilies, resolveFamily, storedName } from '../../src/prometheus/families.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 function declared(entries: Record<string, PrometheusType>): Map<string, PrometheusType> {
@@ -66,6 +66,25 @@ describe('resolveFamily', () => {
   it('makes an undeclared sample its own untyped family', () => {
     assert.deepEqual(resolveFamily('foo_bucket', new Map()), { family: 'foo_bucket', type: 'untyped', role: 'value' });
     assert.deepEqual(resolveFamily('g_sum', declared({ g: 'gauge' })), { family: 'g_sum', type: 'untyped', role: 'value' });
+  });
+});
+
+describe('storedName', () => {
+  const stored = (sample: string, types: Map<string, PrometheusType>) => storedName(sample, resolveFamily(sample, types));
+
+  it('names counter and info samples as written, the way Prometheus stores them', () => {
+    const om = declared({ foo: 'counter', build: 'info', Requests2XX: 'counter', b_total: 'counter' });
+    assert.equal(stored('foo_total', om), 'foo_total');
+    assert.equal(stored('build_info', om), 'build_info');
+    assert.equal(stored('Requests2XX', om), 'Requests2XX');
+    assert.equal(stored('b_total', om), 'b_total');
+  });
+
+  it('names histogram and summary parts, and _created, after their family', () => {
+    const types = declared({ h: 'histogram', s: 'summary', c: 'counter' });
+    for (const sample of ['h_bucket', 'h_sum', 'h_count', 'h_created']) assert.equal(stored(sample, types), 'h');
+    for (const sample of ['s', 's_sum', 's_count']) assert.equal(stored(sample, types), 's');
+    assert.equal(stored('c_created', types), 'c');
   });
 });
 

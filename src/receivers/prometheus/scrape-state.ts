@@ -16,7 +16,7 @@
 import { ValueType } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { ExpositionParser, ParseError } from '../../prometheus/parser.js';
-import { resolveFamily, type SampleRole } from '../../prometheus/families.js';
+import { resolveFamily, storedName, type SampleRole } from '../../prometheus/families.js';
 import {
   AggregationTemporality,
   DataPointType,
@@ -37,8 +37,11 @@ import { ScrapeError } from './fetch.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
+/** One metric of the batch, named as Prometheus stores it (`foo_total`, not OpenMetrics family `foo`). */
 interface FamilyState {
   readonly name: string;
+  /** The family its `# HELP`, `# TYPE` and `# UNIT` lines name: `foo` for OpenMetrics counter samples `foo_total`. */
+  declaredAs: string;
   type: PrometheusType;
   help: string;
   unit: string;
@@ -163,8 +166,11 @@ export class ScrapeState {
   }
 
   private newSeries(key: string, parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
-    const { family: familyName, type, role } = resolveFamily(parser.metricName(), declared);
-    const family = this.familyFor(ownCopy(familyName), type);
+    const sampleName = parser.metricName();
+    const resolved = resolveFamily(sampleName, declared);
+    const { family: familyName, type, role } = resolved;
+    const metricName = storedName(sampleName, resolved);
+    const family = this.familyFor(ownCopy(metricName), familyName, type);
     const labels = parser.labels();
     const attributes: Attributes = {};
     let bound = NaN;
@@ -188,12 +194,13 @@ export class ScrapeState {
     };
   }
 
-  private familyFor(name: string, type: PrometheusType): FamilyState {
+  private familyFor(name: string, declaredAs: string, type: PrometheusType): FamilyState {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { name, type, help: '', unit: '', scrapeId: 0, members: [] };
+      f = { name, declaredAs: name, type, help: '', unit: '', scrapeId: 0, members: [] };
       this.families.set(name, f);
     }
+    if (f.declaredAs !== declaredAs) f.declaredAs = ownCopy(declaredAs);
     f.type = type;
     return f;
   }
@@ -224,19 +231,20 @@ export class ScrapeState {
       const s = pendingSeries[i]!;
       const v = pendingValues[i]!;
       const f = s.family;
+      s.lastSeen = scrapeId;
+      if (s.role === 'created') {
+        // A start time, not a metric: it only feeds its counter's, histogram's or summary's points.
+        created.set(createdKey(f.name, s.attributes), v);
+        continue;
+      }
       if (f.scrapeId !== scrapeId) {
         f.scrapeId = scrapeId;
         f.members.length = 0;
-        const h = help.get(f.name) ?? '';
-        const u = units.get(f.name) ?? '';
+        const h = help.get(f.declaredAs) ?? '';
+        const u = units.get(f.declaredAs) ?? '';
         if (f.help !== h) f.help = ownCopy(h);
         if (f.unit !== u) f.unit = ownCopy(u);
         order.push(f);
-      }
-      s.lastSeen = scrapeId;
-      if (s.role === 'created') {
-        created.set(createdKey(f.name, s.attributes), v);
-        continue;
       }
       if (f.type === 'gauge' && f.name.endsWith('_created')) created.set(createdKey(baseName(f.name, '_created'), s.attributes), v);
       const g = s.group;
@@ -373,20 +381,22 @@ function sameBoundaries(prev: number[], bounds: number[], n: number): boolean {
 }
 
 /**
- * `_created` series give a counter's true start time. OpenMetrics puts `foo_created`
- * in family `foo`; prometheus_client's text format (vLLM) writes it as a separate
- * gauge family `foo_created` beside counter `foo_total`. Both key on the base name `foo`.
+ * `_created` series give a counter's (histogram's, summary's) true start time.
+ * OpenMetrics puts `foo_created` in family `foo`, whose counter samples are
+ * `foo_total`; prometheus_client's text format (vLLM) writes it as a separate gauge
+ * family `foo_created` beside counter `foo_total`. All of them key on the base
+ * name without `_total`, `foo`, so whichever side names it finds the other.
  */
-function createdKey(base: string, attributes: Attributes): string {
-  return base + '\u0000' + JSON.stringify(attributes);
+function createdKey(name: string, attributes: Attributes): string {
+  return baseName(name, '_total') + '\u0000' + JSON.stringify(attributes);
 }
 
-function baseName(family: string, suffix: string): string {
-  return family.endsWith(suffix) ? family.slice(0, -suffix.length) : family;
+function baseName(name: string, suffix: string): string {
+  return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
 }
 
-function createdStart(created: Map<string, number>, family: string, attributes: Attributes): HrTime | undefined {
+function createdStart(created: Map<string, number>, metric: string, attributes: Attributes): HrTime | undefined {
   if (created.size === 0) return undefined;
-  const seconds = created.get(createdKey(baseName(family, '_total'), attributes));
+  const seconds = created.get(createdKey(metric, attributes));
   return seconds === undefined ? undefined : millisToHrTime(seconds * 1000);
 }

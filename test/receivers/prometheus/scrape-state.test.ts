@@ -189,3 +189,95 @@ test('cached series do not keep the pages they were first seen in alive', async 
   // Pinning the pages would hold ~80 MB; the series themselves need a few KB.
   assert.ok(grown < 10_000_000, `heap grew by ${grown} bytes`);
 });
+
+const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+function startMs(m: Metric, i = 0): number {
+  return hrTimeToMillis(m.dataPoints[i]!.startTime);
+}
+
+test('OpenMetrics counters are named as Prometheus stores their samples, _created giving the start', () => {
+  const state = new ScrapeState(resource);
+  const { batch } = state.convert(readFixture('prometheus-textparse', 'alltypes.5mfs.om.txt'), OPENMETRICS, 1_900_000_000_000);
+  const names = batch.scopeMetrics[0]!.metrics.map((m) => m.descriptor.name);
+  assert.deepEqual(names, [
+    'go_build_info',
+    'promhttp_metric_handler_errors_total',
+    'rpc_durations_histogram_seconds',
+    'rpc_durations_seconds',
+    'rpc_requests_total',
+  ]);
+  const errors = get(batch, 'promhttp_metric_handler_errors_total');
+  assert.equal(errors.dataPointType, DataPointType.SUM);
+  assert.equal(errors.descriptor.description, 'Total number of internal errors encountered by the promhttp metric handler.');
+  assert.deepEqual(errors.dataPoints.map((p) => p.attributes), [{ cause: 'encoding' }, { cause: 'gathering' }]);
+  assert.equal(startMs(errors, 0), 1.726839813016397e12);
+  assert.equal(startMs(errors, 1), 1.726839813016395e12);
+  const requests = get(batch, 'rpc_requests_total');
+  assert.deepEqual(requests.dataPoints.map((p) => p.value), [22, 15, 11]);
+  assert.equal(startMs(requests, 1), 1.726839813016717e12);
+  assert.equal(startMs(get(batch, 'rpc_durations_histogram_seconds')), 1.726839813016302e12);
+  assert.equal(startMs(get(batch, 'rpc_durations_seconds'), 2), 1.72683981301684e12);
+});
+
+test('a vLLM page in OpenMetrics gives the same names as its text format page', () => {
+  const page = [
+    '# HELP vllm:prompt_tokens Number of prefill tokens processed.',
+    '# TYPE vllm:prompt_tokens counter',
+    'vllm:prompt_tokens_total{engine="0",model_name="m"} 48211.0',
+    'vllm:prompt_tokens_created{engine="0",model_name="m"} 1.758000000123456e+09',
+    '# HELP vllm:cache_config Information of the LLMEngine CacheConfig',
+    '# TYPE vllm:cache_config info',
+    'vllm:cache_config_info{block_size="16"} 1.0',
+    '# HELP vllm:iteration_tokens_total Histogram of number of tokens per engine_step.',
+    '# TYPE vllm:iteration_tokens_total histogram',
+    'vllm:iteration_tokens_total_bucket{engine="0",le="1.0"} 3.0',
+    'vllm:iteration_tokens_total_bucket{engine="0",le="+Inf"} 5.0',
+    'vllm:iteration_tokens_total_count{engine="0"} 5.0',
+    'vllm:iteration_tokens_total_sum{engine="0"} 50.0',
+    'vllm:iteration_tokens_total_created{engine="0"} 1.7580000005e+09',
+    '# EOF',
+    '',
+  ].join('\n');
+  const state = new ScrapeState(resource);
+  const { batch } = state.convert(page, OPENMETRICS, 1_900_000_000_000);
+  const names = batch.scopeMetrics[0]!.metrics.map((m) => m.descriptor.name);
+  assert.deepEqual(names, ['vllm:prompt_tokens_total', 'vllm:cache_config_info', 'vllm:iteration_tokens_total']);
+  const prompt = get(batch, 'vllm:prompt_tokens_total');
+  assert.equal(prompt.prometheus?.type, 'counter');
+  assert.equal(prompt.descriptor.description, 'Number of prefill tokens processed.');
+  assert.equal(prompt.dataPoints[0]!.value, 48211);
+  assert.equal(startMs(prompt), 1.758000000123456e12);
+  const info = get(batch, 'vllm:cache_config_info');
+  assert.equal(info.prometheus?.type, 'info');
+  assert.equal(info.descriptor.description, 'Information of the LLMEngine CacheConfig');
+  assert.equal(startMs(get(batch, 'vllm:iteration_tokens_total')), 1.7580000005e12);
+
+  // The text format page names them alike, and its separate _created gauges give the same starts.
+  const text = new ScrapeState(resource).convert(readFixture('runners', 'vllm.prom'), TEXT, 1_900_000_000_000).batch;
+  assert.equal(startMs(get(text, 'vllm:prompt_tokens_total')), 1.758000000123456e12);
+  assert.equal(startMs(get(text, 'vllm:iteration_tokens_total')), 1.758000000123456e12);
+});
+
+test('text format: a counter sample is named as written, whatever name its TYPE line gave', () => {
+  const page = [
+    '# HELP a Declared without the suffix.',
+    '# TYPE a counter',
+    'a_total 1',
+    '# TYPE b_total counter',
+    'b_total 2',
+    '# TYPE Requests2XX counter',
+    'Requests2XX{Level="Host"} 3',
+    '',
+  ].join('\n');
+  const { batch } = new ScrapeState(resource).convert(page, TEXT, 1_000_000);
+  assert.deepEqual(
+    batch.scopeMetrics[0]!.metrics.map((m) => [m.descriptor.name, m.prometheus?.type, m.dataPoints[0]!.value]),
+    [
+      ['a_total', 'counter', 1],
+      ['b_total', 'counter', 2],
+      ['Requests2XX', 'counter', 3],
+    ],
+  );
+  assert.equal(get(batch, 'a_total').descriptor.description, 'Declared without the suffix.');
+});
