@@ -3,20 +3,35 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseListenAddress } from '../net/listen-address.js';
 
-/** A duration (`5s`, `1m`, `250ms`, or a YAML number of milliseconds), parsed to milliseconds. */
+/**
+ * A duration (`5s`, `1m`, `250ms`), parsed to milliseconds. As in the Collector
+ * and Prometheus a value needs a unit: a bare number would be read as
+ * milliseconds, and an environment variable meant as seconds (`INTERVAL=5`)
+ * would silently become 5ms. Only 0 may be written without one.
+ */
 export function duration() {
   return z
-    .union([z.string(), z.number().nonnegative()])
+    .union([z.string(), z.number()])
     .transform((v, ctx) => {
-      if (typeof v === 'number') return v;
-      const ms = parseDuration(v);
+      const text = String(v).trim();
+      if (/^\d+(\.\d+)?$/.test(text)) {
+        if (Number(text) === 0) return 0;
+        ctx.addIssue({ code: 'custom', message: `duration ${text} has no unit: add a unit, e.g. 5s` });
+        return z.NEVER;
+      }
+      const ms = parseDuration(text);
       if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `invalid duration "${v}" (expected e.g. 500ms, 5s, 1m, 1h30m)` });
+        ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (expected e.g. 500ms, 5s, 1m, 1h30m)` });
         return z.NEVER;
       }
       return ms;
     })
-    .meta({ description: 'Duration such as 500ms, 5s, 1m, 1h30m, or a number of milliseconds' });
+    .meta({ description: 'Duration such as 500ms, 5s, 1m, 1h30m; 0 needs no unit' });
+}
+
+/** A duration that must be longer than 0: an interval or a timeout. */
+export function positiveDuration() {
+  return duration().refine((ms) => ms > 0, { message: 'must be greater than 0 (e.g. 5s)' });
 }
 
 /** A byte size (`10MiB`, `512KB`, `1048576`), parsed to bytes. */

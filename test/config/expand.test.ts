@@ -104,13 +104,13 @@ describe('env expansion while loading', () => {
       [
         {
           name: 'n.yaml',
-          text: 'receivers:\n  prometheus:\n    targets: [{ url: x }]\n    scrape_interval: ${env:MS}\nexporters:\n  prometheus:\n    enabled: ${env:ON}\nservice:\n  pipelines:\n    metrics: { receivers: [prometheus], exporters: [prometheus] }\n',
+          text: 'receivers:\n  prometheus:\n    targets: [{ url: x }]\nexporters:\n  prometheus:\n    max_series: ${env:N}\n    enabled: ${env:ON}\nservice:\n  pipelines:\n    metrics: { receivers: [prometheus], exporters: [prometheus] }\n',
         },
       ],
       fakeRegistry,
-      { MS: '2500', ON: 'false' },
+      { N: '2500', ON: 'false' },
     );
-    assert.equal((loaded.config.receivers.prometheus as { scrape_interval: number }).scrape_interval, 2500);
+    assert.equal((loaded.config.exporters.prometheus as { max_series: number }).max_series, 2500);
     assert.equal((loaded.config.exporters.prometheus as { enabled: boolean }).enabled, false);
   });
 

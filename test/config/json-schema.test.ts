@@ -31,8 +31,9 @@ describe('buildJsonSchema', () => {
     assert.equal(prometheus.additionalProperties, false);
     assert.deepEqual(prometheus.required, ['targets']);
     assert.equal(prometheus.properties.targets.items.properties.url.type, 'string');
-    // A duration is written as text or a number of milliseconds.
-    assert.deepEqual(prometheus.properties.scrape_interval.anyOf, [{ type: 'string' }, { type: 'number', minimum: 0 }]);
+    // A duration is text with a unit; only 0 may be a bare number.
+    assert.deepEqual(prometheus.properties.scrape_interval.type, ['string', 'number']);
+    assert.match(prometheus.properties.scrape_interval.description, /0 needs no unit/);
   });
 
   it('allows an empty body only where the factory accepts one', () => {

@@ -1,6 +1,6 @@
 /** Config of the `otlphttp` exporter, after the Collector's exporter of the same name. */
 import { z } from 'zod';
-import { byteSize, componentConfig, duration } from '../../config/schema-helpers.js';
+import { byteSize, componentConfig, duration, positiveDuration } from '../../config/schema-helpers.js';
 
 const url = (key: string) =>
   z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
@@ -9,8 +9,8 @@ const url = (key: string) =>
 
 const retryOnFailure = componentConfig({
   enabled: z.boolean().default(true),
-  initial_interval: duration().default(5_000),
-  max_interval: duration().default(30_000),
+  initial_interval: positiveDuration().default(5_000),
+  max_interval: positiveDuration().default(30_000),
   /** 0 retries forever. */
   max_elapsed_time: duration().default(300_000),
   multiplier: z.number().min(1).default(1.5),
@@ -34,8 +34,8 @@ export const otlpHttpConfigSchema = componentConfig({
   }).optional(),
   compression: z.enum(['gzip', 'none']).default('gzip'),
   encoding: z.enum(['proto', 'json']).default('proto'),
-  timeout: duration().default(30_000),
-  export_interval: duration().default(15_000),
+  timeout: positiveDuration().default(30_000),
+  export_interval: positiveDuration().default(15_000),
   resource_to_attributes: z.array(z.string()).default(['backend', 'model', 'mode']),
   /** Uncompressed size above which a push is split into several requests; 0 never splits. */
   max_request_bytes: byteSize().default(0),
@@ -47,9 +47,6 @@ export const otlpHttpConfigSchema = componentConfig({
 }).superRefine((c, ctx) => {
   if ((c.endpoint === undefined) === (c.metrics_endpoint === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'set exactly one of endpoint or metrics_endpoint', path: ['endpoint'] });
-  }
-  if (c.export_interval <= 0) {
-    ctx.addIssue({ code: 'custom', message: 'export_interval must be greater than 0', path: ['export_interval'] });
   }
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { attributeValue, byteSize, componentConfig, duration } from '../../config/schema-helpers.js';
+import { attributeValue, byteSize, componentConfig, positiveDuration } from '../../config/schema-helpers.js';
 import { resolveTarget } from './target.js';
 
 const DEFAULT_METRICS_PATH = '/metrics';
@@ -30,8 +30,8 @@ const target = z
   });
 
 export const prometheusReceiverConfigSchema = componentConfig({
-  scrape_interval: duration().default(15_000).describe('How often each target is scraped.'),
-  scrape_timeout: duration().default(10_000).describe('Give up on a scrape after this long (capped at scrape_interval).'),
+  scrape_interval: positiveDuration().default(15_000).describe('How often each target is scraped.'),
+  scrape_timeout: positiveDuration().default(10_000).describe('Give up on a scrape after this long (capped at scrape_interval).'),
   metrics_path: z.string().default(DEFAULT_METRICS_PATH),
   body_size_limit: byteSize().default(16 * 1024 * 1024).describe('Larger bodies fail the scrape (uncompressed size). 0 = no limit.'),
   sample_limit: z.number().int().nonnegative().default(0).describe('More samples than this fail the scrape. 0 = no limit.'),

@@ -25,6 +25,12 @@ describe('prometheus exporter config', () => {
     assert.deepEqual(c.const_labels, { replica: '2', canary: 'true' });
   });
 
+  it('keeps metric_expiration 0 meaning "never" and needs a unit otherwise', () => {
+    assert.equal(prometheusExporterConfigSchema.parse({ metric_expiration: 0 }).metric_expiration, 0);
+    const result = prometheusExporterConfigSchema.safeParse({ metric_expiration: 300 });
+    assert.equal(result.error?.issues[0]?.message, 'duration 300 has no unit: add a unit, e.g. 5s');
+  });
+
   it('rejects bad values naming the key', () => {
     const bad = [
       { endpoint: 'localhost' },

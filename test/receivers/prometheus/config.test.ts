@@ -59,3 +59,26 @@ describe('prometheus receiver config: targets', () => {
     assert.ok(!message!.includes('pw1') && !message!.includes('qs1'), message);
   });
 });
+
+describe('prometheus receiver config: durations', () => {
+  it('needs a unit, also for a value from the environment', () => {
+    assert.deepEqual(errorsOf('    scrape_interval: ${env:LLAMACPP_SCRAPE_INTERVAL}\n    targets: [{ url: http://127.0.0.1:8080 }]', { LLAMACPP_SCRAPE_INTERVAL: '5' }), [
+      'r.yaml:3:22: receivers.prometheus.scrape_interval: duration 5 has no unit: add a unit, e.g. 5s',
+    ]);
+    const { config } = load('    scrape_interval: ${env:LLAMACPP_SCRAPE_INTERVAL}\n    targets: [{ url: http://127.0.0.1:8080 }]', { LLAMACPP_SCRAPE_INTERVAL: '5s' });
+    assert.equal((config.receivers.prometheus as { scrape_interval: number }).scrape_interval, 5000);
+  });
+
+  it('rejects a zero scrape_interval or scrape_timeout', () => {
+    assert.deepEqual(errorsOf('    scrape_interval: 0\n    scrape_timeout: 0s\n    targets: [{ url: http://127.0.0.1:8080 }]'), [
+      'r.yaml:3:22: receivers.prometheus.scrape_interval: must be greater than 0 (e.g. 5s)',
+      'r.yaml:4:21: receivers.prometheus.scrape_timeout: must be greater than 0 (e.g. 5s)',
+    ]);
+  });
+
+  it('keeps the defaults', () => {
+    const c = prometheusReceiverConfigSchema.parse({ targets: [{ url: 'http://127.0.0.1:8080' }] });
+    assert.equal(c.scrape_interval, 15_000);
+    assert.equal(c.scrape_timeout, 10_000);
+  });
+});
