@@ -2,20 +2,26 @@
  * The real Prometheus server (Debian's `prometheus`) scrapes our endpoint, which
  * aggregates two stand-in llama-servers (completion and embedding) serving real
  * captured pages. Prometheus' HTTP API must then show our target up and the
- * runners' series with backend/model/mode labels and the right values.
+ * runners' series with backend/model/mode labels and the right values. A
+ * TorchServe page adds a counter without `_total`: Prometheus negotiates
+ * OpenMetrics with us, and must still store it under the runner's own name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { RunnerServer } from '../helpers/runner-server.js';
-import { readFixture, REPO_ROOT } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { eventually, freePort, startProcess, stopProcess } from '../helpers/processes.js';
 
 const COMPLETION = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
 const EMBEDDING = readFixture('llamacpp-real', 'embedding.after-traffic.metrics.prom');
+const TORCHSERVE = readFixture('runners', 'torchserve.prom');
+/** The collector built alongside this test (dist/src/cli.js when run from dist/test). */
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 function prometheusBinary(): string {
   return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim();
@@ -37,6 +43,7 @@ test('Prometheus scrapes the aggregated endpoint: up == 1 and labelled llama.cpp
   const dir = mkdtempSync(join(tmpdir(), 'rm-e2e-prom-'));
   const completion = await RunnerServer.start(COMPLETION);
   const embedding = await RunnerServer.start(EMBEDDING);
+  const torchserve = await RunnerServer.start(TORCHSERVE);
   const ourPort = await freePort();
   const promPort = await freePort();
   const configFile = join(dir, 'collector.yaml');
@@ -51,6 +58,8 @@ test('Prometheus scrapes the aggregated endpoint: up == 1 and labelled llama.cpp
         attributes: { backend: llama.cpp, model: tiny-llama, mode: completion }
       - url: ${embedding.url}
         attributes: { backend: llama.cpp, model: tiny-bert, mode: embedding }
+      - url: ${torchserve.url}
+        attributes: { backend: torchserve, model: resnet18, mode: vision }
 exporters:
   prometheus:
     endpoint: 127.0.0.1:${ourPort}
@@ -72,7 +81,7 @@ scrape_configs:
       - targets: ['127.0.0.1:${ourPort}']
 `,
   );
-  const collector = startProcess(process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), '--config', configFile], { cwd: dir });
+  const collector = startProcess(process.execPath, [CLI, '--config', configFile], { cwd: dir });
   const prometheus = startProcess(
     prometheusBinary(),
     [
@@ -104,8 +113,20 @@ scrape_configs:
     assert.equal(byMode['embedding']!.metric['model'], 'tiny-bert');
     assert.equal(byMode['embedding']!.value[1], expected(EMBEDDING));
 
+    // TorchServe's counter without `_total` is stored under its own name, not `Requests2XX_total`.
+    const requests2xx = await eventually(async () => {
+      const r = await query(promUrl, '{__name__=~"Requests2XX.*",backend="torchserve"}');
+      return r.length > 0 ? r : undefined;
+    }, 'the TorchServe counter in Prometheus', 20_000, 250);
+    assert.deepEqual(
+      requests2xx.map((s) => [s.metric['__name__'], s.metric['Level'], s.value[1]]),
+      [['Requests2XX', 'Host', '8']],
+    );
+    const total = await query(promUrl, 'ts_inference_requests_total{backend="torchserve"}');
+    assert.deepEqual(total.map((s) => s.value[1]), ['3']);
+
     // Our own per-runner health series reach Prometheus too (its job/instance become exported_*).
-    const runnerUp = await query(promUrl, 'up{exported_job="prometheus/llamacpp"}');
+    const runnerUp = await query(promUrl, 'up{exported_job="prometheus/llamacpp",backend="llama.cpp"}');
     assert.equal(runnerUp.length, 2);
     assert.ok(runnerUp.every((s) => s.value[1] === '1'));
 
@@ -119,6 +140,7 @@ scrape_configs:
     await stopProcess(prometheus);
     const code = await stopProcess(collector);
     await completion.close();
+    await torchserve.close();
     await embedding.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     assert.equal(code, 0, `collector exit code; output:\n${collector.output()}`);

@@ -1,7 +1,10 @@
 /**
  * What a family is called and typed in each exposition format. The batch keeps
- * the runner's names verbatim; only OpenMetrics' own rules (a counter family is
- * named without `_total`, its samples with it; likewise `_info`) change text here.
+ * the runner's names verbatim, as Prometheus stores them, and the output must
+ * make Prometheus store those same names in either format. Only OpenMetrics
+ * changes text here: a counter family is named without `_total`, its samples with
+ * it (likewise `_info`), and a counter or info whose name lacks the suffix is
+ * written as `unknown`, which OpenMetrics lets keep the name as it is.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { SUMMARY, type Metric, type PrometheusType } from '../../model/batch.js';
@@ -57,12 +60,17 @@ export function familyNaming(name: string, type: PrometheusType, format: Exposit
     return { family: name, type: TEXT_TYPE[type], value: name, bucket: `${name}_bucket`, sum: `${name}_sum`, count: `${name}_count` };
   }
   const suffix = type === 'counter' ? '_total' : type === 'info' ? '_info' : '';
-  const family = suffix !== '' && name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+  if (suffix !== '' && !(name.length > suffix.length && name.endsWith(suffix))) {
+    // OpenMetrics only allows counter samples named `<family>_total` (info: `_info`):
+    // as a counter, TorchServe's `Requests2XX` would be stored as `Requests2XX_total`.
+    return { family: name, type: 'unknown', value: name, bucket: `${name}_bucket`, sum: `${name}_sum`, count: `${name}_count` };
+  }
+  const family = suffix !== '' ? name.slice(0, -suffix.length) : name;
   const gauge = type === 'gaugehistogram' ? 'g' : '';
   return {
     family,
     type: OPENMETRICS_TYPE[type],
-    value: family + suffix,
+    value: name,
     bucket: `${family}_bucket`,
     sum: `${family}_${gauge}sum`,
     count: `${family}_${gauge}count`,

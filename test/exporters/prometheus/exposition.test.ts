@@ -223,12 +223,37 @@ describe('prometheus exporter OpenMetrics output', () => {
     ]);
     assert.equal(
       e.render({ format: 'openmetrics' }),
-      '# HELP Requests2XX Requests with 2xx status.\n# TYPE Requests2XX counter\nRequests2XX_total{Level="Host"} 3\n' +
+      '# HELP Requests2XX Requests with 2xx status.\n# TYPE Requests2XX unknown\nRequests2XX{Level="Host"} 3\n' +
         '# HELP legacy Untyped.\n# TYPE legacy unknown\nlegacy 1\n' +
         '# HELP llamacpp:tokens_predicted Predicted.\n# TYPE llamacpp:tokens_predicted counter\nllamacpp:tokens_predicted_total 7\n' +
         '# EOF\n',
     );
     assert.match(e.render({ format: 'text' }), /^# TYPE legacy untyped$/m);
+  });
+
+  it('keeps every counter and info sample name verbatim, writing unsuffixed ones as unknown', () => {
+    const e = exporter({ resource_attributes_as_labels: [] });
+    e.consume([
+      resourceBatch({}, [
+        counter('Requests2XX', 'Requests with 2xx status.', [[{ Level: 'Host' }, 3]]),
+        counter('llamacpp:prompt_tokens_total', 'Prompt tokens.', [[{}, 120]]),
+        { ...gauge('vllm:cache_config_info', 'Cache config.', [[{ block_size: '16' }, 1]]), prometheus: { type: 'info' } },
+        { ...gauge('build', 'Info without the suffix.', [[{ version: '1' }, 1]]), prometheus: { type: 'info' } },
+      ]),
+    ]);
+    const body = e.render({ format: 'openmetrics' });
+    const families = parseFamilies(body, { openMetrics: true });
+    assert.deepEqual(
+      families.map((f) => [f.name, f.type, f.samples.map((s) => s.name)]),
+      [
+        ['Requests2XX', 'unknown', ['Requests2XX']],
+        ['build', 'unknown', ['build']],
+        ['llamacpp:prompt_tokens', 'counter', ['llamacpp:prompt_tokens_total']],
+        ['vllm:cache_config', 'info', ['vllm:cache_config_info']],
+      ],
+    );
+    // Text format 0.0.4 is unchanged: every type as declared, names as they are.
+    assert.match(e.render({ format: 'text' }), /^# TYPE Requests2XX counter\nRequests2XX\{Level="Host"\} 3$/m);
   });
 
   it('round-trips through the OpenMetrics parser', () => {
