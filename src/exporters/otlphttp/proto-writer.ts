@@ -80,8 +80,16 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
-  /** A non-negative integer (a count) as fixed64. */
+  /**
+   * A non-negative integer (a count) as fixed64. A negative or NaN count would
+   * wrap to a huge unsigned one (-2 becomes 2^64-2); it is written as 0 instead,
+   * so one bad value cannot corrupt the whole message's meaning.
+   */
   fixed64Number(value: number): void {
+    if (!(value > 0)) {
+      this.fixed64(0, 0);
+      return;
+    }
     this.fixed64(value % TWO_32, Math.floor(value / TWO_32));
   }
 

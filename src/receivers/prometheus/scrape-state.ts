@@ -310,14 +310,20 @@ export class ScrapeState {
     const finite = hasInf ? n - 1 : n;
     if (!sameBoundaries(g.boundaries, g.bounds, finite)) g.boundaries = g.bounds.slice(0, finite);
     // Prometheus buckets are cumulative; the SDK's are per bucket, with the overflow last.
+    // A runner's buckets can go down (`le="1"} 5` then `le="+Inf"} 3`) or be NaN: a
+    // negative count would be written to OTLP as 2^64-2 and spoil the push that
+    // carries every runner, so a bucket below the running maximum counts 0.
     const counts = new Array<number>(finite + 1);
     let below = 0;
     for (let i = 0; i < finite; i++) {
-      counts[i] = g.values[i]! - below;
-      below = g.values[i]!;
+      const v = g.values[i]!;
+      if (v > below) {
+        counts[i] = v - below;
+        below = v;
+      } else counts[i] = 0;
     }
     const total = hasInf ? g.values[n - 1]! : Number.isNaN(g.count) ? below : g.count;
-    counts[finite] = total - below;
+    counts[finite] = total > below ? total - below : 0;
     const count = Number.isNaN(g.count) ? total : g.count;
     this.detectGroupReset(g, count, now, f.type === 'histogram');
     return {

@@ -119,6 +119,13 @@ describe('otlphttp protobuf writer', () => {
     assert.equal(inner.string(), 'é'.repeat(100) + 'x'.repeat(200));
   });
 
+  test('counts are fixed64; a negative or NaN count is written as 0, never wrapped', () => {
+    const w = new ProtoWriter(4);
+    for (const v of [5, 2 ** 40 + 3, -2, NaN]) w.fixed64Number(v);
+    const r = protobuf.Reader.create(w.finish());
+    assert.deepEqual([r.fixed64(), r.fixed64(), r.fixed64(), r.fixed64()].map((x) => BigInt(x.toString())), [5n, 2n ** 40n + 3n, 0n, 0n]);
+  });
+
   test('negative integers are ten-byte varints', () => {
     const w = new ProtoWriter(4);
     w.varint64(-1);

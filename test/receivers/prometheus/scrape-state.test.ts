@@ -94,6 +94,27 @@ test('histogram: cumulative buckets become per-bucket counts, sum and count kept
   assert.deepEqual(p.value, { buckets: { boundaries: [0.1, 1], counts: [2, 3, 1] }, sum: 3.5, count: 6 });
 });
 
+test('histogram buckets that go down or are NaN give zero counts, never negative ones', () => {
+  const state = new ScrapeState(resource);
+  const page = [
+    '# TYPE h histogram',
+    'h_bucket{le="0.5"} 2',
+    'h_bucket{le="1"} 5',
+    'h_bucket{le="2"} 4',
+    'h_bucket{le="4"} NaN',
+    'h_bucket{le="8"} 6',
+    'h_bucket{le="+Inf"} 3',
+    'h_sum 7',
+    'h_count 3',
+    '',
+  ].join('\n');
+  const p = get(state.convert(page, TEXT, 1_000_000).batch, 'h').dataPoints[0]!;
+  const value = p.value as { buckets: { boundaries: number[]; counts: number[] }; count: number };
+  assert.deepEqual(value.buckets.boundaries, [0.5, 1, 2, 4, 8]);
+  assert.deepEqual(value.buckets.counts, [2, 3, 0, 0, 1, 0]);
+  assert.equal(value.count, 3);
+});
+
 test('histogram reset detected from its count', () => {
   const state = new ScrapeState(resource);
   const page = (n: number) => `# TYPE h histogram\nh_bucket{le="1"} ${n}\nh_bucket{le="+Inf"} ${n}\nh_sum ${n}\nh_count ${n}\n`;
