@@ -66,6 +66,8 @@ interface SeriesState {
   startTime: HrTime;
   previous: number;
   lastSeen: number;
+  /** The convert() call that last read this series: a second sighting in one page is a duplicate. */
+  readIn: number;
 }
 
 /** A histogram or summary point under construction: all series sharing labels but `le`/`quantile`. */
@@ -84,8 +86,11 @@ interface GroupState {
 
 export interface ConvertResult {
   readonly batch: ResourceBatch;
+  /** Sample lines on the page, duplicates included (Prometheus' `scrape_samples_scraped`). */
   readonly samples: number;
   readonly seriesAdded: number;
+  /** Repeats of a series already read from this page: skipped, the first value is kept. */
+  readonly duplicates: number;
 }
 
 export class ScrapeState {
@@ -93,6 +98,8 @@ export class ScrapeState {
   private readonly families = new Map<string, FamilyState>();
   private readonly groups = new Map<string, GroupState>();
   private scrapeId = 0;
+  /** Counts convert() calls, failed ones too, unlike scrapeId, which only counts committed scrapes. */
+  private pass = 0;
 
   // Per-scrape scratch space, reused to avoid allocating per sample.
   private pendingSeries: SeriesState[] = [];
@@ -113,6 +120,7 @@ export class ScrapeState {
   convert(body: string, contentType: string, scrapeTimeMs: number): ConvertResult {
     const openMetrics = contentType.includes('application/openmetrics-text');
     const scrapeId = this.scrapeId + 1;
+    const pass = ++this.pass;
     const now = millisToHrTime(scrapeTimeMs);
     const declared = new Map<string, PrometheusType>();
     const help = new Map<string, string>();
@@ -122,6 +130,7 @@ export class ScrapeState {
     pendingSeries.length = 0;
     pendingValues.length = 0;
     let seriesAdded = 0;
+    let duplicates = 0;
     const previousSeries = this.previousSeries;
     const parser = new ExpositionParser(body, { openMetrics });
     try {
@@ -136,7 +145,13 @@ export class ScrapeState {
             s = this.newSeries(ownCopy(key), parser, declared, now);
             this.series.set(s.key, s);
             seriesAdded++;
+          } else if (s.readIn === pass) {
+            // The same series twice in one page: Prometheus keeps the first sample and
+            // rejects the others; writing both would give /metrics a duplicate series.
+            duplicates++;
+            continue;
           }
+          s.readIn = pass;
           pendingSeries.push(s);
           pendingValues.push(parser.value);
           if (this.sampleLimit > 0 && pendingSeries.length > this.sampleLimit) {
@@ -162,7 +177,7 @@ export class ScrapeState {
     this.sweep(scrapeId, pendingSeries.length);
     this.previousSeries = pendingSeries;
     this.pendingSeries = previousSeries;
-    return { batch, samples: pendingSeries.length, seriesAdded };
+    return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
   }
 
   private newSeries(key: string, parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
@@ -191,6 +206,7 @@ export class ScrapeState {
       startTime: now,
       previous: NaN,
       lastSeen: 0,
+      readIn: 0,
     };
   }
 

@@ -49,6 +49,7 @@ export class TargetScraper {
       duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
       samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
       added: m.gauge('scrape_series_added', 'Series seen for the first time in the last scrape of the target.'),
+      duplicates: m.gauge('scrape_samples_duplicate', 'Samples skipped in the last scrape of the target: repeats of a series already on the page.'),
       series: m.gauge('runner_metrics_receiver_series', 'Series currently cached for the target.'),
       scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
       failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
@@ -117,6 +118,7 @@ export class TargetScraper {
       o.next.consume([result.batch]);
       this.health.samples.set(o.healthLabels, result.samples);
       this.health.added.set(o.healthLabels, result.seriesAdded);
+      this.health.duplicates.set(o.healthLabels, result.duplicates);
       this.markUp();
     } catch (err) {
       const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');

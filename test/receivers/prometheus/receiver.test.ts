@@ -88,6 +88,21 @@ test('a connection reset in the middle of the body fails with reason io, not con
   }
 });
 
+test('repeated series in a page are reported per target as scrape_samples_duplicate', async () => {
+  const tcp = await RunnerServer.start('# TYPE a counter\na 1\na 2\nb 1\n');
+  const { r, sink, selfMetrics } = receiver([{ url: tcp.url, attributes: { mode: 'dup' } }]);
+  try {
+    await r.scrapers[0]!.scrapeOnce();
+    const labels = { job: 'prometheus/test', instance: new URL(tcp.url).host, mode: 'dup' };
+    assert.equal(selfMetrics.gauge('scrape_samples_duplicate', '').value(labels), 1);
+    assert.equal(selfMetrics.gauge('scrape_samples_scraped', '').value(labels), 3);
+    assert.deepEqual(metricNamed(sink.latest('mode', 'dup')!, 'a')!.dataPoints.map((p) => p.value), [1]);
+  } finally {
+    await r.shutdown();
+    await tcp.close();
+  }
+});
+
 test('gzip bodies are decompressed', async () => {
   const tcp = await RunnerServer.start({ kind: 'body', body: COMPLETION, gzip: true });
   const { r, sink } = receiver([{ url: tcp.url, attributes: { mode: 'completion' } }]);

@@ -166,6 +166,38 @@ test('a bad line fails the whole scrape and leaves the previous state untouched'
   assert.equal(hrTimeToMillis(get(b, 'c').dataPoints[0]!.startTime), 1_000_000);
 });
 
+test('a series repeated in one page keeps its first sample; the repeats are counted', () => {
+  const state = new ScrapeState(resource);
+  const page = [
+    '# TYPE a counter',
+    'a 1',
+    'a 2',
+    '# TYPE g gauge',
+    'g{x="1"} 5',
+    'g{x="2"} 6',
+    'g{x="1"} 7',
+    '# TYPE h histogram',
+    'h_bucket{le="1"} 1',
+    'h_bucket{le="1"} 9',
+    'h_bucket{le="+Inf"} 2',
+    'h_count 2',
+    '',
+  ].join('\n');
+  for (const at of [1_000_000, 1_005_000]) {
+    const { batch, samples, duplicates } = state.convert(page, TEXT, at);
+    assert.equal(duplicates, 3);
+    assert.equal(samples, 9, 'scrape_samples_scraped counts every sample line, as in Prometheus');
+    assert.deepEqual(get(batch, 'a').dataPoints.map((p) => p.value), [1]);
+    assert.deepEqual(get(batch, 'g').dataPoints.map((p) => [p.attributes, p.value]), [[{ x: '1' }, 5], [{ x: '2' }, 6]]);
+    const h = get(batch, 'h').dataPoints;
+    assert.equal(h.length, 1);
+    assert.deepEqual((h[0]!.value as { buckets: unknown }).buckets, { boundaries: [1], counts: [1, 1] });
+  }
+  // A page that failed to parse leaves no marks behind: the next page has no false repeats.
+  assert.throws(() => state.convert('a 1\ng{x="1"} 1\nbroken{\n', TEXT, 1_010_000));
+  assert.equal(state.convert('a 3\ng{x="1"} 8\n', TEXT, 1_015_000).duplicates, 0);
+});
+
 test('sample_limit fails the scrape', () => {
   const state = new ScrapeState(resource, 2);
   assert.throws(() => state.convert('a 1\nb 1\nc 1\n', TEXT, 1), (e: unknown) => e instanceof ScrapeError && e.reason === 'sample_limit');
