@@ -285,7 +285,8 @@ export class ScrapeState {
         g.values.push(v);
       }
     }
-    // Families declared (HELP/TYPE) with no samples yet are kept, so the endpoint can show them.
+    // Only families with samples become metrics. One declared (HELP/TYPE) without any, as
+    // TorchServe writes them, has no points to send or serve; Prometheus stores nothing for it either.
     const metrics: Metric[] = [];
     for (const f of order) {
       if (f.members.length > 0) metrics.push(this.toMetric(f, now, created));
