@@ -6,7 +6,7 @@
  *   ${env:VAR:-default}   default when VAR is unset or empty
  *   $$                    a literal `$`
  */
-import { Scalar, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { Scalar, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { ConfigIssue } from './errors.js';
 import type { Path, PathSegment } from './paths.js';
 import { formatPath } from './paths.js';
@@ -14,7 +14,7 @@ import { positionOf, type YamlSource } from './yaml-source.js';
 
 export interface Expansion {
   text: string;
-  /** True when the whole input was one reference: its result may be re-typed. */
+  /** True when the whole input was one reference: its result may be re-typed as a number or boolean. */
   singleReference: boolean;
   /** Variables referenced without a default that were not set. */
   unset: string[];
@@ -72,16 +72,17 @@ function resolveReference(body: string, env: NodeJS.ProcessEnv, unset: string[])
 }
 
 /**
- * A plain scalar that was exactly one reference is re-read as YAML, so `5`
- * becomes a number and `true` a boolean. Quoted, tagged or block scalars stay
- * strings, as do results that would parse as a map or a list.
+ * A plain scalar that was exactly one reference is re-typed, so `5` becomes a
+ * number and `true` a boolean. Only text that a number or boolean writes back
+ * exactly is re-typed: `1.10`, `007`, `1e3`, `0x1F`, `null` and `~` stay
+ * strings, so a model name, a version or a secret is never altered. Quoted,
+ * tagged or block scalars always stay strings.
  */
 function retype(text: string): unknown {
-  if (text.trim() === '') return text;
-  const doc = parseDocument(text, { prettyErrors: false });
-  if (doc.errors.length > 0 || !isScalar(doc.contents)) return text;
-  const value = doc.contents.value;
-  return typeof value === 'string' ? text : value;
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  const n = Number(text);
+  return text !== '' && Number.isFinite(n) && String(n) === text ? n : text;
 }
 
 /** Expands every string value in one file, in place; keys are left as written. */

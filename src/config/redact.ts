@@ -2,7 +2,7 @@
  * Secret redaction for print-config: the keys each factory declares secret,
  * plus anything that looks like a credential wherever it appears.
  */
-import { isPlainObject, setOwn } from './paths.js';
+import { isPlainObject, setOwn, type Path } from './paths.js';
 import type { ComponentRegistry } from './registry-types.js';
 import { SECTION_KEYS, parseId } from './sections.js';
 
@@ -33,6 +33,27 @@ export function redactConfig(raw: unknown, registry: ComponentRegistry): unknown
   return copy;
 }
 
+/**
+ * Whether the value at `path` inside one component's body is a credential, by
+ * the same rules print-config redacts with: a key the factory declares secret
+ * (or anything under it), a credential-looking key, or a credential header.
+ */
+export function isSecretPath(path: Path, secretKeys: readonly string[] = []): boolean {
+  for (const [i, seg] of path.entries()) {
+    if (typeof seg !== 'string') continue;
+    if (SECRET_KEY.test(seg) && !PATH_KEY.test(seg)) return true;
+    if (path[i - 1] === 'headers' && SECRET_HEADER.test(seg)) return true;
+  }
+  // Declared keys step over lists, as redactPath does.
+  const keys = path.filter((seg) => typeof seg === 'string');
+  return secretKeys.some((dotted) => dotted.split('.').every((part, i) => keys[i] === part));
+}
+
+/** A string value with the password of a URL in it hidden. */
+export function redactString(value: string): string {
+  return value.replace(URL_PASSWORD, `$1${REDACTED}@`);
+}
+
 function hasValue(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
@@ -56,7 +77,7 @@ function redactPath(node: unknown, path: string[]): void {
 /** A deep copy with credential-looking values replaced. */
 function redactTree(node: unknown, inHeaders = false): unknown {
   if (Array.isArray(node)) return node.map((item) => redactTree(item));
-  if (typeof node === 'string') return node.replace(URL_PASSWORD, `$1${REDACTED}@`);
+  if (typeof node === 'string') return redactString(node);
   if (!isPlainObject(node)) return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {

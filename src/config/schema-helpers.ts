@@ -51,6 +51,15 @@ export function byteSize() {
     });
 }
 
+/**
+ * A string that may be written as a YAML number or boolean and is taken as its
+ * text: an instance id, a numeric password, or a token from `${env:…}` that
+ * happens to be all digits or `true`.
+ */
+export function text() {
+  return z.union([z.string(), z.number(), z.boolean()]).transform(String);
+}
+
 /** Component bodies may be empty in YAML (`filter:`); treat that as `{}` so defaults apply. */
 export function componentConfig<T extends z.ZodRawShape>(shape: T) {
   return z.preprocess((v) => (v === null || v === undefined ? {} : v), z.strictObject(shape));

@@ -1,6 +1,7 @@
 /** Checks one component section: ids, known types, and each body against its factory's schema. */
 import type { Findings } from './findings.js';
-import { isPlainObject } from './paths.js';
+import { isPlainObject, type Path } from './paths.js';
+import { isSecretPath } from './redact.js';
 import type { ComponentRegistry } from './registry-types.js';
 import { KIND, parseId, type SectionKey } from './sections.js';
 import { didYouMean } from './suggest.js';
@@ -44,7 +45,8 @@ export function validateSection(
     if (result.success) {
       parsed[id] = result.data;
     } else {
-      for (const issue of describeZodIssues(result.error.issues, factory.configSchema, input)) {
+      const isSecret = (path: Path) => isSecretPath(path, factory.secretKeys);
+      for (const issue of describeZodIssues(result.error.issues, factory.configSchema, input, isSecret)) {
         findings.error([section, id, ...issue.path], issue.message, issue.anchor);
       }
     }

@@ -1,11 +1,13 @@
 /**
  * Turns zod issues into messages that name the offending key: unknown keys get
  * one issue each (with a spelling hint), union failures are flattened into the
- * branch that came closest, and type errors say what was found.
+ * branch that came closest, and type errors say what was found (only its kind
+ * for a secret, so an error never prints a credential).
  */
 import type { z } from 'zod';
 import { didYouMean } from './suggest.js';
-import { isPlainObject, valueAt, type PathSegment } from './paths.js';
+import { isPlainObject, valueAt, type Path, type PathSegment } from './paths.js';
+import { REDACTED, isSecretPath, redactString } from './redact.js';
 import type { Anchor } from './yaml-source.js';
 
 export interface PathIssue {
@@ -16,15 +18,30 @@ export interface PathIssue {
 
 type Issue = z.core.$ZodIssue;
 
-export function describeZodIssues(issues: readonly Issue[], schema: z.ZodType, input: unknown): PathIssue[] {
-  return issues.flatMap((issue) => describe(issue, [], schema, input));
+/** Tells whether the value at a path (relative to the parsed input) is a credential. */
+export type SecretTest = (path: Path) => boolean;
+
+export function describeZodIssues(
+  issues: readonly Issue[],
+  schema: z.ZodType,
+  input: unknown,
+  isSecret: SecretTest = (path) => isSecretPath(path),
+): PathIssue[] {
+  const ctx: Context = { schema, input, isSecret };
+  return issues.flatMap((issue) => describe(issue, [], ctx));
 }
 
-function describe(issue: Issue, base: PathSegment[], schema: z.ZodType, input: unknown): PathIssue[] {
+interface Context {
+  schema: z.ZodType;
+  input: unknown;
+  isSecret: SecretTest;
+}
+
+function describe(issue: Issue, base: PathSegment[], ctx: Context): PathIssue[] {
   const path = [...base, ...issue.path.map(toSegment)];
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const known = knownKeysAt(schema, path);
+      const known = knownKeysAt(ctx.schema, path);
       return issue.keys.map((key) => ({
         path: [...path, key],
         message: `unknown key "${key}"` + didYouMean(key, known),
@@ -32,46 +49,56 @@ function describe(issue: Issue, base: PathSegment[], schema: z.ZodType, input: u
       }));
     }
     case 'invalid_union':
-      return describeUnion(issue, path, schema, input);
+      return describeUnion(issue, path, ctx);
     case 'invalid_type': {
-      const value = valueAt(input, path);
+      const value = valueAt(ctx.input, path);
       if (value === undefined) return [{ path, message: `required key missing (expected ${issue.expected})`, anchor: 'value' }];
-      return [{ path, message: `expected ${issue.expected}, received ${kindOf(value)}`, anchor: 'value' }];
+      return [{ path, message: `expected ${issue.expected}, received ${kindOf(value, ctx.isSecret(path))}`, anchor: 'value' }];
     }
-    default:
-      return [{ path, message: issue.message.replace(/^Invalid input: /, ''), anchor: 'value' }];
+    default: {
+      const message = issue.message.replace(/^Invalid input: /, '');
+      return [{ path, message: ctx.isSecret(path) ? withoutValue(message, valueAt(ctx.input, path)) : message, anchor: 'value' }];
+    }
   }
 }
 
 function describeUnion(
   issue: Extract<Issue, { code: 'invalid_union' }>,
   path: PathSegment[],
-  schema: z.ZodType,
-  input: unknown,
+  ctx: Context,
 ): PathIssue[] {
   const branches = issue.errors;
   const isRootTypeMismatch = (b: readonly Issue[]) => b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0;
   if (branches.length === 0) return [{ path, message: issue.message, anchor: 'value' }];
   if (branches.every(isRootTypeMismatch)) {
     const expected = [...new Set(branches.map((b) => (b[0] as Extract<Issue, { code: 'invalid_type' }>).expected))];
-    const value = valueAt(input, path);
-    const found = value === undefined ? 'nothing' : kindOf(value);
+    const value = valueAt(ctx.input, path);
+    const found = value === undefined ? 'nothing' : kindOf(value, ctx.isSecret(path));
     return [{ path, message: `expected ${expected.join(' or ')}, received ${found}`, anchor: 'value' }];
   }
   // The value had the right shape for some branch: report what went wrong inside the closest one.
   const closest = branches.filter((b) => !isRootTypeMismatch(b)).sort((a, b) => a.length - b.length)[0]!;
-  return closest.flatMap((inner) => describe(inner, path, schema, input));
+  return closest.flatMap((inner) => describe(inner, path, ctx));
 }
 
 function toSegment(key: PropertyKey): PathSegment {
   return typeof key === 'number' ? key : String(key);
 }
 
-function kindOf(value: unknown): string {
+/** A custom check's message on a secret, in case it quotes the value. */
+function withoutValue(message: string, value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return message;
+  const text = String(value);
+  return text === '' ? message : message.replaceAll(text, REDACTED);
+}
+
+/** What was found: the kind, and for a scalar that is not a secret its value too. */
+function kindOf(value: unknown, secret: boolean): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'list';
   if (isPlainObject(value)) return 'map';
-  return typeof value === 'string' ? `string "${value}"` : `${typeof value} ${String(value)}`;
+  if (secret) return typeof value;
+  return typeof value === 'string' ? `string "${redactString(value)}"` : `${typeof value} ${String(value)}`;
 }
 
 // --- schema introspection, best effort, only for spelling hints ---

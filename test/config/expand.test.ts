@@ -85,7 +85,7 @@ describe('env expansion while loading', () => {
     ]);
   });
 
-  it('re-reads a plain scalar that is exactly one reference as YAML', () => {
+  it('re-types a plain scalar that is exactly one reference as a number or boolean', () => {
     const { attrs } = attributes(
       `      count: \${env:N}
       ratio: \${env:R}
@@ -97,6 +97,26 @@ describe('env expansion while loading', () => {
       { N: '5', R: '0.25', B: 'true', MAP: 'a: b', LIST: '[1, 2]' },
     );
     assert.deepEqual(attrs, { count: 5, ratio: 0.25, on: true, quoted: '5', mixed: '5s', nested: 'a: b', list: '[1, 2]' });
+  });
+
+  it('re-types only text a number or boolean writes back exactly', () => {
+    const values: Record<string, string> = {
+      version: '1.10',
+      padded: '007',
+      exponent: '1e3',
+      hex: '0x1F',
+      nothing: 'null',
+      tilde: '~',
+      capital: 'True',
+      plus: '+5',
+      spaced: ' 5',
+      negative: '-5',
+      zero: '0',
+      off: 'false',
+    };
+    const env = Object.fromEntries(Object.entries(values).map(([k, v]) => [k.toUpperCase(), v]));
+    const { attrs } = attributes(Object.keys(values).map((k) => `      ${k}: \${env:${k.toUpperCase()}}`).join('\n'), env);
+    assert.deepEqual(attrs, { ...values, negative: -5, zero: 0, off: false });
   });
 
   it('lets a number from the environment satisfy a numeric key', () => {

@@ -82,3 +82,26 @@ describe('prometheus receiver config: durations', () => {
     assert.equal(c.scrape_timeout, 10_000);
   });
 });
+
+describe('prometheus receiver config: headers', () => {
+  it('takes a header value from the environment as written, digits or not', () => {
+    const env = { TOKEN: '0123', ORG: '42', FLAG: 'true' };
+    const { config } = load(
+      [
+        '    headers:',
+        '      Authorization: Bearer ${env:TOKEN}',
+        '      X-Token: ${env:TOKEN}',
+        '      X-Scope-OrgID: ${env:ORG}',
+        '      X-Flag: ${env:FLAG}',
+        '    targets: [{ url: http://127.0.0.1:8080 }]',
+      ].join('\n'),
+      env,
+    );
+    assert.deepEqual((config.receivers.prometheus as { headers: unknown }).headers, {
+      Authorization: 'Bearer 0123',
+      'X-Token': '0123',
+      'X-Scope-OrgID': '42',
+      'X-Flag': 'true',
+    });
+  });
+});
