@@ -49,9 +49,29 @@ export function isSecretPath(path: Path, secretKeys: readonly string[] = []): bo
   return secretKeys.some((dotted) => dotted.split('.').every((part, i) => keys[i] === part));
 }
 
-/** A string value with the password of a URL in it hidden. */
+/** A whole value that is a URL, whose query parameters may carry tokens (`?api_key=…`). */
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\/\S*$/i;
+
+/** A string value with a URL's password and query parameter values hidden. */
 export function redactString(value: string): string {
-  return value.replace(URL_PASSWORD, `$1${REDACTED}@`);
+  const text = value.replace(URL_PASSWORD, `$1${REDACTED}@`);
+  return URL_LIKE.test(text) ? redactQuery(text) : text;
+}
+
+/** `?token=abc&v=2#top` → `?token=[REDACTED]&v=[REDACTED]#top`: names stay, so the URL still reads and loads. */
+function redactQuery(url: string): string {
+  const hash = url.indexOf('#');
+  const end = hash < 0 ? url.length : hash;
+  const start = url.indexOf('?');
+  if (start < 0 || start > end) return url;
+  const params = url
+    .slice(start + 1, end)
+    .split('&')
+    .map((param) => {
+      const eq = param.indexOf('=');
+      return eq < 0 || eq === param.length - 1 ? param : `${param.slice(0, eq + 1)}${REDACTED}`;
+    });
+  return `${url.slice(0, start + 1)}${params.join('&')}${url.slice(end)}`;
 }
 
 function hasValue(value: unknown): boolean {
