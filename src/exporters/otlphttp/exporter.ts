@@ -84,7 +84,11 @@ export class OtlpHttpExporter implements Exporter {
 
   consume(batch: Batch): void {
     if (this.stopping) return;
-    for (const resource of batch) this.pending.set(resourceKey(resource.resource), resource);
+    for (const resource of batch) {
+      // An empty snapshot (a runner that went down) has nothing to push; the last
+      // values it reported before, if still pending, are real data and stay.
+      if (countPoints(resource) > 0) this.pending.set(resourceKey(resource.resource), resource);
+    }
   }
 
   async start(): Promise<void> {

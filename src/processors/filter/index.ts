@@ -110,15 +110,15 @@ export class FilterProcessor implements Processor {
   }
 
   consume(batch: Batch): void {
-    const out: ResourceBatch[] = [];
-    for (const rb of batch) {
-      const scopeMetrics = rb.scopeMetrics
+    // Every resource is passed on, even when nothing of it is left: an empty snapshot
+    // tells exporters the runner has nothing to show now (e.g. it went down).
+    const out: ResourceBatch[] = batch.map((rb) => ({
+      resource: rb.resource,
+      scopeMetrics: rb.scopeMetrics
         .map((sm) => ({ scope: sm.scope, metrics: sm.metrics.filter((m) => this.keeps(rb.resource, m.descriptor.name)) }))
-        .filter((sm) => sm.metrics.length > 0);
-      // A resource left with nothing is not passed on: an empty snapshot would only cost exporters work.
-      if (scopeMetrics.length > 0) out.push({ resource: rb.resource, scopeMetrics });
-    }
-    if (out.length > 0) this.next.consume(out);
+        .filter((sm) => sm.metrics.length > 0),
+    }));
+    this.next.consume(out);
   }
 
   keeps(resource: Resource, name: string): boolean {

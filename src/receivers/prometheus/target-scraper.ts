@@ -139,6 +139,9 @@ export class TargetScraper {
 
   private markDown(err: ScrapeError): void {
     this.health.up.set(this.opts.healthLabels, 0);
+    // As Prometheus marks a failed target's series stale, hand on an empty snapshot
+    // once, so exporters stop serving its last values at once, not at expiry.
+    if (this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: this.opts.resource, scopeMetrics: [] }]);
     // Log on the transition only (and when the cause changes), not on every scrape.
     if (this.healthy !== false || this.lastError !== err.reason) {
       this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });

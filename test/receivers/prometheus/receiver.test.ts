@@ -201,3 +201,25 @@ test('targets are spread over the interval by a stable offset', async () => {
     assert.ok(offsets.some((o) => o >= fifth * 1000 && o < (fifth + 1) * 1000), `fifth ${fifth}`);
   }
 });
+
+test('a target going down hands on one empty snapshot, so its last values stop being served', async () => {
+  const tcp = await RunnerServer.start(COMPLETION);
+  const { r, sink } = receiver([{ url: tcp.url, attributes: { mode: 'completion' } }]);
+  try {
+    await r.scrapers[0]!.scrapeOnce();
+    assert.equal(promptTokens(sink, 'completion'), expectedPromptTokens(COMPLETION));
+    tcp.behaviour = { kind: 'status', status: 503 };
+    await r.scrapers[0]!.scrapeOnce();
+    await r.scrapers[0]!.scrapeOnce();
+    assert.equal(sink.batches.length, 2, 'one empty snapshot on the transition, none while it stays down');
+    const stale = sink.batches[1]![0]!;
+    assert.equal(stale.resource.attributes['mode'], 'completion');
+    assert.deepEqual(stale.scopeMetrics, []);
+    tcp.serve(COMPLETION);
+    await r.scrapers[0]!.scrapeOnce();
+    assert.equal(promptTokens(sink, 'completion'), expectedPromptTokens(COMPLETION), 'back with its values');
+  } finally {
+    await r.shutdown();
+    await tcp.close();
+  }
+});
