@@ -50,6 +50,9 @@ function describe(issue: Issue, base: PathSegment[], ctx: Context): PathIssue[] 
     }
     case 'invalid_union':
       return describeUnion(issue, path, ctx);
+    case 'invalid_key':
+      // A map key failed its own schema: say why, at the key.
+      return issue.issues.flatMap((inner) => describe(inner as Issue, path, ctx)).map((found) => ({ ...found, anchor: 'key' as const }));
     case 'invalid_type': {
       const value = valueAt(ctx.input, path);
       if (value === undefined) return [{ path, message: `required key missing (expected ${issue.expected})`, anchor: 'value' }];

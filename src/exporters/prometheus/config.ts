@@ -1,6 +1,7 @@
 /** Config of the `prometheus` exporter; README.md documents every key. */
 import { z } from 'zod';
 import { attributeValue, componentConfig, duration, listenEndpoint } from '../../config/schema-helpers.js';
+import { sanitizeLabelName } from './series-labels.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:9464';
 export const DEFAULT_PATH = '/metrics';
@@ -11,10 +12,33 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const endpoint = listenEndpoint(DEFAULT_ENDPOINT);
 
+/** Why a label name may not be added to every series, if it may not. */
+function reservedBecause(name: string): string | undefined {
+  if (name.startsWith('__')) return "names starting with __ are Prometheus' own";
+  // Buckets and quantiles carry these; a second one would make the exposition invalid.
+  if (name === 'le' || name === 'quantile') return 'histogram and summary series use it';
+  return undefined;
+}
+
 const labelName = z
   .string()
   .regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
-  .refine((name) => !name.startsWith('__'), 'label names starting with __ are reserved by Prometheus');
+  .superRefine((name, ctx) => {
+    const why = reservedBecause(name);
+    if (why) ctx.addIssue({ code: 'custom', message: `label name "${name}" is reserved: ${why}` });
+  });
+
+/** A resource attribute to copy as a label, checked under the name it gets (`a.b` → `a_b`). */
+const resourceAttributeLabel = z
+  .string()
+  .min(1)
+  .superRefine((attribute, ctx) => {
+    const label = sanitizeLabelName(attribute);
+    const why = reservedBecause(label);
+    if (!why) return;
+    const subject = label === attribute ? `label name "${label}"` : `attribute "${attribute}" becomes label "${label}", which`;
+    ctx.addIssue({ code: 'custom', message: `${subject} is reserved: ${why}` });
+  });
 
 export const prometheusExporterConfigSchema = componentConfig({
   endpoint,
@@ -24,7 +48,7 @@ export const prometheusExporterConfigSchema = componentConfig({
     .default(DEFAULT_PATH)
     .describe('HTTP path serving the metrics'),
   resource_attributes_as_labels: z
-    .array(z.string().min(1))
+    .array(resourceAttributeLabel)
     .default([...DEFAULT_RESOURCE_LABELS])
     .describe('Resource attributes copied onto every series as labels (dots become underscores)'),
   const_labels: z

@@ -1,9 +1,33 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ConfigError, formatIssue } from '../../../src/config/errors.js';
+import { loadConfigFromText } from '../../../src/config/load.js';
 import { prometheusExporterConfigSchema } from '../../../src/exporters/prometheus/config.js';
+import { registry } from '../../../src/registry.js';
 import { prometheusExporterFactory } from '../../../src/exporters/prometheus/index.js';
 import { parseListenAddress } from '../../../src/net/listen-address.js';
 import { acceptsGzip, negotiateFormat, requestedNames } from '../../../src/exporters/prometheus/negotiation.js';
+
+/** The formatted config errors of a prometheus exporter with these `const_labels`, loaded with the real components. */
+function constLabelErrors(constLabels: string): string[] {
+  const text = `receivers:
+  prometheus:
+    targets: [{ url: http://127.0.0.1:8080 }]
+exporters:
+  prometheus:
+    const_labels: ${constLabels}
+service:
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [prometheus] }
+`;
+  try {
+    loadConfigFromText([{ name: 'e.yaml', text }], registry, {});
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.issues.map(formatIssue);
+  }
+  return [];
+}
 
 describe('prometheus exporter config', () => {
   it('fills every default from an empty body', () => {
@@ -29,6 +53,23 @@ describe('prometheus exporter config', () => {
     assert.equal(prometheusExporterConfigSchema.parse({ metric_expiration: 0 }).metric_expiration, 0);
     const result = prometheusExporterConfigSchema.safeParse({ metric_expiration: 300 });
     assert.equal(result.error?.issues[0]?.message, 'duration 300 has no unit: add a unit, e.g. 5s');
+  });
+
+  it('rejects label names that clash with bucket and quantile labels or are reserved', () => {
+    const messages = (body: object) => prometheusExporterConfigSchema.safeParse(body).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    assert.deepEqual(constLabelErrors('{ le: x, quantile: y, __name__: z, level: ok }'), [
+      'e.yaml:6:21: exporters.prometheus.const_labels.le: label name "le" is reserved: histogram and summary series use it',
+      'e.yaml:6:28: exporters.prometheus.const_labels.quantile: label name "quantile" is reserved: histogram and summary series use it',
+      "e.yaml:6:41: exporters.prometheus.const_labels.__name__: label name \"__name__\" is reserved: names starting with __ are Prometheus' own",
+    ]);
+    assert.deepEqual(messages({ resource_attributes_as_labels: ['model', 'le', 'quantile', '..x', '__meta', 'service.name'] }), [
+      'resource_attributes_as_labels.1: label name "le" is reserved: histogram and summary series use it',
+      'resource_attributes_as_labels.2: label name "quantile" is reserved: histogram and summary series use it',
+      "resource_attributes_as_labels.3: attribute \"..x\" becomes label \"__x\", which is reserved: names starting with __ are Prometheus' own",
+      "resource_attributes_as_labels.4: label name \"__meta\" is reserved: names starting with __ are Prometheus' own",
+    ]);
+    const ok = prometheusExporterConfigSchema.parse({ resource_attributes_as_labels: ['service.name', 'le.x'], const_labels: { level: 'a' } });
+    assert.deepEqual(ok.resource_attributes_as_labels, ['service.name', 'le.x']);
   });
 
   it('rejects bad values naming the key', () => {
