@@ -49,6 +49,16 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
 
 class UsageError extends Error {}
 
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** LOG_LEVEL overrides the config's level; empty means unset, anything else unknown is a usage error. */
+function logLevelFromEnv(value: string | undefined): LogLevel | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const level = value.trim().toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`LOG_LEVEL="${value}" is not one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') {
@@ -74,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(configFiles: string[]): Promise<number> {
   const loaded = loadConfig(configFiles, registry);
-  const level = (process.env.LOG_LEVEL as LogLevel | undefined) ?? loaded.config.service.telemetry.logs.level;
+  const level = logLevelFromEnv(process.env.LOG_LEVEL) ?? loaded.config.service.telemetry.logs.level;
   const logger = createLogger(level);
   const service = new Service({ configFiles, registry, logger }, loaded);
   await service.start();

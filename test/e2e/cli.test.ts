@@ -220,3 +220,25 @@ test('with DISABLE_METRICS=1 (nothing listening) the collector keeps running unt
   }
   assert.match(collector.output(), /"msg":"stopped"/);
 });
+
+test('LOG_LEVEL: case-insensitive, empty means the config level, unknown is a usage error', () => {
+  const bad = cli([], { LOG_LEVEL: 'verbose', LLAMACPP_BASE_URL: 'http://127.0.0.1:9' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /LOG_LEVEL="verbose" is not one of debug, info, warn, error/);
+});
+
+test('LOG_LEVEL=DEBUG logs each scrape', async () => {
+  const port = await freePort();
+  const runner = await RunnerServer.start(COMPLETION);
+  const collector = startProcess(process.execPath, [CLI], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'DEBUG', LLAMACPP_BASE_URL: runner.url, LLAMACPP_SCRAPE_INTERVAL: '100ms', LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${port}` },
+  });
+  try {
+    await eventually(() => (/"level":"debug","msg":"scraped"/.test(collector.output()) ? true : undefined), 'a debug scrape line');
+    assert.match(collector.output(), /"samples":12/);
+  } finally {
+    assert.equal(await stopProcess(collector), 0, collector.output());
+    await runner.close();
+  }
+});

@@ -55,5 +55,8 @@ export type OtlpHttpExporterConfig = z.output<typeof otlpHttpConfigSchema>;
 /** The URL requests go to: `metrics_endpoint` as is, or `endpoint` + `/v1/metrics`. */
 export function metricsUrl(config: Pick<OtlpHttpExporterConfig, 'endpoint' | 'metrics_endpoint'>): string {
   if (config.metrics_endpoint) return config.metrics_endpoint;
-  return config.endpoint!.replace(/\/+$/, '') + '/v1/metrics';
+  // The path is appended to the URL's path, so a query string (an API key) stays a query string.
+  const url = new URL(config.endpoint!);
+  url.pathname = url.pathname.replace(/\/+$/, '') + '/v1/metrics';
+  return url.toString();
 }

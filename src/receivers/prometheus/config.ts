@@ -37,6 +37,26 @@ export const prometheusReceiverConfigSchema = componentConfig({
   sample_limit: z.number().int().nonnegative().default(0).describe('More samples than this fail the scrape. 0 = no limit.'),
   headers: z.record(z.string(), text()).default({}).describe('Extra request headers (e.g. Authorization).'),
   targets: z.array(target).min(1),
+}).superRefine((config, ctx) => {
+  // Two targets with one identity would overwrite each other's series (and health series).
+  const seen = new Map<string, number>();
+  config.targets.forEach((t, i) => {
+    try {
+      const address = resolveTarget(t, config.metrics_path);
+      const instance = JSON.stringify([address.instance, Object.entries(t.attributes).sort()]);
+      const first = seen.get(instance);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', i],
+          message: `targets[${first}] and targets[${i}] are both ${address.instance} with the same attributes: their series would overwrite each other; give them different attributes (e.g. mode) or put them in separate receivers`,
+        });
+      }
+      seen.set(instance, i);
+    } catch {
+      // already reported by the target's own check
+    }
+  });
 });
 
 export type PrometheusReceiverConfig = z.output<typeof prometheusReceiverConfigSchema>;

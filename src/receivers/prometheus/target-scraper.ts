@@ -117,6 +117,7 @@ export class TargetScraper {
       if (this.stopped) return;
       o.next.consume([result.batch]);
       this.health.samples.set(o.healthLabels, result.samples);
+      o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
       this.health.added.set(o.healthLabels, result.seriesAdded);
       this.health.duplicates.set(o.healthLabels, result.duplicates);
       this.markUp();

@@ -36,6 +36,7 @@ describe('otlphttp config', () => {
   test('metrics_endpoint is used as is; exactly one of the two is required', () => {
     assert.equal(metricsUrl({ metrics_endpoint: 'http://mimir:8080/otlp/v1/metrics' }), 'http://mimir:8080/otlp/v1/metrics');
     assert.equal(metricsUrl({ endpoint: 'http://collector:4318/' }), 'http://collector:4318/v1/metrics');
+    assert.equal(metricsUrl({ endpoint: 'http://gw:4318/otlp?api_key=k' }), 'http://gw:4318/otlp/v1/metrics?api_key=k');
     assert.match(parse({}).error!.issues[0]!.message, /exactly one of endpoint or metrics_endpoint/);
     assert.equal(parse({ endpoint: 'http://a', metrics_endpoint: 'http://b/v1/metrics' }).success, false);
     assert.equal(parse(null).success, false);

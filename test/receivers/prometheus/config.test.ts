@@ -44,7 +44,7 @@ describe('prometheus receiver config: targets', () => {
   });
 
   it('accepts port 0 with a unix_socket, and a socket alone', () => {
-    const { config } = load('    targets:\n      - { url: "http://localhost:0", unix_socket: /run/m.sock }\n      - { unix_socket: /run/m.sock }');
+    const { config } = load('    targets:\n      - { url: "http://localhost:0", unix_socket: /run/m.sock }\n      - { unix_socket: /run/n.sock }');
     assert.equal((config.receivers.prometheus as { targets: unknown[] }).targets.length, 2);
   });
 
@@ -104,4 +104,19 @@ describe('prometheus receiver config: headers', () => {
       'X-Flag': 'true',
     });
   });
+});
+
+it('two targets with the same instance and attributes are a config error', () => {
+  const r = prometheusReceiverConfigSchema.safeParse({
+    targets: [{ url: 'http://127.0.0.1:8080/a' }, { url: 'http://127.0.0.1:8080/b' }],
+  });
+  assert.equal(r.success, false);
+  assert.match(JSON.stringify(r.error!.issues), /targets\[0\] and targets\[1\] are both 127\.0\.0\.1:8080/);
+  const distinct = prometheusReceiverConfigSchema.safeParse({
+    targets: [
+      { url: 'http://127.0.0.1:8080/a', attributes: { mode: 'completion' } },
+      { url: 'http://127.0.0.1:8080/b', attributes: { mode: 'embedding' } },
+    ],
+  });
+  assert.equal(distinct.success, true);
 });
