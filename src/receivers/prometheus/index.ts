@@ -40,7 +40,7 @@ export class PrometheusReceiver implements Receiver {
           timeoutMs,
           bodyLimit: config.body_size_limit,
           sampleLimit: config.sample_limit,
-          headers: config.headers,
+          headers: address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers,
           next,
           logger: context.logger,
           selfMetrics: context.selfMetrics,

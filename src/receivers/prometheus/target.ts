@@ -14,6 +14,8 @@ export interface TargetAddress {
   readonly instance: string;
   /** Safe to log: no credentials or query string. */
   readonly display: string;
+  /** `Basic …` from credentials in the URL (`http://user:pass@host/…`), as Prometheus' basic_auth would send. */
+  readonly authorization: string | undefined;
 }
 
 export function resolveTarget(target: TargetConfig, metricsPath: string): TargetAddress {
@@ -27,12 +29,22 @@ export function resolveTarget(target: TargetConfig, metricsPath: string): Target
       socketPath,
       instance: socketPath,
       display: `unix:${socketPath}:${path}`,
+      authorization: undefined,
     };
   }
   if (!url) throw new Error('a target needs `url` or `unix_socket`');
   if (url.port === '0') throw new Error(`target ${redactUrl(url.toString())} has port 0 and no unix_socket`);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return { url: url.toString(), socketPath: undefined, instance: `${url.hostname}:${port}`, display: redactUrl(url.toString()) };
+  // fetch clients do not send URL credentials: turn them into a header and keep them out of the URL.
+  let authorization: string | undefined;
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+    url.username = '';
+    url.password = '';
+  }
+  return { url: url.toString(), socketPath: undefined, instance: `${url.hostname}:${port}`, display: redactUrl(url.toString()), authorization };
 }
 
 function parseTargetUrl(text: string, metricsPath: string): URL {

@@ -223,3 +223,20 @@ test('a target going down hands on one empty snapshot, so its last values stop b
     await tcp.close();
   }
 });
+
+test('credentials in a target URL are sent as Basic auth and kept out of the URL', async () => {
+  const tcp = await RunnerServer.start(COMPLETION);
+  const url = new URL(tcp.url);
+  url.username = 'scraper';
+  url.password = 'p@ss';
+  const { r, sink, logger } = receiver([{ url: url.toString(), attributes: { mode: 'completion' } }]);
+  try {
+    await r.scrapers[0]!.scrapeOnce();
+    assert.equal(tcp.lastHeaders['authorization'], 'Basic ' + Buffer.from('scraper:p@ss').toString('base64'));
+    assert.equal(promptTokens(sink, 'completion'), expectedPromptTokens(COMPLETION));
+    assert.doesNotMatch(r.scrapers[0]!.address.url + r.scrapers[0]!.address.display + JSON.stringify(logger.lines), /p@ss|p%40ss/);
+  } finally {
+    await r.shutdown();
+    await tcp.close();
+  }
+});
