@@ -32,6 +32,12 @@ export const SUMMARY = 'summary' as const;
 export interface SummaryQuantile {
   readonly quantile: number;
   readonly value: number;
+  /**
+   * The `quantile` label text as the runner wrote it (`0.50`), when the point came
+   * from an exposition page: Prometheus keys series by the text, not the number.
+   * Absent (or empty) otherwise; the number is then formatted.
+   */
+  readonly label?: string;
 }
 
 export interface SummaryValue {

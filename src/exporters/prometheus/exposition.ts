@@ -4,6 +4,7 @@
  * sorted by name, resources in the order given, a resource's series as received.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
+import { boundLabels } from '../../model/bound-labels.js';
 import { SUMMARY, type DataPoint, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
 import { escapeHelp, escapeLabelValue, formatValue } from '../../prometheus/writer.js';
 import { familyNaming, familyType, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
@@ -83,11 +84,16 @@ function writeMetric(out: string[], metric: Metric, labels: SeriesLabels, naming
       for (const point of metric.dataPoints) {
         const open = labels.openText(point.attributes);
         const { boundaries, counts } = point.value.buckets;
+        // The runner's own `le` texts when the point was scraped: Prometheus keys the
+        // series by them, so `1.0` must not come back as `1`.
+        const texts = boundLabels(boundaries);
         // The SDK stores per-bucket counts; the exposition wants them cumulative.
         let cumulative = 0;
         for (let i = 0; i < boundaries.length; i++) {
           cumulative += counts[i] ?? 0;
-          out.push(naming.bucket + open + leLabel(boundaries[i]!) + formatValue(cumulative) + '\n');
+          const text = texts?.[i];
+          const le = text ? textLabel(leTextCache, 'le', text) : leLabel(boundaries[i]!);
+          out.push(naming.bucket + open + le + formatValue(cumulative) + '\n');
         }
         cumulative += counts[boundaries.length] ?? 0;
         out.push(naming.bucket + open + 'le="+Inf"} ' + formatValue(cumulative) + '\n');
@@ -98,7 +104,8 @@ function writeMetric(out: string[], metric: Metric, labels: SeriesLabels, naming
       for (const point of metric.dataPoints as DataPoint<SummaryValue>[]) {
         const open = labels.openText(point.attributes);
         for (const q of point.value.quantiles) {
-          out.push(naming.value + open + quantileLabel(q.quantile) + formatValue(q.value) + '\n');
+          const label = q.label ? textLabel(quantileTextCache, 'quantile', q.label) : quantileLabel(q.quantile);
+          out.push(naming.value + open + label + formatValue(q.value) + '\n');
         }
         writeSumAndCount(out, point.value.sum, point.value.count, labels.closedText(point.attributes), naming);
       }
@@ -115,12 +122,15 @@ function writeSumAndCount(out: string[], sum: number | undefined, count: number,
 
 /**
  * The closing label of a bucket or quantile sample, `le="0.5"} `, cached because
- * the same few boundaries repeat on every histogram point. Bounded, so odd inputs
- * cannot grow it without limit.
+ * the same few boundaries repeat on every histogram point: by number for points
+ * without label texts, by text for the runner's own. Bounded, so odd inputs cannot
+ * grow them without limit.
  */
 const MAX_CACHED_BOUNDS = 4096;
 const leCache = new Map<number, string>();
 const quantileCache = new Map<number, string>();
+const leTextCache = new Map<string, string>();
+const quantileTextCache = new Map<string, string>();
 
 function leLabel(bound: number): string {
   return cachedLabel(leCache, 'le', bound);
@@ -134,6 +144,15 @@ function cachedLabel(cache: Map<number, string>, name: string, value: number): s
   let text = cache.get(value);
   if (text === undefined) {
     text = `${name}="${formatValue(value)}"} `;
+    if (cache.size < MAX_CACHED_BOUNDS) cache.set(value, text);
+  }
+  return text;
+}
+
+function textLabel(cache: Map<string, string>, name: string, value: string): string {
+  let text = cache.get(value);
+  if (text === undefined) {
+    text = `${name}="${escapeLabelValue(value)}"} `;
     if (cache.size < MAX_CACHED_BOUNDS) cache.set(value, text);
   }
   return text;

@@ -32,6 +32,7 @@ import {
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
+import { setBoundLabels } from '../../model/bound-labels.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 
@@ -61,6 +62,11 @@ interface SeriesState {
   readonly attributes: Attributes;
   /** `le` or `quantile` bound, for buckets and quantiles. */
   readonly bound: number;
+  /**
+   * The bound's label text as the runner wrote it (`1.0`, `1e+06`), which Prometheus
+   * keys the series by and /metrics must write back verbatim; '' for other series.
+   */
+  readonly boundText: string;
   /** Histogram/summary group this series belongs to. */
   readonly group: GroupState | undefined;
   startTime: HrTime;
@@ -77,11 +83,15 @@ interface GroupState {
   previousCount: number;
   scrapeId: number;
   bounds: number[];
+  /** Label texts of `bounds`, index for index. */
+  boundTexts: string[];
   values: number[];
   sum: number;
   count: number;
-  /** The previous scrape's boundaries, reused while unchanged. */
+  /** The previous scrape's boundaries, reused while unchanged; their `le` texts are registered in bound-labels. */
   boundaries: number[];
+  /** The label texts registered for `boundaries`. */
+  boundaryTexts: string[];
 }
 
 export interface ConvertResult {
@@ -189,10 +199,13 @@ export class ScrapeState {
     const labels = parser.labels();
     const attributes: Attributes = {};
     let bound = NaN;
+    let boundText = '';
     const boundLabel = role === 'bucket' ? 'le' : type === 'summary' && role === 'value' ? 'quantile' : undefined;
     for (let i = 0; i < labels.length; i += 2) {
-      if (labels[i] === boundLabel) bound = parseBound(labels[i + 1]!);
-      else attributes[ownCopy(labels[i]!)] = ownCopy(labels[i + 1]!);
+      if (labels[i] === boundLabel) {
+        boundText = ownCopy(labels[i + 1]!);
+        bound = parseBound(boundText);
+      } else attributes[ownCopy(labels[i]!)] = ownCopy(labels[i + 1]!);
     }
     const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
     const group = grouped && role !== 'created' ? this.groupFor(familyName, attributes, now) : undefined;
@@ -202,6 +215,7 @@ export class ScrapeState {
       role,
       attributes: group ? group.attributes : attributes,
       bound,
+      boundText,
       group,
       startTime: now,
       previous: NaN,
@@ -225,7 +239,19 @@ export class ScrapeState {
     const key = family + '\u0000' + JSON.stringify(attributes);
     let g = this.groups.get(key);
     if (g === undefined) {
-      g = { attributes, startTime: now, previousCount: NaN, scrapeId: 0, bounds: [], values: [], sum: NaN, count: NaN, boundaries: [] };
+      g = {
+        attributes,
+        startTime: now,
+        previousCount: NaN,
+        scrapeId: 0,
+        bounds: [],
+        boundTexts: [],
+        values: [],
+        sum: NaN,
+        count: NaN,
+        boundaries: [],
+        boundaryTexts: [],
+      };
       this.groups.set(key, g);
     }
     return g;
@@ -273,6 +299,7 @@ export class ScrapeState {
       if (g.scrapeId !== scrapeId) {
         g.scrapeId = scrapeId;
         g.bounds.length = 0;
+        g.boundTexts.length = 0;
         g.values.length = 0;
         g.sum = NaN;
         g.count = NaN;
@@ -282,6 +309,7 @@ export class ScrapeState {
       else if (s.role === 'count' || s.role === 'gcount') g.count = v;
       else {
         g.bounds.push(s.bound);
+        g.boundTexts.push(s.boundText);
         g.values.push(v);
       }
     }
@@ -325,7 +353,13 @@ export class ScrapeState {
     const n = g.bounds.length;
     const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
     const finite = hasInf ? n - 1 : n;
-    if (!sameBoundaries(g.boundaries, g.bounds, finite)) g.boundaries = g.bounds.slice(0, finite);
+    // A bound written differently (`1` for `1.0`) is another series with the same number:
+    // the texts are compared too, so the registered ones are always this scrape's.
+    if (!sameBoundaries(g.boundaries, g.bounds, finite) || !sameTexts(g.boundaryTexts, g.boundTexts, finite)) {
+      g.boundaries = g.bounds.slice(0, finite);
+      g.boundaryTexts = g.boundTexts.slice(0, finite);
+      setBoundLabels(g.boundaries, g.boundaryTexts);
+    }
     // Prometheus buckets are cumulative; the SDK's are per bucket, with the overflow last.
     // A runner's buckets can go down (`le="1"} 5` then `le="+Inf"} 3`) or be NaN: a
     // negative count would be written to OTLP as 2^64-2 and spoil the push that
@@ -352,7 +386,7 @@ export class ScrapeState {
   }
 
   private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>): DataPoint<SummaryValue> {
-    const quantiles = g.bounds.map((quantile, i) => ({ quantile, value: g.values[i]! }));
+    const quantiles = g.bounds.map((quantile, i) => ({ quantile, value: g.values[i]!, label: g.boundTexts[i]! }));
     const count = Number.isNaN(g.count) ? 0 : g.count;
     this.detectGroupReset(g, count, now, true);
     return {
@@ -391,6 +425,7 @@ function sortByBound(g: GroupState): void {
     if (b[i - 1]! > b[i]!) {
       const order = b.map((_, j) => j).sort((x, y) => b[x]! - b[y]!);
       g.bounds = order.map((j) => b[j]!);
+      g.boundTexts = order.map((j) => g.boundTexts[j]!);
       g.values = order.map((j) => g.values[j]!);
       return;
     }
@@ -400,6 +435,12 @@ function sortByBound(g: GroupState): void {
 function sameBoundaries(prev: number[], bounds: number[], n: number): boolean {
   if (prev.length !== n) return false;
   for (let i = 0; i < n; i++) if (prev[i] !== bounds[i]) return false;
+  return true;
+}
+
+function sameTexts(prev: string[], texts: string[], n: number): boolean {
+  if (prev.length !== n) return false;
+  for (let i = 0; i < n; i++) if (prev[i] !== texts[i]) return false;
   return true;
 }
 
