@@ -462,5 +462,16 @@ function baseName(name: string, suffix: string): string {
 function createdStart(created: Map<string, number>, metric: string, attributes: Attributes): HrTime | undefined {
   if (created.size === 0) return undefined;
   const seconds = created.get(createdKey(metric, attributes));
-  return seconds === undefined ? undefined : millisToHrTime(seconds * 1000);
+  return seconds === undefined ? undefined : createdToHrTime(seconds);
+}
+
+/**
+ * `_created` is float seconds since the epoch. A double holds about 16 digits, so
+ * below the microsecond its digits are noise (1758000000.123456 would become
+ * …123456055 ns): round there.
+ */
+export function createdToHrTime(seconds: number): HrTime {
+  const whole = Math.floor(seconds);
+  const micros = Math.round((seconds - whole) * 1e6);
+  return micros === 1e6 ? [whole + 1, 0] : [whole, micros * 1000];
 }

@@ -334,3 +334,10 @@ test('text format: a counter sample is named as written, whatever name its TYPE 
   );
   assert.equal(get(batch, 'a_total').descriptor.description, 'Declared without the suffix.');
 });
+
+test('_created start times are exact to the microsecond (no float noise in the nanoseconds)', async () => {
+  const { createdToHrTime } = await import('../../../src/receivers/prometheus/scrape-state.js');
+  assert.deepEqual(createdToHrTime(1.758000000123456e9), [1758000000, 123456000]);
+  assert.deepEqual(createdToHrTime(1758000000), [1758000000, 0]);
+  assert.deepEqual(createdToHrTime(1758000000.9999997), [1758000001, 0]);
+});
