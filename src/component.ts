@@ -15,15 +15,35 @@ export interface Consumer {
   consume(batch: Batch): void;
 }
 
+/**
+ * Why a component is being stopped: `final` when the collector exits (flush what
+ * can be flushed), `reload` when a new graph from a reloaded config starts next
+ * (stop promptly; data that survives on its own, e.g. on disk, need not be flushed).
+ */
+export type ShutdownReason = 'final' | 'reload';
+
 export interface Lifecycle {
   start(): Promise<void>;
-  /** Stops timers and listeners and flushes what can be flushed. Must be safe to call twice. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops timers and listeners and flushes what can be flushed. Must be safe to
+   * call twice. `reason` defaults to `final`.
+   */
+  shutdown(reason?: ShutdownReason): Promise<void>;
 }
 
 export type Receiver = Lifecycle;
 export type Processor = Consumer & Lifecycle;
-export type Exporter = Consumer & Lifecycle;
+export interface Exporter extends Consumer, Lifecycle {
+  /**
+   * Whether, on a reload, this exporter may finish its shutdown in the background
+   * while the new graph starts: true only when nothing it still does (sending
+   * what it holds, until its own shutdown timeout) conflicts with a new instance
+   * of the same config (same files, same listening endpoint). The service then
+   * does not wait for it before starting the new graph, but does before exiting.
+   * Absent means false: the new graph starts once this shutdown has resolved.
+   */
+  drainsInBackground?(): boolean;
+}
 export interface Extension extends Lifecycle {
   /** Called once every pipeline has started (e.g. a health check turns ready). */
   pipelinesReady?(): void;

@@ -3,8 +3,14 @@
  * reverse (receivers first, so exporters can flush what is left), and reloads
  * the config on SIGHUP (keeping the old graph if the new config is invalid, and
  * starting the old graph again if the new one fails to start).
+ *
+ * A reload does not wait for exporters that say they may drain in the
+ * background (e.g. a push exporter with a memory queue still delivering to a
+ * slow backend): the new graph starts at once, so the pull endpoint is back
+ * promptly, and those old exporters finish on their own shutdown timeout. The
+ * final shutdown waits for them too.
  */
-import type { Extension, Lifecycle } from '../component.js';
+import type { Exporter, Extension, Lifecycle, ShutdownReason } from '../component.js';
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
@@ -31,6 +37,8 @@ export class Service {
   private metrics = new SelfMetrics();
   /** Start, shutdown and reload each run alone, in the order they were asked for (signals can arrive mid-reload). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Exporters of replaced graphs still finishing their shutdown (never reject). */
+  private readonly draining = new Set<Promise<void>>();
 
   constructor(
     private readonly options: ServiceOptions,
@@ -57,7 +65,11 @@ export class Service {
   }
 
   shutdown(): Promise<void> {
-    return this.serialized(() => this.stopGraph());
+    return this.serialized(async () => {
+      await this.stopGraph('final');
+      // Exporters of replaced graphs, each bounded by its own shutdown timeout.
+      await Promise.all([...this.draining]);
+    });
   }
 
   /**
@@ -84,8 +96,9 @@ export class Service {
       this.logger.error('config reload failed; keeping the running config', { error: (err as Error).message });
       return false;
     }
-    // The old graph must be down first: the new one may bind the same endpoints.
-    await this.stopGraph();
+    // The old graph must be down first: the new one may bind the same endpoints
+    // (exporters that drain in the background hold none).
+    await this.stopGraph('reload');
     try {
       await this.startGraph(next);
     } catch (err) {
@@ -117,7 +130,7 @@ export class Service {
       } catch (err) {
         this.logger.error('component failed to start', { component: name, error: err });
         this.running = order.slice(0, order.findIndex(([n]) => n === name));
-        await this.stopGraph();
+        await this.stopGraph('final');
         throw new StartupError(`${name} failed to start: ${(err as Error).message}`);
       }
     }
@@ -128,15 +141,50 @@ export class Service {
     this.logger.info('collector started', { pipelines, config: loaded.files });
   }
 
-  private async stopGraph(): Promise<void> {
+  /**
+   * Stops the running graph: receivers and processors one by one (data sources
+   * first), then the exporters concurrently (one slow backend does not hold up
+   * the others), then the extensions. On a reload, exporters that drain in the
+   * background are not waited for.
+   */
+  private async stopGraph(reason: ShutdownReason): Promise<void> {
     for (const e of this.extensions.splice(0)) e.pipelinesStopping?.();
     const order = this.running.splice(0).reverse();
-    for (const [name, component] of order) {
-      try {
-        await component.shutdown();
-      } catch (err) {
-        this.logger.error('component failed to stop cleanly', { component: name, error: err });
+    const isExporter = ([name]: [string, Lifecycle]) => name.startsWith('exporter/');
+    const exporters = order.filter(isExporter);
+    const first = exporters.length > 0 ? order.indexOf(exporters[0]!) : order.length;
+    const last = exporters.length > 0 ? order.indexOf(exporters[exporters.length - 1]!) + 1 : order.length;
+    for (const entry of order.slice(0, first)) await this.stopOne(entry, reason);
+    const waited: Promise<void>[] = [];
+    for (const entry of exporters) {
+      const exporter = entry[1] as Exporter;
+      const background = reason === 'reload' && safely(() => exporter.drainsInBackground?.() === true);
+      const done = this.stopOne(entry, reason);
+      if (background) {
+        this.draining.add(done);
+        void done.finally(() => this.draining.delete(done));
+      } else {
+        waited.push(done);
       }
     }
+    await Promise.all(waited);
+    for (const entry of order.slice(last)) if (!isExporter(entry)) await this.stopOne(entry, reason);
+  }
+
+  /** Shuts one component down; logs a failure rather than rejecting. */
+  private async stopOne([name, component]: [string, Lifecycle], reason: ShutdownReason): Promise<void> {
+    try {
+      await component.shutdown(reason);
+    } catch (err) {
+      this.logger.error('component failed to stop cleanly', { component: name, error: err });
+    }
+  }
+}
+
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
   }
 }

@@ -8,9 +8,15 @@
  * endpoint never wait on the backend. Encoding and compression happen when a
  * push is queued, so the queue holds immutable bytes (cheap to persist, and a
  * retry re-sends exactly what was first sent).
+ *
+ * On a reload, a memory queue drains in the background (the service starts the
+ * new graph without waiting; what is left at shutdown_timeout is counted as
+ * dropped, as on exit), while a disk queue stops at once: what is pending is
+ * written to disk, the request in flight is cut, and the files stay for the new
+ * exporter, which opens the same directory.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ComponentContext, Exporter } from '../../component.js';
+import type { ComponentContext, Exporter, ShutdownReason } from '../../component.js';
 import type { Batch, ResourceBatch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
 import { redactUrl, type Logger } from '../../telemetry/logger.js';
@@ -120,18 +126,35 @@ export class OtlpHttpExporter implements Exporter {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.stop();
+  /**
+   * A memory queue may keep delivering after a reload: nothing of it is shared
+   * with the new exporter. A disk queue may not (the new exporter sends the same
+   * files), so it stops promptly on reload instead.
+   */
+  drainsInBackground(): boolean {
+    return !this.queue.persistent;
+  }
+
+  /**
+   * `final` (exit): pushes the current state and flushes the queue for at most
+   * shutdown_timeout. `reload` with a disk queue: queues the current state on
+   * disk and stops at once, cutting the request in flight; the files are left
+   * for the next exporter on the same directory.
+   */
+  shutdown(reason: ShutdownReason = 'final'): Promise<void> {
+    this.shutdownPromise ??= this.stop(reason === 'reload' && this.queue.persistent);
     return this.shutdownPromise;
   }
 
-  private async stop(): Promise<void> {
+  private async stop(leaveOnDisk: boolean): Promise<void> {
     clearInterval(this.timer);
     if (!this.started) {
       await this.sender.close();
       return;
     }
-    const timeout = setTimeout(() => this.deadline.abort(), this.config.shutdown_timeout);
+    let timeout: NodeJS.Timeout | undefined;
+    if (leaveOnDisk) this.deadline.abort();
+    else timeout = setTimeout(() => this.deadline.abort(), this.config.shutdown_timeout);
     await this.exportNow();
     this.stopping = true;
     this.wakeSender?.();
