@@ -10,7 +10,7 @@ import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
 import { VERSION } from './version.js';
 import { Service, StartupError } from './service/service.js';
-import { createLogger, type LogLevel } from './telemetry/logger.js';
+import type { LogLevel } from './telemetry/logger.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
 
@@ -84,9 +84,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(configFiles: string[]): Promise<number> {
   const loaded = loadConfig(configFiles, registry);
-  const level = logLevelFromEnv(process.env.LOG_LEVEL) ?? loaded.config.service.telemetry.logs.level;
-  const logger = createLogger(level);
-  const service = new Service({ configFiles, registry, logger }, loaded);
+  const service = new Service({ configFiles, registry, logLevel: logLevelFromEnv(process.env.LOG_LEVEL) }, loaded);
   await service.start();
 
   // Timers and sockets of components may all be unref'd (a push-only pipeline, or
@@ -98,14 +96,14 @@ async function run(configFiles: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       clearInterval(keepAlive);
-      logger.info('shutting down', { signal });
+      service.log.info('shutting down', { signal });
       service.shutdown().then(
         () => {
-          logger.info('stopped');
+          service.log.info('stopped');
           resolve(0);
         },
         (err) => {
-          logger.error('shutdown failed', { error: err });
+          service.log.error('shutdown failed', { error: err });
           resolve(1);
         },
       );

@@ -14,7 +14,7 @@ import type { Exporter, Extension, Lifecycle, ShutdownReason } from '../componen
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { SelfMetrics } from '../telemetry/self-metrics.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { buildGraph, startOrder } from './graph.js';
@@ -26,8 +26,10 @@ export interface ServiceOptions {
   readonly configFiles: string[];
   readonly registry: ComponentRegistry;
   readonly env?: NodeJS.ProcessEnv;
-  /** Overrides the config's log level (e.g. from LOG_LEVEL). */
+  /** A fixed logger (tests); otherwise one is made from the config's level at every (re)start. */
   readonly logger?: Logger;
+  /** Overrides the config's log level (e.g. from LOG_LEVEL). */
+  readonly logLevel?: LogLevel;
 }
 
 export class Service {
@@ -44,7 +46,16 @@ export class Service {
     private readonly options: ServiceOptions,
     private loaded: LoadedConfig,
   ) {
-    this.logger = options.logger ?? createLogger(loaded.config.service.telemetry.logs.level);
+    this.logger = this.loggerFor(loaded);
+  }
+
+  /** The logger of the running config (its level follows a reload). */
+  get log(): Logger {
+    return this.logger;
+  }
+
+  private loggerFor(loaded: LoadedConfig): Logger {
+    return this.options.logger ?? createLogger(this.options.logLevel ?? loaded.config.service.telemetry.logs.level);
   }
 
   static load(options: ServiceOptions): Service {
@@ -117,6 +128,7 @@ export class Service {
   }
 
   private async startGraph(loaded: LoadedConfig): Promise<void> {
+    this.logger = this.loggerFor(loaded);
     for (const w of loaded.warnings) this.logger.warn('config warning', { issue: formatIssue(w) });
     // Own metrics belong to a graph: a reload starts them afresh, as a restart would,
     // so the health series of targets that were removed go with their graph.
