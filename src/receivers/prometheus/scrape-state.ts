@@ -178,7 +178,7 @@ export class ScrapeState {
       }
     } catch (err) {
       // Series created for a page that failed are rolled back with it.
-      if (seriesAdded > 0) this.dropUncommitted(pendingSeries);
+      if (seriesAdded > 0) this.dropUncommitted();
       if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
       throw err;
     }
@@ -257,10 +257,9 @@ export class ScrapeState {
     return g;
   }
 
-  private dropUncommitted(pending: SeriesState[]): void {
-    for (const [key, s] of this.series) {
-      if (s.lastSeen === 0 && pending.includes(s)) this.series.delete(key);
-    }
+  /** Series never committed (lastSeen 0) can only come from the page that just failed. */
+  private dropUncommitted(): void {
+    for (const [key, s] of this.series) if (s.lastSeen === 0) this.series.delete(key);
   }
 
   /** Applies the parsed values: reset detection, then one Metric per family in page order. */
