@@ -4,6 +4,7 @@
 import type { ComponentRegistry } from './config/registry-types.js';
 import type { ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 import { prometheusReceiverFactory } from './receivers/prometheus/index.js';
+import { ollamaReceiverFactory } from './receivers/ollama/index.js';
 import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
@@ -14,7 +15,7 @@ const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<stri
   new Map(factories.map((f) => [f.type, f]));
 
 export const registry: ComponentRegistry = {
-  receivers: byType<ReceiverFactory>(prometheusReceiverFactory),
+  receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory),
   processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
   extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),

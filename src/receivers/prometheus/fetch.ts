@@ -23,6 +23,8 @@ export class ScrapeError extends Error {
     message: string,
     /** A short, stable cause for the failure counter's `reason` label. */
     readonly reason: 'connect' | 'timeout' | 'http_status' | 'body_too_large' | 'parse' | 'sample_limit' | 'io',
+    /** The HTTP status, for reason `http_status` (a 404 tells "not served" from "failing"). */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -70,7 +72,7 @@ export async function fetchPage(opts: FetchOptions): Promise<FetchedPage> {
   try {
     if (res.statusCode < 200 || res.statusCode > 299) {
       res.body.resume();
-      throw new ScrapeError(`server returned HTTP status ${res.statusCode}`, 'http_status');
+      throw new ScrapeError(`server returned HTTP status ${res.statusCode}`, 'http_status', res.statusCode);
     }
     const declared = Number(res.headers['content-length']);
     const gzipped = String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip';

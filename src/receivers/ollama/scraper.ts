@@ -1,0 +1,323 @@
+/**
+ * Watches one Ollama server on its own timer. Each round asks, in parallel and
+ * with the same short timeout, `/api/ps` (which models are loaded: the target is
+ * up when it answers), `/api/tags` (how many are available), `/api/version` (until
+ * it has answered once since the server appeared) and the server's own `/metrics`
+ * page (while it has not answered 404 since the server appeared).
+ *
+ * Out of it comes one resource for the server and one per loaded model. A model
+ * that unloads, or every resource of a server that goes down, is handed on once
+ * as an empty snapshot, so exporters stop serving it at once. A failing side
+ * endpoint (tags, version, metrics) leaves its series out and is logged once per
+ * cause; the target stays up.
+ */
+import type { Dispatcher } from 'undici';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Consumer } from '../../component.js';
+import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { SelfMetrics } from '../../telemetry/self-metrics.js';
+import { VERSION } from '../../version.js';
+import {
+  OLLAMA_ENDPOINTS,
+  OllamaAnswerError,
+  parseLocalModels,
+  parseRunningModels,
+  parseVersion,
+  type LoadedModel,
+} from '../../runners/ollama.js';
+import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prometheus/fetch.js';
+import { ScrapeState } from '../prometheus/scrape-state.js';
+import { scrapeOffset } from '../prometheus/target-scraper.js';
+import { Periodic } from '../periodic.js';
+import { endpointUrl, type OllamaAddress } from './target.js';
+import { modelMetrics, serverMetrics } from './series.js';
+
+export const OLLAMA_SCOPE = { name: 'runner-metrics/receiver/ollama', version: VERSION };
+
+const JSON_ACCEPT = 'application/json';
+const SPREAD_WINDOW_MS = 1000;
+
+export interface OllamaScraperOptions {
+  readonly address: OllamaAddress;
+  /** The receiver's config id: `service.name` and the health series' `job`. */
+  readonly receiverId: string;
+  /** Configured resource attributes; `backend` defaults to `ollama`. */
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly dispatcher: Dispatcher;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly bodyLimit: number;
+  /** Path of Ollama's own Prometheus page; '' = never ask. */
+  readonly metricsPath: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly next: Consumer;
+  readonly logger: Logger;
+  readonly selfMetrics: SelfMetrics;
+}
+
+/** Endpoints whose failure leaves some series out but not the target down. */
+type SideEndpoint = 'tags' | 'version' | 'metrics';
+
+interface LiveModel {
+  readonly resource: Resource;
+  /** When it was first seen loaded: the start time of its points. */
+  readonly since: HrTime;
+}
+
+export class OllamaScraper {
+  private readonly periodic: Periodic;
+  private readonly baseAttributes: Attributes;
+  private readonly serverResource: Resource;
+  private readonly healthLabels: Attributes;
+  private readonly models = new Map<string, LiveModel>();
+  private serverSince: HrTime | undefined;
+  private versionAttributes: Attributes | undefined;
+  /** undefined: not asked since the server appeared; false: it answered 404. */
+  private metricsServed: boolean | undefined;
+  private metricsState: ScrapeState | undefined;
+  /** undefined until the first round, then whether /api/ps answered. */
+  private healthy: boolean | undefined;
+  private lastError = '';
+  /** The failure cause last logged per side endpoint. */
+  private readonly sideErrors = new Map<SideEndpoint, string>();
+  private readonly health;
+
+  constructor(private readonly opts: OllamaScraperOptions) {
+    this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
+    const instance = opts.address.instance;
+    this.baseAttributes = {
+      'service.name': opts.receiverId,
+      'service.instance.id': instance,
+      'server.address': instance,
+      backend: 'ollama',
+      ...opts.attributes,
+    };
+    this.serverResource = resourceFromAttributes(this.baseAttributes);
+    this.healthLabels = { job: opts.receiverId, instance, backend: 'ollama', ...opts.attributes };
+    const m = opts.selfMetrics;
+    this.health = {
+      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
+      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
+      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
+      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
+      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
+      sideFailures: m.counter(
+        'runner_metrics_receiver_request_failures_total',
+        'Failed requests to a target endpoint that leave some series out without failing the scrape, per endpoint and reason.',
+      ),
+      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
+    };
+    this.health.up.set(this.healthLabels, 0);
+  }
+
+  get address(): OllamaAddress {
+    return this.opts.address;
+  }
+
+  /** Starts the timer, at a stable offset within the first second (as the prometheus receiver does). */
+  start(): void {
+    this.periodic.start(scrapeOffset(this.opts.address.base, Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS)));
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
+  }
+
+  /** Runs one round now; resolves when it is done (tests). */
+  scrapeOnce(): Promise<void> {
+    return this.periodic.runOnce();
+  }
+
+  private async scrape(): Promise<void> {
+    const o = this.opts;
+    const started = performance.now();
+    const nowMs = Date.now();
+    this.health.scrapes.add(this.healthLabels);
+    const askMetrics = o.metricsPath !== '' && this.metricsServed !== false;
+    const [ps, tags, version, metrics] = await Promise.allSettled([
+      this.get(OLLAMA_ENDPOINTS.ps, JSON_ACCEPT),
+      this.get(OLLAMA_ENDPOINTS.tags, JSON_ACCEPT),
+      this.versionAttributes === undefined ? this.get(OLLAMA_ENDPOINTS.version, JSON_ACCEPT) : undefined,
+      askMetrics ? this.get(o.metricsPath, SCRAPE_ACCEPT) : undefined,
+    ]);
+    try {
+      if (ps.status === 'rejected') throw ps.reason;
+      const loaded = answer(() => parseRunningModels(ps.value.body));
+      if (this.periodic.isStopped) return;
+      const available = this.localModels(tags);
+      this.readVersion(version);
+      const ownPage = this.ownMetrics(metrics, nowMs);
+      const batch = this.snapshot(loaded, available, ownPage, nowMs);
+      o.next.consume(batch.resources);
+      this.health.samples.set(this.healthLabels, batch.samples);
+      o.logger.debug('scraped', { target: o.address.display, models_loaded: loaded.length, samples: batch.samples });
+      this.markUp();
+    } catch (err) {
+      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
+      this.health.failures.add({ ...this.healthLabels, reason: e.reason });
+      this.markDown(e);
+    } finally {
+      this.health.duration.set(this.healthLabels, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** One GET under the server's base URL, counted in the target's bytes. */
+  private async get(path: string, accept: string): Promise<FetchedPage> {
+    const o = this.opts;
+    const headers: Record<string, string> = { accept, ...o.headers };
+    if (o.address.authorization) headers['authorization'] = o.address.authorization;
+    const page = await fetchPage({
+      url: endpointUrl(o.address, path),
+      dispatcher: o.dispatcher,
+      timeoutMs: o.timeoutMs,
+      bodyLimit: o.bodyLimit,
+      headers,
+    });
+    this.health.bytes.add(this.healthLabels, page.wireBytes);
+    return page;
+  }
+
+  private localModels(tags: PromiseSettledResult<FetchedPage>): number | undefined {
+    try {
+      if (tags.status === 'rejected') throw tags.reason;
+      const count = answer(() => parseLocalModels(tags.value.body)).length;
+      this.sideOk('tags');
+      return count;
+    } catch (err) {
+      this.sideFailed('tags', err);
+      return undefined;
+    }
+  }
+
+  /** Identity is asked until it has answered once, then kept until the server goes away. */
+  private readVersion(version: PromiseSettledResult<FetchedPage | undefined>): void {
+    if (this.versionAttributes !== undefined) return;
+    try {
+      if (version.status === 'rejected') throw version.reason;
+      const text = answer(() => parseVersion(version.value!.body));
+      this.versionAttributes = { version: text };
+      this.sideOk('version');
+    } catch (err) {
+      this.sideFailed('version', err);
+    }
+  }
+
+  /** Ollama's own Prometheus page, when it serves one: its families kept verbatim, on the server's resource. */
+  private ownMetrics(metrics: PromiseSettledResult<FetchedPage | undefined>, nowMs: number): ScopeBatch[] {
+    if (metrics.status === 'fulfilled' && metrics.value === undefined) return [];
+    try {
+      if (metrics.status === 'rejected') throw metrics.reason;
+      const page = metrics.value!;
+      this.metricsState ??= new ScrapeState(this.serverResource);
+      const converted = this.metricsState.convert(page.body, page.contentType, nowMs);
+      if (this.metricsServed !== true) this.opts.logger.info('target serves its own metrics page', { target: this.opts.address.display, path: this.opts.metricsPath });
+      this.metricsServed = true;
+      this.sideOk('metrics');
+      return converted.batch.scopeMetrics;
+    } catch (err) {
+      if (err instanceof ScrapeError && err.status === 404) {
+        // Not a failure: this build has no /metrics (or OLLAMA_METRICS is off). Ask again when the server comes back.
+        this.opts.logger.debug('target serves no metrics page', { target: this.opts.address.display, path: this.opts.metricsPath });
+        this.metricsServed = false;
+        this.metricsState = undefined;
+        this.sideOk('metrics');
+        return [];
+      }
+      this.sideFailed('metrics', err);
+      return [];
+    }
+  }
+
+  private snapshot(loaded: LoadedModel[], available: number | undefined, ownPage: ScopeBatch[], nowMs: number) {
+    const now = millisToHrTime(nowMs);
+    this.serverSince ??= now;
+    const resources: ResourceBatch[] = [];
+    const server = serverMetrics({ loaded: loaded.length, available, versionAttributes: this.versionAttributes }, this.serverSince, now);
+    resources.push({ resource: this.serverResource, scopeMetrics: [{ scope: OLLAMA_SCOPE, metrics: server }, ...ownPage] });
+    let samples = server.length + countPoints(ownPage);
+    const current = new Set<string>();
+    for (const model of loaded) {
+      current.add(model.name);
+      let live = this.models.get(model.name);
+      if (live === undefined) {
+        live = { resource: resourceFromAttributes({ ...this.baseAttributes, model: model.name }), since: now };
+        this.models.set(model.name, live);
+      }
+      const metrics = modelMetrics(model, live.since, now, nowMs);
+      samples += metrics.length;
+      resources.push({ resource: live.resource, scopeMetrics: [{ scope: OLLAMA_SCOPE, metrics }] });
+    }
+    // A model that unloaded stops being served at once, as a failed target's series go stale.
+    for (const [name, live] of this.models) {
+      if (current.has(name)) continue;
+      resources.push({ resource: live.resource, scopeMetrics: [] });
+      this.models.delete(name);
+    }
+    return { resources, samples };
+  }
+
+  private markUp(): void {
+    this.health.up.set(this.healthLabels, 1);
+    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
+    this.healthy = true;
+    this.lastError = '';
+  }
+
+  private markDown(err: ScrapeError): void {
+    this.health.up.set(this.healthLabels, 0);
+    if (this.healthy === true && !this.periodic.isStopped) {
+      const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
+      for (const live of this.models.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
+      this.opts.next.consume(gone);
+    }
+    this.models.clear();
+    // Who the server is may change while it is away (an upgrade, OLLAMA_METRICS turned on): ask again when it is back.
+    this.serverSince = undefined;
+    this.versionAttributes = undefined;
+    this.metricsServed = undefined;
+    this.metricsState = undefined;
+    this.sideErrors.clear();
+    if (this.healthy !== false || this.lastError !== err.reason) {
+      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
+    }
+    this.healthy = false;
+    this.lastError = err.reason;
+  }
+
+  private sideOk(endpoint: SideEndpoint): void {
+    if (!this.sideErrors.has(endpoint)) return;
+    this.sideErrors.delete(endpoint);
+    this.opts.logger.info('target endpoint answers again', { target: this.opts.address.display, endpoint: pathOf(endpoint, this.opts.metricsPath) });
+  }
+
+  /** Counted every time, logged once per cause. */
+  private sideFailed(endpoint: SideEndpoint, err: unknown): void {
+    const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
+    const path = pathOf(endpoint, this.opts.metricsPath);
+    this.health.sideFailures.add({ ...this.healthLabels, endpoint: path, reason: e.reason });
+    if (this.sideErrors.get(endpoint) === e.reason) return;
+    this.sideErrors.set(endpoint, e.reason);
+    this.opts.logger.warn('target endpoint fails; its series are left out', { target: this.opts.address.display, endpoint: path, reason: e.reason, error: e.message });
+  }
+}
+
+/** Runs a parser, turning a garbage answer into a scrape error with reason `parse`. */
+function answer<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof OllamaAnswerError) throw new ScrapeError(err.message, 'parse');
+    throw err;
+  }
+}
+
+function pathOf(endpoint: SideEndpoint, metricsPath: string): string {
+  return endpoint === 'metrics' ? metricsPath : OLLAMA_ENDPOINTS[endpoint];
+}
+
+function countPoints(scopes: ScopeBatch[]): number {
+  let n = 0;
+  for (const s of scopes) for (const m of s.metrics) n += m.dataPoints.length;
+  return n;
+}
