@@ -85,6 +85,9 @@ test('/metrics follows Ollama: a model loads, another unloads, the server goes a
       ['ollama_models_loaded{backend="ollama"}', 0],
     ]));
     assert.match(body, /^# TYPE ollama_build_info gauge$/m);
+    const openMetrics = await scrape(exporter.address()!, '/metrics', { headers: { Accept: 'application/openmetrics-text;version=1.0.0' } });
+    assert.match(openMetrics.body, /^# TYPE ollama_build info$/m, 'an info family in OpenMetrics');
+    assert.match(openMetrics.body, /^ollama_build_info\{/m);
 
     ollama.json('/api/ps', psWith(LLAMA, 'all-minilm:latest'));
     await round();
