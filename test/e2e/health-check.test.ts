@@ -48,7 +48,7 @@ async function probe(url: string): Promise<number | string> {
   }
 }
 
-test('live and ready while running, never unready through a reload', async (t) => {
+test('live and ready while running, never unready through a reload', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rm-health-e2e-'));
   const runner = await RunnerServer.start(readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom'));
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
@@ -79,11 +79,12 @@ test('live and ready while running, never unready through a reload', async (t) =
     assert.equal(await probe(health('/livez')), 200);
     // The old graph's pipelines stopping for a reload never makes the collector unready.
     assert.ok(!seen.includes(503), `readiness answered 503 during the reload: ${summary(seen)}`);
-    // Every probe answered 200 only if the reload keeps the health endpoint itself
-    // up, which needs a reload that keeps unchanged components running.
-    await t.test('every probe during the reload answered 200', { todo: 'a reload restarts every component, the health endpoint with them' }, () => {
-      assert.ok(seen.every((s) => s === 200), summary(seen));
-    });
+    // A reload that keeps the health check running (its config unchanged) keeps its
+    // endpoint up: then every probe must have answered 200. One that restarts it
+    // (logged again as listening) closes the endpoint for a moment.
+    if (collector.output().match(/"msg":"health check listening"/g)!.length === 1) {
+      assert.ok(seen.every((s) => s === 200), `the health endpoint stayed up, yet: ${summary(seen)}`);
+    }
   } finally {
     assert.equal(await stopProcess(collector), 0, collector.output());
     await runner.close();
