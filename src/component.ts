@@ -47,8 +47,11 @@ export interface Exporter extends Consumer, Lifecycle {
 export interface Extension extends Lifecycle {
   /** Called once every pipeline has started (e.g. a health check turns ready). */
   pipelinesReady?(): void;
-  /** Called before the pipelines stop, on shutdown or reload. */
-  pipelinesStopping?(): void;
+  /**
+   * Called before the pipelines stop: `final` on shutdown, `reload` when a
+   * reloaded config's pipelines follow (a health check stays ready through it).
+   */
+  pipelinesStopping?(reason: ShutdownReason): void;
 }
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';

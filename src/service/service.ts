@@ -160,7 +160,7 @@ export class Service {
    * background are not waited for.
    */
   private async stopGraph(reason: ShutdownReason): Promise<void> {
-    for (const e of this.extensions.splice(0)) e.pipelinesStopping?.();
+    for (const e of this.extensions.splice(0)) e.pipelinesStopping?.(reason);
     const order = this.running.splice(0).reverse();
     const isExporter = ([name]: [string, Lifecycle]) => name.startsWith('exporter/');
     const exporters = order.filter(isExporter);
