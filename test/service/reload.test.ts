@@ -1,0 +1,108 @@
+/**
+ * A reload changes only what changed: components whose config is the same keep
+ * running as the same instances, with their series and start times; a kept
+ * exporter gets, in the reload itself, what the new pipelines make of the
+ * receivers' latest data, and loses what removed receivers made.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Service } from '../../src/service/service.js';
+import type { ResourceBatch } from '../../src/model/batch.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { RunnerServer } from '../helpers/runner-server.js';
+import { readFixture } from '../helpers/fixtures.js';
+import { metricNamed } from '../helpers/collect.js';
+import { eventually } from '../helpers/processes.js';
+import { collector, instances, testRegistry } from './test-components.js';
+
+const PAGE = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
+
+function yaml(a: string, b: string | undefined, opts: { processor?: boolean; note?: string } = {}): string {
+  return `receivers:
+  prometheus/a:
+    scrape_interval: 1h
+    targets: [{ url: "${a}", attributes: { model: a } }]
+${b ? `  prometheus/b:\n    scrape_interval: 1h\n    targets: [{ url: "${b}", attributes: { model: b } }]\n` : ''}processors:
+  resource:
+    attributes: [{ key: site, value: lab, action: insert }]
+exporters:
+  collect${opts.note ? `: { note: ${opts.note} }` : ': {}'}
+service:
+  pipelines:
+    metrics:
+      receivers: [prometheus/a${b ? ', prometheus/b' : ''}]
+      processors: [${opts.processor ? 'resource' : ''}]
+      exporters: [collect]
+`;
+}
+
+/** Every resource batch the exporter got, as [model, site, points] (site only after the processor). */
+const seen = (batches: readonly (readonly ResourceBatch[])[]) =>
+  batches.flat().map((rb) => [rb.resource.attributes.model, rb.resource.attributes.site ?? '-', rb.scopeMetrics.length > 0 ? 'data' : 'empty']);
+
+const startOf = (rb: ResourceBatch | undefined) => {
+  const m = rb && metricNamed(rb, 'llamacpp:prompt_tokens_total');
+  return m?.dataPoints[0]?.startTime;
+};
+
+test('SIGHUP keeps unchanged components and their series, and moves kept data to the new pipelines in one step', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-reload-unit-'));
+  const runnerA = await RunnerServer.start(PAGE);
+  const runnerB = await RunnerServer.start(PAGE);
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, yaml(runnerA.url, runnerB.url));
+  const service = Service.load({ configFiles: [file], registry: testRegistry, logger: silentLogger });
+  const upOf = (model: string, runner: RunnerServer) =>
+    service.selfMetrics.findGauge('up')?.value({ job: `prometheus/${model}`, instance: `127.0.0.1:${runner.port}`, model });
+  const ownStart = () =>
+    service.selfMetrics.collect().scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'runner_metrics_receiver_scrapes_total')!.dataPoints.find((p) => p.attributes.model === 'a')!.startTime;
+  try {
+    await service.start();
+    const made = instances.length;
+    const exporter = collector('collect');
+    await eventually(() => (exporter.batches.length >= 2 ? true : undefined), 'both targets scraped', 5000, 10);
+    const start = startOf(exporter.batches.flat().find((rb) => rb.resource.attributes.model === 'a'));
+    const ownStartBefore = ownStart();
+    assert.ok(start);
+
+    // The same config: nothing is rebuilt, nothing is sent again, nothing is scraped again.
+    const before = exporter.batches.length;
+    assert.equal(await service.reload(), true);
+    assert.equal(instances.length, made, 'no exporter built');
+    assert.equal(exporter.state, 'started');
+    assert.equal(exporter.batches.length, before, 'nothing withdrawn or replayed');
+    assert.equal(runnerA.requests, 1, 'the receiver was not restarted');
+
+    // Receiver b removed and a processor added: the same exporter gets, within the reload,
+    // b withdrawn, a withdrawn as the old pipeline made it, then a as the new one makes it.
+    writeFileSync(file, yaml(runnerA.url, undefined, { processor: true }));
+    assert.equal(await service.reload(), true);
+    assert.equal(instances.length, made, 'no exporter built');
+    assert.deepEqual(seen(exporter.batches.slice(before)), [
+      ['b', '-', 'empty'],
+      ['a', '-', 'empty'],
+      ['a', 'lab', 'data'],
+    ]);
+    assert.equal(runnerA.requests, 1, 'receiver a was kept, not restarted');
+    assert.equal(upOf('a', runnerA), 1);
+    assert.equal(upOf('b', runnerB), undefined, "b's own series are gone");
+    assert.deepEqual(ownStart(), ownStartBefore, "a's own counter keeps its start time");
+    assert.deepEqual(startOf(exporter.batches.at(-1)![0]), start, "a's runner counter keeps its start time");
+
+    // The exporter changed: a new instance, which gets the latest data at once, not at the next scrape.
+    writeFileSync(file, yaml(runnerA.url, undefined, { processor: true, note: 'v2' }));
+    assert.equal(await service.reload(), true);
+    assert.equal(instances.length, made + 1);
+    assert.equal(exporter.state, 'stopped');
+    assert.deepEqual(seen(collector('collect').batches), [['a', 'lab', 'data']]);
+    assert.equal(runnerA.requests, 1);
+  } finally {
+    await service.shutdown();
+    await runnerA.close();
+    await runnerB.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
