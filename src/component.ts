@@ -31,7 +31,16 @@ export interface Lifecycle {
   shutdown(reason?: ShutdownReason): Promise<void>;
 }
 
-export type Receiver = Lifecycle;
+export interface Receiver extends Lifecycle {
+  /**
+   * Applies a changed config in place on a reload, keeping what did not change
+   * (e.g. the scrape loops of unchanged targets). Resolves false when it cannot,
+   * and the service replaces the receiver instead. Resources it no longer
+   * produces must be withdrawn (an empty snapshot each, as for a target that
+   * went down). Only called on a started receiver.
+   */
+  reconfigure?(config: unknown): Promise<boolean>;
+}
 export type Processor = Consumer & Lifecycle;
 export interface Exporter extends Consumer, Lifecycle {
   /**

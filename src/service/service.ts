@@ -20,14 +20,14 @@
  * graphs: each component writes through its own scope, disposed when the
  * component is removed, so its series go with it and the others stay.
  */
-import type { ComponentContext, ComponentKind, Exporter, Extension, Lifecycle, ShutdownReason } from '../component.js';
+import type { ComponentContext, ComponentKind, Exporter, Extension, Lifecycle, Receiver, ShutdownReason } from '../component.js';
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
 import { createLogger, type Logger, type LogLevel, type RootLogger } from '../telemetry/logger.js';
 import { SelfMetrics } from '../telemetry/self-metrics.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
-import { buildGraph, componentKey, staleComponents, startOrder, type Component, type Graph, type PipelineProcessor } from './graph.js';
+import { buildGraph, componentKey, staleComponents, wantedComponents, startOrder, type Component, type Graph, type PipelineProcessor } from './graph.js';
 
 /** A component could not start (a port in use, a socket path not writable): the user's to fix, no stack trace needed. */
 export class StartupError extends Error {}
@@ -162,13 +162,16 @@ export class Service {
     if (!this.options.logger) (this.logger as RootLogger).setLevel(this.levelOf(loaded));
     for (const w of loaded.warnings) this.logger.warn('config warning', { issue: formatIssue(w) });
     const old = this.graph;
-    const stale = staleComponents(old.components, loaded.config);
-    const extensions = (g: Graph) => [...g.components.values()].filter((c) => c.kind === 'extension').map((c) => c.instance as Extension);
-    for (const e of extensions(old)) safely(() => e.pipelinesStopping?.());
+    const kept = new Map(old.components);
+    const stale: Component[] = [];
+    for (const c of staleComponents(old.components, loaded.config)) {
+      const changed = await this.reconfigured(c, loaded);
+      if (changed) kept.set(componentKey(c.kind, c.id), changed);
+      else stale.push(c);
+    }
 
     // Stopped first: a changed component may bind the same endpoint as its successor.
     await this.stopComponents(stale, 'reload');
-    const kept = new Map(old.components);
     for (const c of stale) kept.delete(componentKey(c.kind, c.id));
     this.graph = { components: kept, processors: old.processors, wiring: old.wiring };
 
@@ -203,7 +206,25 @@ export class Service {
       await this.stopOne([`processor/${p.id}@${p.pipeline}`, p.processor], 'reload');
       if (!graph.processors.some((n) => n.context === p.context)) p.context.selfMetrics.dispose();
     }
-    for (const e of extensions(graph)) safely(() => e.pipelinesReady?.());
+    // Kept extensions saw the pipelines run throughout (a reload is no outage); new ones learn it now.
+    for (const c of created) if (c.kind === 'extension') safely(() => (c.instance as Extension).pipelinesReady?.());
+  }
+
+  /**
+   * A changed receiver that can apply its new config in place (e.g. a target
+   * added to a scrape receiver) is kept, with that config; undefined when it
+   * is removed, cannot, or fails to (it is then replaced).
+   */
+  private async reconfigured(c: Component, loaded: LoadedConfig): Promise<Component | undefined> {
+    const receiver = c.instance as Receiver;
+    const config = loaded.config.receivers[c.id];
+    if (c.kind !== 'receiver' || !receiver.reconfigure || !wantedComponents(loaded.config).has(componentKey(c.kind, c.id))) return undefined;
+    try {
+      return (await receiver.reconfigure(config)) ? { ...c, config } : undefined;
+    } catch (err) {
+      this.logger.error('receiver failed to apply its new config in place; replacing it', { component: componentKey(c.kind, c.id), error: err });
+      return undefined;
+    }
   }
 
   /** Points the receivers kept from the previous graph at the new pipelines. */

@@ -1,7 +1,8 @@
 /**
  * Reloading never costs the data that did not change: through 20 SIGHUPs,
  * alternating between the same file rewritten and one that adds or removes a
- * second target behind its own processor, `/metrics` (polled every 50 ms) never
+ * second target (in the same receiver, and in a receiver of its own behind a
+ * processor), `/metrics` (polled every 50 ms) never
  * misses a series nor a connection, and the OTLP backend (decoding what we push)
  * sees the runner's counters keep their start times: the receiver, the
  * `/metrics` listener and the push exporter are kept across every reload.
@@ -27,7 +28,7 @@ function config(runner: string, second: string | undefined, port: number, otlp: 
     targets:
       - url: ${runner}
         attributes: { backend: llama.cpp, model: m, mode: completion }
-${second ? `  prometheus/second:\n    scrape_interval: 200ms\n    targets: [{ url: "${second}", attributes: { model: second } }]\n` : ''}processors:
+${second ? `      - url: ${second}\n        attributes: { backend: llama.cpp, model: m2, mode: completion }\n` : ''}${second ? `  prometheus/second:\n    scrape_interval: 200ms\n    targets: [{ url: "${second}", attributes: { model: second } }]\n` : ''}processors:
   resource/second:
     attributes: [{ key: site, value: lab, action: insert }]
 exporters:
@@ -87,7 +88,7 @@ test('20 SIGHUPs: /metrics never misses a series or a connection, and pushed cou
           polls++;
           if (res.status !== 200) problems.push(`status ${res.status}`);
           const got = watched(body);
-          if (/^llamacpp:prompt_tokens_total\{[^}]*model="second"/m.test(body)) secondServed++;
+          if (/^llamacpp:prompt_tokens_total\{[^}]*model="second"/m.test(body) && /^llamacpp:prompt_tokens_total\{[^}]*model="m2"/m.test(body)) secondServed++;
           for (const series of expected) if (!got.has(series)) problems.push(`missing ${series}`);
         } catch (err) {
           problems.push(`request failed: ${(err as Error).message} ${String((err as Error).cause ?? '')}`);
@@ -116,7 +117,8 @@ test('20 SIGHUPs: /metrics never misses a series or a connection, and pushed cou
 
     const starts = new Map<string, Set<string>>();
     for (const { instance, metric, point } of points(otlp.accepted)) {
-      if (!metric.sum?.isMonotonic) continue;
+      // The second target's series start again each time it comes back, as they should.
+      if (!metric.sum?.isMonotonic || instance !== `127.0.0.1:${runner.port}`) continue;
       const key = `${metric.name}@${instance}`;
       const set = starts.get(key) ?? new Set<string>();
       set.add(point.startTimeUnixNano);
@@ -124,6 +126,7 @@ test('20 SIGHUPs: /metrics never misses a series or a connection, and pushed cou
     }
     assert.ok(starts.has(`llamacpp:prompt_tokens_total@127.0.0.1:${runner.port}`), [...starts.keys()].join(', '));
     for (const [series, set] of starts) assert.equal(set.size, 1, `${series} pushed with start times ${[...set].join(', ')}`);
+    assert.ok([...points(otlp.accepted)].some((p) => p.instance === `127.0.0.1:${second.port}`), 'the second target was pushed too');
   } finally {
     polling = false;
     exit = await stopProcess(collector);

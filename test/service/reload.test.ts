@@ -106,3 +106,55 @@ test('SIGHUP keeps unchanged components and their series, and moves kept data to
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGHUP adding and removing a target of a kept receiver leaves the other target scraping on, untouched', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-reload-unit-'));
+  const runnerA = await RunnerServer.start(PAGE);
+  const runnerB = await RunnerServer.start(PAGE);
+  const file = join(dir, 'c.yaml');
+  const config = (targets: string[]) => `receivers:
+  prometheus:
+    scrape_interval: 1h
+    targets: [${targets.join(', ')}]
+exporters:
+  collect: {}
+service:
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [collect] }
+`;
+  const a = `{ url: "${runnerA.url}", attributes: { model: a } }`;
+  const b = `{ url: "${runnerB.url}", attributes: { model: b } }`;
+  writeFileSync(file, config([a]));
+  const service = Service.load({ configFiles: [file], registry: testRegistry, logger: silentLogger });
+  const upOf = (model: string, runner: RunnerServer) =>
+    service.selfMetrics.findGauge('up')?.value({ job: 'prometheus', instance: `127.0.0.1:${runner.port}`, model });
+  try {
+    await service.start();
+    const exporter = collector('collect');
+    await eventually(() => (exporter.batches.length >= 1 ? true : undefined), 'a scraped', 5000, 10);
+    const start = startOf(exporter.batches[0]![0]);
+
+    writeFileSync(file, config([a, b]));
+    assert.equal(await service.reload(), true);
+    await eventually(() => (upOf('b', runnerB) === 1 ? true : undefined), 'b scraped', 5000, 10);
+    assert.equal(collector('collect'), exporter, 'the exporter was kept');
+    assert.equal(runnerA.requests, 1, 'a was not scraped again: its scrape loop was kept');
+    assert.deepEqual(seen(exporter.batches), [
+      ['a', '-', 'data'],
+      ['b', '-', 'data'],
+    ]);
+
+    writeFileSync(file, config([a]));
+    assert.equal(await service.reload(), true);
+    assert.deepEqual(seen(exporter.batches).slice(2), [['b', '-', 'empty']], 'b withdrawn, a untouched');
+    assert.equal(upOf('b', runnerB), undefined, "b's own series are gone");
+    assert.equal(upOf('a', runnerA), 1);
+    assert.equal(runnerA.requests, 1);
+    assert.deepEqual(startOf(exporter.batches[0]![0]), start);
+  } finally {
+    await service.shutdown();
+    await runnerA.close();
+    await runnerB.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -63,6 +63,10 @@ export class TargetScraper {
     return this.opts.address;
   }
 
+  get resource(): Resource {
+    return this.opts.resource;
+  }
+
   /**
    * Starts the timer. Each target gets a fixed offset (from a hash of its
    * address), so many targets are not all scraped, parsed and converted in the
