@@ -11,7 +11,7 @@
  * no state worth keeping), but keep their own metrics when unchanged.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { ComponentContext, ComponentKind, Consumer, Lifecycle, Processor } from '../component.js';
+import type { ComponentContext, ComponentKind, Consumer, Exporter, Lifecycle, Processor } from '../component.js';
 import { parseComponentId } from '../component.js';
 import type { CollectorConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
@@ -50,6 +50,13 @@ export interface Graph {
   readonly processors: readonly PipelineProcessor[];
   /** Per receiver id: the heads of the pipelines it feeds, and a description of them. */
   readonly wiring: ReadonlyMap<string, { readonly target: Consumer; readonly downstream: unknown }>;
+  /**
+   * Set while kept receivers replay their latest data into the new pipelines:
+   * exporters created by this graph do not take it (like any new component they
+   * start from the next scrape, and a push exporter does not push again what its
+   * predecessor may have pushed); kept exporters do, so they never serve a gap.
+   */
+  readonly replaying: { on: boolean };
 }
 
 export interface GraphHost {
@@ -95,6 +102,7 @@ export function buildGraph(config: CollectorConfig, host: GraphHost, kept: Reado
     return f;
   };
   const { registry } = host;
+  const replaying = { on: false };
   const components = new Map<string, Component>();
   const component = (kind: Component['kind'], id: string, create: (context: ComponentContext) => Lifecycle, output?: ReceiverOutput) => {
     const key = componentKey(kind, id);
@@ -120,7 +128,7 @@ export function buildGraph(config: CollectorConfig, host: GraphHost, kept: Reado
     const sinks = pipeline.exporters.map((id) =>
       component('exporter', id, (ctx) => factory(registry.exporters, id).createExporter(config.exporters[id], ctx)),
     );
-    let next: Consumer = fanout(sinks.map((e) => ({ consumer: e.instance as unknown as Consumer, failures: e.failures })));
+    let next: Consumer = fanout(sinks.map((e) => ({ consumer: kept.has(componentKey(e.kind, e.id)) ? (e.instance as Exporter) : unlessReplaying(e.instance as Exporter, replaying), failures: e.failures })));
     let failures: ComponentFailures | undefined;
     const built: PipelineProcessor[] = [];
     for (const id of [...pipeline.processors].reverse()) {
@@ -155,7 +163,15 @@ export function buildGraph(config: CollectorConfig, host: GraphHost, kept: Reado
     const output = kept.has(componentKey('receiver', id)) ? undefined : new ReceiverOutput(target, downstream);
     component('receiver', id, (ctx) => factory(registry.receivers, id).createReceiver(config.receivers[id], ctx, output!), output);
   }
-  return { components, processors, wiring };
+  return { components, processors, wiring, replaying };
+}
+
+function unlessReplaying(consumer: Consumer, replaying: { on: boolean }): Consumer {
+  return {
+    consume(batch) {
+      if (!replaying.on) consumer.consume(batch);
+    },
+  };
 }
 
 function configOf(config: CollectorConfig, kind: Component['kind'], id: string): unknown {

@@ -5,11 +5,13 @@
  * as if nothing happened.
  *
  * It remembers the latest snapshot of every resource the receiver produced, so
- * that when what lies behind it changes (a processor added, an exporter replaced,
- * a pipeline removed) it can, in one synchronous step, withdraw those resources
- * from the old pipelines (an empty snapshot, as for a target that went down) and
- * hand the same snapshots to the new ones. A kept `/metrics` exporter then never
- * serves a gap, nor the old pipelines' output until it expires.
+ * that when what lies behind it changes (a processor added or changed, an
+ * exporter replaced, a pipeline removed) it can, in one synchronous step,
+ * withdraw those resources from the old pipelines (an empty snapshot, as for a
+ * target that went down) and hand the same snapshots to the new ones. A kept
+ * `/metrics` exporter then never serves a gap, nor the old pipelines' output
+ * until it expires. (Exporters new in this graph skip that replay: see
+ * Graph.replaying.)
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Consumer } from '../component.js';

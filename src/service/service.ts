@@ -42,7 +42,7 @@ export interface ServiceOptions {
   readonly logLevel?: LogLevel;
 }
 
-const EMPTY: Graph = { components: new Map(), processors: [], wiring: new Map() };
+const EMPTY: Graph = { components: new Map(), processors: [], wiring: new Map(), replaying: { on: false } };
 
 export class Service {
   private graph: Graph = EMPTY;
@@ -173,7 +173,7 @@ export class Service {
     // Stopped first: a changed component may bind the same endpoint as its successor.
     await this.stopComponents(stale, 'reload');
     for (const c of stale) kept.delete(componentKey(c.kind, c.id));
-    this.graph = { components: kept, processors: old.processors, wiring: old.wiring };
+    this.graph = { ...old, components: kept };
 
     const graph = buildGraph(loaded.config, { registry: this.options.registry, context: (k, id) => this.context(k, id) }, kept, old);
     const created = [...graph.components.values()].filter((c) => !kept.has(componentKey(c.kind, c.id)));
@@ -229,9 +229,14 @@ export class Service {
 
   /** Points the receivers kept from the previous graph at the new pipelines. */
   private rewireKept(graph: Graph, kept: ReadonlyMap<string, Component>): true {
-    for (const c of kept.values()) {
-      const wiring = c.kind === 'receiver' ? graph.wiring.get(c.id) : undefined;
-      if (wiring && c.output) c.output.rewire(wiring.target, wiring.downstream);
+    graph.replaying.on = true;
+    try {
+      for (const c of kept.values()) {
+        const wiring = c.kind === 'receiver' ? graph.wiring.get(c.id) : undefined;
+        if (wiring && c.output) c.output.rewire(wiring.target, wiring.downstream);
+      }
+    } finally {
+      graph.replaying.on = false;
     }
     return true;
   }
