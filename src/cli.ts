@@ -10,7 +10,7 @@ import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
 import { VERSION } from './version.js';
 import { Service, StartupError } from './service/service.js';
-import { describe } from './service/component-failures.js';
+import { errorCause } from './service/component-failures.js';
 import type { LogLevel } from './telemetry/logger.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
@@ -105,7 +105,7 @@ function keepRunningOnUnexpectedErrors(service: Service): void {
   const logged = new Set<string>();
   const report = (type: string, err: unknown) => {
     counter.add({ type });
-    const cause = describe(err);
+    const cause = errorCause(err);
     // Once per cause also ends the loop of a log line that itself fails (stderr closed).
     if (logged.has(cause) || logged.size >= MAX_LOGGED_CAUSES) return;
     logged.add(cause);

@@ -31,7 +31,7 @@ export class ComponentFailures {
 
   record(err: unknown): void {
     this.errors.add(this.labels);
-    const cause = describe(err);
+    const cause = errorCause(err);
     if (this.logged.has(cause) || this.logged.size > MAX_LOGGED_CAUSES) return;
     this.logged.add(cause);
     const more = this.logged.size > MAX_LOGGED_CAUSES;
@@ -44,7 +44,7 @@ export class ComponentFailures {
 }
 
 /** The cause of a failure without its stack: `TypeError: x is undefined`. */
-export function describe(err: unknown): string {
+export function errorCause(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
 }
