@@ -24,11 +24,11 @@ const RELOADS = 20;
 function config(runner: string, second: string | undefined, port: number, otlp: string): string {
   return `receivers:
   prometheus/llamacpp:
-    scrape_interval: 200ms
+    scrape_interval: 1s
     targets:
       - url: ${runner}
         attributes: { backend: llama.cpp, model: m, mode: completion }
-${second ? `      - url: ${second}\n        attributes: { backend: llama.cpp, model: m2, mode: completion }\n` : ''}${second ? `  prometheus/second:\n    scrape_interval: 200ms\n    targets: [{ url: "${second}", attributes: { model: second } }]\n` : ''}processors:
+${second ? `      - url: ${second}\n        attributes: { backend: llama.cpp, model: m2, mode: completion }\n` : ''}${second ? `  prometheus/second:\n    scrape_interval: 1s\n    targets: [{ url: "${second}", attributes: { model: second } }]\n` : ''}processors:
   resource/second:
     attributes: [{ key: site, value: lab, action: insert }]
 exporters:

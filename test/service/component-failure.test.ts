@@ -42,12 +42,18 @@ async function withService(yaml: (runnerUrl: string) => string, body: (s: { serv
 
 const up = (s: Service, runner: RunnerServer) => s.selfMetrics.findGauge('up')?.value({ job: 'prometheus', instance: `127.0.0.1:${runner.port}` });
 const errors = (s: Service, labels: Record<string, string>) => s.selfMetrics.counter('runner_metrics_component_errors_total', '').value(labels);
-const scrapeFailures = (s: Service) => s.selfMetrics.counter('runner_metrics_receiver_scrape_failures_total', '').entries();
+/** Reasons of failed scrapes. A consumer's throw used to show as \`io\`; a timeout on a loaded machine may happen any time. */
+const failureReasons = (s: Service) =>
+  s.selfMetrics
+    .counter('runner_metrics_receiver_scrape_failures_total', '')
+    .entries()
+    .map((e) => e.attributes.reason)
+    .filter((r) => r !== 'timeout');
 
 test('a throwing processor and exporter: the target stays up, the other exporter gets every scrape, each failure is counted and logged once', async () => {
   const yaml = (url: string) => `receivers:
   prometheus:
-    scrape_interval: 50ms
+    scrape_interval: 100ms
     targets: [{ url: "${url}" }]
 processors:
   explode: { message: processor bug }
@@ -62,8 +68,8 @@ service:
 `;
   await withService(yaml, async ({ service, runner, logger, rejections }) => {
     await eventually(() => (collector('collect/b').batches.length >= 4 ? true : undefined), 'four scrapes delivered', 5000, 10);
-    assert.equal(up(service, runner), 1);
-    assert.deepEqual(scrapeFailures(service), [], 'no scrape counted as failed');
+    await eventually(() => (up(service, runner) === 1 ? true : undefined), 'the target up', 5000, 10);
+    assert.deepEqual(failureReasons(service), [], 'no scrape counted as failed');
     assert.equal(collector('collect/a').batches.length, 0, 'nothing passes the throwing processor');
     assert.ok(errors(service, { component: 'processor/explode', pipeline: 'metrics/a' }) >= 4);
     assert.ok(errors(service, { component: 'exporter/explode' }) >= 4);
@@ -83,7 +89,7 @@ service:
 test('a throwing processor alone behind a target: up while scraped, and its going down neither escapes nor stops the scrapes', async () => {
   const yaml = (url: string) => `receivers:
   prometheus:
-    scrape_interval: 50ms
+    scrape_interval: 100ms
     targets: [{ url: "${url}" }]
 processors:
   explode: {}
@@ -96,8 +102,8 @@ service:
   await withService(yaml, async ({ service, runner, logger, rejections }) => {
     const labels = { component: 'processor/explode', pipeline: 'metrics' };
     await eventually(() => (errors(service, labels) >= 2 ? true : undefined), 'two scrapes through the processor', 5000, 10);
-    assert.equal(up(service, runner), 1, 'the target is up');
-    assert.deepEqual(scrapeFailures(service), []);
+    await eventually(() => (up(service, runner) === 1 ? true : undefined), 'the target up', 5000, 10);
+    assert.deepEqual(failureReasons(service), []);
 
     // Down: the scraper hands on an empty snapshot once, which throws too.
     runner.behaviour = { kind: 'status', status: 500 };
@@ -109,6 +115,6 @@ service:
     await eventually(() => (up(service, runner) === 1 && errors(service, labels) > counted ? true : undefined), 'up again', 5000, 10);
     assert.deepEqual(rejections, [], 'no unhandled rejection');
     assert.equal(logger.count(FAILED), 1);
-    assert.deepEqual(scrapeFailures(service).map((e) => e.attributes.reason), ['http_status']);
+    assert.deepEqual(failureReasons(service), ['http_status']);
   });
 });
