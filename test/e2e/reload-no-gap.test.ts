@@ -103,6 +103,17 @@ test('20 SIGHUPs: /metrics never misses a series or a connection, and pushed cou
       writeFileSync(file, i % 4 === 1 || i % 4 === 2 ? withSecond : plain);
       collector.child.kill('SIGHUP');
       await eventually(() => (reloads() === i + 1 ? true : undefined), `reload ${i + 1}`, 10_000, 20);
+      if (i % 4 === 1) {
+        // The second target's first scrape comes within a second: let it, so that it also goes.
+        await eventually(async () => {
+          const body = await (await fetch(metricsUrl)).text();
+          return /^llamacpp:prompt_tokens_total\{[^}]*model="second"/m.test(body) && /^llamacpp:prompt_tokens_total\{[^}]*model="m2"/m.test(body) ? true : undefined;
+        }, 'the second targets served', 10_000, 20);
+      }
+      if (i % 4 === 3) {
+        const body = await (await fetch(metricsUrl)).text();
+        assert.doesNotMatch(body, /model="(second|m2)"/, 'removed targets are gone with the reload, not at expiry');
+      }
       await new Promise((r) => setTimeout(r, 120));
     }
     const pushesAtEnd = otlp.accepted.length;
