@@ -33,14 +33,20 @@ export interface Lifecycle {
 
 export interface Receiver extends Lifecycle {
   /**
-   * Applies a changed config in place on a reload, keeping what did not change
-   * (e.g. the scrape loops of unchanged targets). Resolves false when it cannot,
-   * and the service replaces the receiver instead. Resources it no longer
-   * produces must be withdrawn (an empty snapshot each, as for a target that
-   * went down). Only called on a started receiver.
+   * Whether a changed config can be applied in place by `reconfigure`, keeping
+   * what did not change (e.g. the scrape loops of unchanged targets). No side
+   * effects; only asked of a started receiver. Absent or false: the service
+   * replaces the receiver.
    */
-  reconfigure?(config: unknown): Promise<boolean>;
+  canReconfigure?(config: unknown): boolean;
+  /**
+   * Applies a config `canReconfigure` accepted, once the new pipelines run.
+   * Resources it no longer produces must be withdrawn (an empty snapshot each,
+   * as for a target that went down).
+   */
+  reconfigure?(config: unknown): Promise<void>;
 }
+
 export type Processor = Consumer & Lifecycle;
 export interface Exporter extends Consumer, Lifecycle {
   /**

@@ -164,10 +164,16 @@ export class Service {
     const old = this.graph;
     const kept = new Map(old.components);
     const stale: Component[] = [];
+    /** Changed receivers that take their new config in place, once the new pipelines run. */
+    const inPlace: Component[] = [];
+    const wanted = wantedComponents(loaded.config);
     for (const c of staleComponents(old.components, loaded.config)) {
-      const changed = await this.reconfigured(c, loaded);
-      if (changed) kept.set(componentKey(c.kind, c.id), changed);
-      else stale.push(c);
+      const config = c.kind === 'receiver' ? wanted.get(componentKey(c.kind, c.id))?.config : undefined;
+      if (config !== undefined && safely(() => (c.instance as Receiver).canReconfigure?.(config) === true)) {
+        const updated = { ...c, config };
+        kept.set(componentKey(c.kind, c.id), updated);
+        inPlace.push(updated);
+      } else stale.push(c);
     }
 
     // Stopped first: a changed component may bind the same endpoint as its successor.
@@ -180,13 +186,9 @@ export class Service {
     const newProcessors = graph.processors.filter((p) => !old.processors.some((o) => o.context === p.context));
     const startedComponents: Component[] = [];
     const startedProcessors: PipelineProcessor[] = [];
-    let rewired = false;
-    for (const item of startOrder(created, graph.processors)) {
-      // Kept receivers move to the new pipelines once those run, before new receivers start.
-      if (!rewired && 'kind' in item && item.kind === 'receiver') rewired = this.rewireKept(graph, kept);
-      const name = 'kind' in item ? componentKey(item.kind, item.id) : `processor/${item.id}@${item.pipeline}`;
+    const attempt = async (name: string, step: () => Promise<void>) => {
       try {
-        await ('kind' in item ? item.instance : item.processor).start();
+        await step();
       } catch (err) {
         this.logger.error('component failed to start', { component: name, error: err });
         await this.stopComponents(startedComponents, 'reload');
@@ -195,10 +197,25 @@ export class Service {
         for (const p of newProcessors) p.context.selfMetrics.dispose();
         throw new StartupError(`${name} failed to start: ${(err as Error).message}`);
       }
-      if ('kind' in item) startedComponents.push(item);
-      else startedProcessors.push(item);
+    };
+    // Kept receivers move to the new pipelines once those run, before new receivers start.
+    let moved = false;
+    const moveKept = async () => {
+      moved = true;
+      this.rewireKept(graph, kept);
+      for (const r of inPlace) await attempt(componentKey(r.kind, r.id), () => (r.instance as Receiver).reconfigure!(r.config));
+    };
+    for (const item of startOrder(created, graph.processors)) {
+      if (!moved && 'kind' in item && item.kind === 'receiver') await moveKept();
+      if ('kind' in item) {
+        await attempt(componentKey(item.kind, item.id), () => item.instance.start());
+        startedComponents.push(item);
+      } else {
+        await attempt(`processor/${item.id}@${item.pipeline}`, () => item.processor.start());
+        startedProcessors.push(item);
+      }
     }
-    if (!rewired) this.rewireKept(graph, kept);
+    if (!moved) await moveKept();
     this.graph = graph;
 
     // The old processors no longer receive anything.
@@ -210,25 +227,8 @@ export class Service {
     for (const c of created) if (c.kind === 'extension') safely(() => (c.instance as Extension).pipelinesReady?.());
   }
 
-  /**
-   * A changed receiver that can apply its new config in place (e.g. a target
-   * added to a scrape receiver) is kept, with that config; undefined when it
-   * is removed, cannot, or fails to (it is then replaced).
-   */
-  private async reconfigured(c: Component, loaded: LoadedConfig): Promise<Component | undefined> {
-    const receiver = c.instance as Receiver;
-    const config = loaded.config.receivers[c.id];
-    if (c.kind !== 'receiver' || !receiver.reconfigure || !wantedComponents(loaded.config).has(componentKey(c.kind, c.id))) return undefined;
-    try {
-      return (await receiver.reconfigure(config)) ? { ...c, config } : undefined;
-    } catch (err) {
-      this.logger.error('receiver failed to apply its new config in place; replacing it', { component: componentKey(c.kind, c.id), error: err });
-      return undefined;
-    }
-  }
-
   /** Points the receivers kept from the previous graph at the new pipelines. */
-  private rewireKept(graph: Graph, kept: ReadonlyMap<string, Component>): true {
+  private rewireKept(graph: Graph, kept: ReadonlyMap<string, Component>): void {
     graph.replaying.on = true;
     try {
       for (const c of kept.values()) {
@@ -238,7 +238,6 @@ export class Service {
     } finally {
       graph.replaying.on = false;
     }
-    return true;
   }
 
   /**

@@ -83,10 +83,14 @@ export class PrometheusReceiver implements Receiver {
    * pool: targets whose config is unchanged keep scraping on their timer with
    * their cached series and start times; removed ones stop, and their series are
    * withdrawn from the pipelines (an empty snapshot) and their health series
-   * dropped; new ones start. Any other change needs a new receiver (false).
+   * dropped; new ones start. Any other change needs a new receiver.
    */
-  async reconfigure(config: PrometheusReceiverConfig): Promise<boolean> {
-    if (!this.started || !isDeepStrictEqual({ ...config, targets: [] }, { ...this.config, targets: [] })) return false;
+  canReconfigure(config: PrometheusReceiverConfig): boolean {
+    return this.started && isDeepStrictEqual({ ...config, targets: [] }, { ...this.config, targets: [] });
+  }
+
+  async reconfigure(config: PrometheusReceiverConfig): Promise<void> {
+    if (!this.canReconfigure(config)) throw new Error('only the targets of a started receiver can change in place');
     this.config = config;
     const kept: Scraped[] = [];
     const removed = [...this.targets];
@@ -98,7 +102,6 @@ export class PrometheusReceiver implements Receiver {
     const added = kept.filter((t) => !this.targets.includes(t));
     this.targets = kept;
     for (const t of added) t.scraper.start();
-    return true;
   }
 
   private async remove(t: Scraped): Promise<void> {
