@@ -157,10 +157,12 @@ export class SelfMetrics {
   private readonly views = new Map<string, Instrument>();
   private readonly refreshers = new Set<() => void>();
   private readonly children = new Set<SelfMetrics>();
+  private readonly parent: SelfMetrics | undefined;
 
-  constructor(attributes: Attributes = { 'service.name': 'runner-metrics' }, parent?: { registry: Registry }) {
+  constructor(attributes: Attributes = { 'service.name': 'runner-metrics' }, parent?: SelfMetrics) {
     this.registry = parent?.registry ?? { instruments: new Map(), refreshers: new Set(), resource: resourceFromAttributes(attributes) };
     this.owner = parent ? { created: new Map(), disposed: false } : undefined;
+    this.parent = parent;
   }
 
   /**
@@ -169,7 +171,7 @@ export class SelfMetrics {
    * `dispose()` removes them.
    */
   scope(): SelfMetrics {
-    const child = new SelfMetrics(undefined, { registry: this.registry });
+    const child = new SelfMetrics(undefined, this);
     if (this.owner?.disposed) child.owner!.disposed = true;
     else this.children.add(child);
     return child;
@@ -178,8 +180,8 @@ export class SelfMetrics {
   /** Removes every series this scope (and its sub-scopes) created; later writes through it are ignored. */
   dispose(): void {
     if (!this.owner || this.owner.disposed) return;
-    for (const child of this.children) child.dispose();
-    this.children.clear();
+    for (const child of [...this.children]) child.dispose();
+    this.parent?.children.delete(this);
     this.owner.disposed = true;
     for (const [series, keys] of this.owner.created) for (const key of keys) series.delete(key);
     this.owner.created.clear();
