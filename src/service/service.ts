@@ -181,7 +181,16 @@ export class Service {
     for (const c of stale) kept.delete(componentKey(c.kind, c.id));
     this.graph = { ...old, components: kept };
 
-    const graph = buildGraph(loaded.config, { registry: this.options.registry, context: (k, id) => this.context(k, id) }, kept, old);
+    const contexts: ComponentContext[] = [];
+    const host = { registry: this.options.registry, context: (k: ComponentKind, id: string) => contexts[contexts.push(this.context(k, id)) - 1]! };
+    let graph: Graph;
+    try {
+      graph = buildGraph(loaded.config, host, kept, old);
+    } catch (err) {
+      // A factory that throws: what was made before it never runs, and its own series go.
+      for (const c of contexts) c.selfMetrics.dispose();
+      throw new StartupError(`cannot build the pipelines: ${(err as Error).message}`);
+    }
     const created = [...graph.components.values()].filter((c) => !kept.has(componentKey(c.kind, c.id)));
     const newProcessors = graph.processors.filter((p) => !old.processors.some((o) => o.context === p.context));
     const startedComponents: Component[] = [];

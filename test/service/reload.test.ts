@@ -14,7 +14,7 @@ import type { ResourceBatch } from '../../src/model/batch.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { RunnerServer } from '../helpers/runner-server.js';
 import { readFixture } from '../helpers/fixtures.js';
-import { metricNamed } from '../helpers/collect.js';
+import { metricNamed, RecordingLogger } from '../helpers/collect.js';
 import { eventually } from '../helpers/processes.js';
 import { collector, instances, testRegistry } from './test-components.js';
 
@@ -153,6 +153,51 @@ service:
     assert.equal(upOf('a', runnerA), 1);
     assert.equal(runnerA.requests, 1);
     assert.deepEqual(startOf(exporter.batches[0]![0]), start);
+  } finally {
+    await service.shutdown();
+    await runnerA.close();
+    await runnerB.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGHUP with a component that cannot be built keeps the running config, and leaves no own series of the new one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-reload-unit-'));
+  const runnerA = await RunnerServer.start(PAGE);
+  const runnerB = await RunnerServer.start(PAGE);
+  const file = join(dir, 'c.yaml');
+  const config = (extra: string) => `receivers:
+  prometheus/a:
+    scrape_interval: 1h
+    targets: [{ url: "${runnerA.url}" }]
+  prometheus/b:
+    scrape_interval: 1h
+    targets: [{ url: "${runnerB.url}" }]
+exporters:
+  collect: {}
+  prometheus/b: { endpoint: "127.0.0.1:0" }
+  broken: {}
+service:
+  pipelines:
+    metrics: { receivers: [prometheus/a], exporters: [collect] }
+${extra}`;
+  writeFileSync(file, config(''));
+  const logger = new RecordingLogger();
+  const service = Service.load({ configFiles: [file], registry: testRegistry, logger });
+  const ups = () => service.selfMetrics.findGauge('up')!.entries().map((e) => e.attributes.job);
+  try {
+    await service.start();
+    const exporter = collector('collect');
+    await eventually(() => (exporter.batches.length >= 1 ? true : undefined), 'a scraped', 5000, 10);
+    // prometheus/b is built (its own series made) before broken fails to be.
+    writeFileSync(file, config('    metrics/b: { receivers: [prometheus/b], exporters: [prometheus/b, broken] }\n'));
+    assert.equal(await service.reload(), false);
+    assert.match(String(logger.lines.find((l) => l.msg.startsWith('config reload failed'))?.error), /broken on purpose/);
+    assert.deepEqual(ups(), ['prometheus/a']);
+    assert.deepEqual(service.selfMetrics.counter('runner_metrics_exporter_prometheus_scrapes_total', '').entries(), [], 'no own series of what was built but never ran');
+    assert.equal(runnerB.requests, 0);
+    assert.equal(collector('collect'), exporter);
+    assert.equal(exporter.state, 'started');
   } finally {
     await service.shutdown();
     await runnerA.close();

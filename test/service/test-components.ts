@@ -38,6 +38,15 @@ export const explodeExporterFactory: ExporterFactory<z.output<typeof explodeConf
   }),
 };
 
+/** Cannot even be built. */
+export const brokenExporterFactory: ExporterFactory = {
+  type: 'broken',
+  configSchema: componentConfig({}),
+  createExporter: () => {
+    throw new Error('broken on purpose');
+  },
+};
+
 export class CollectExporter implements Exporter {
   readonly batches: Batch[] = [];
   state: 'created' | 'started' | 'stopped' = 'created';
@@ -74,6 +83,7 @@ export const testRegistry: ComponentRegistry = {
     ...registry.exporters,
     [explodeExporterFactory.type, explodeExporterFactory],
     [collectExporterFactory.type, collectExporterFactory],
+    [brokenExporterFactory.type, brokenExporterFactory],
   ]),
   extensions: registry.extensions,
 };
