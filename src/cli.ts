@@ -10,6 +10,7 @@ import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
 import { VERSION } from './version.js';
 import { Service, StartupError } from './service/service.js';
+import { errorCause } from './service/component-failures.js';
 import type { LogLevel } from './telemetry/logger.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
@@ -82,9 +83,47 @@ async function main(argv: string[]): Promise<number> {
   return run(args.configs);
 }
 
+/** Distinct causes of unexpected errors logged; past that they are only counted. */
+const MAX_LOGGED_CAUSES = 100;
+
+/**
+ * Once the config has loaded, an error nothing handled (a throw in a timer or
+ * socket callback of a component, a promise nobody awaited) is logged once per
+ * cause and counted in `runner_metrics_unhandled_errors_total{type}`, and the
+ * collector keeps running: the other targets and exporters are unaffected, and
+ * a component that broke shows it in its own health series. None of them is
+ * fatal while running. What still ends the process: errors before the collector
+ * runs (usage, config, a component that cannot start, as values returned to
+ * main()), a reload whose previous config cannot start again, and what no
+ * handler ever sees (V8 running out of memory).
+ */
+function keepRunningOnUnexpectedErrors(service: Service): void {
+  const counter = service.selfMetrics.counter(
+    'runner_metrics_unhandled_errors_total',
+    'Errors no component handled (uncaught exceptions, unhandled promise rejections); the collector kept running.',
+  );
+  const logged = new Set<string>();
+  const report = (type: string, err: unknown) => {
+    counter.add({ type });
+    const cause = errorCause(err);
+    // Once per cause also ends the loop of a log line that itself fails (stderr closed).
+    if (logged.has(cause) || logged.size >= MAX_LOGGED_CAUSES) return;
+    logged.add(cause);
+    service.log.error('unexpected error; the collector keeps running', {
+      type,
+      error: cause,
+      stack: err instanceof Error ? err.stack : undefined,
+      note: 'logged once per cause; see runner_metrics_unhandled_errors_total',
+    });
+  };
+  process.on('uncaughtException', (err) => report('uncaught_exception', err));
+  process.on('unhandledRejection', (reason) => report('unhandled_rejection', reason));
+}
+
 async function run(configFiles: string[]): Promise<number> {
   const loaded = loadConfig(configFiles, registry);
   const service = new Service({ configFiles, registry, logLevel: logLevelFromEnv(process.env.LOG_LEVEL) }, loaded);
+  keepRunningOnUnexpectedErrors(service);
   await service.start();
 
   // Timers and sockets of components may all be unref'd (a push-only pipeline, or

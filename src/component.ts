@@ -31,7 +31,22 @@ export interface Lifecycle {
   shutdown(reason?: ShutdownReason): Promise<void>;
 }
 
-export type Receiver = Lifecycle;
+export interface Receiver extends Lifecycle {
+  /**
+   * Whether a changed config can be applied in place by `reconfigure`, keeping
+   * what did not change (e.g. the scrape loops of unchanged targets). No side
+   * effects; only asked of a started receiver. Absent or false: the service
+   * replaces the receiver.
+   */
+  canReconfigure?(config: unknown): boolean;
+  /**
+   * Applies a config `canReconfigure` accepted, once the new pipelines run.
+   * Resources it no longer produces must be withdrawn (an empty snapshot each,
+   * as for a target that went down).
+   */
+  reconfigure?(config: unknown): Promise<void>;
+}
+
 export type Processor = Consumer & Lifecycle;
 export interface Exporter extends Consumer, Lifecycle {
   /**

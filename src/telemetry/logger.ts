@@ -19,14 +19,25 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
+/** A logger whose level can be changed later, for itself and every child (a config reload). */
+export interface RootLogger extends Logger {
+  setLevel(level: LogLevel): void;
+}
+
 export function createLogger(
   level: LogLevel = 'info',
   sink: LogSink = (line) => process.stderr.write(line + '\n'),
   bound: LogFields = {},
-): Logger {
-  const threshold = LEVEL_RANK[level];
+): RootLogger {
+  const threshold = { rank: LEVEL_RANK[level] };
+  const logger = boundLogger(threshold, sink, bound) as RootLogger;
+  logger.setLevel = (l) => (threshold.rank = LEVEL_RANK[l]);
+  return logger;
+}
+
+function boundLogger(threshold: { rank: number }, sink: LogSink, bound: LogFields): Logger {
   const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
-    if (LEVEL_RANK[lvl] < threshold) return;
+    if (LEVEL_RANK[lvl] < threshold.rank) return;
     sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...bound, ...fields }, jsonSafe));
   };
   return {
@@ -34,7 +45,7 @@ export function createLogger(
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(level, sink, { ...bound, ...fields }),
+    child: (fields) => boundLogger(threshold, sink, { ...bound, ...fields }),
   };
 }
 

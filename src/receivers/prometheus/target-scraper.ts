@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Consumer } from '../../component.js';
-import type { Attributes } from '../../model/batch.js';
+import type { Attributes, Batch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { fetchPage, ScrapeError } from './fetch.js';
@@ -39,6 +39,7 @@ export class TargetScraper {
   /** undefined until the first scrape, then whether the last one succeeded. */
   private healthy: boolean | undefined;
   private lastError = '';
+  private consumerFailed = false;
   private readonly health;
 
   constructor(private readonly opts: TargetScraperOptions) {
@@ -60,6 +61,10 @@ export class TargetScraper {
 
   get address(): TargetAddress {
     return this.opts.address;
+  }
+
+  get resource(): Resource {
+    return this.opts.resource;
   }
 
   /**
@@ -115,7 +120,7 @@ export class TargetScraper {
       this.health.bytes.add(o.healthLabels, page.wireBytes);
       const result = this.state.convert(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
-      o.next.consume([result.batch]);
+      this.handOn([result.batch]);
       this.health.samples.set(o.healthLabels, result.samples);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
       this.health.added.set(o.healthLabels, result.seriesAdded);
@@ -131,6 +136,20 @@ export class TargetScraper {
     }
   }
 
+  /**
+   * Hands data to the next consumer. Its failure is not the target's: it never
+   * marks the target down nor escapes the scrape (the service guards every
+   * consumer; this covers a receiver used on its own).
+   */
+  private handOn(batch: Batch): void {
+    try {
+      this.opts.next.consume(batch);
+    } catch (err) {
+      if (!this.consumerFailed) this.opts.logger.error('next consumer failed; data dropped', { target: this.opts.address.display, error: err });
+      this.consumerFailed = true;
+    }
+  }
+
   private markUp(): void {
     this.health.up.set(this.opts.healthLabels, 1);
     if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
@@ -142,7 +161,7 @@ export class TargetScraper {
     this.health.up.set(this.opts.healthLabels, 0);
     // As Prometheus marks a failed target's series stale, hand on an empty snapshot
     // once, so exporters stop serving its last values at once, not at expiry.
-    if (this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: this.opts.resource, scopeMetrics: [] }]);
+    if (this.healthy === true && !this.stopped) this.handOn([{ resource: this.opts.resource, scopeMetrics: [] }]);
     // Log on the transition only (and when the cause changes), not on every scrape.
     if (this.healthy !== false || this.lastError !== err.reason) {
       this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
