@@ -8,6 +8,7 @@ import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig } from './config.js';
 import { createDispatcher } from './fetch.js';
+import { requestHeaders } from '../../net/request-headers.js';
 import { resolveTarget } from './target.js';
 import { TargetScraper } from './target-scraper.js';
 
@@ -40,7 +41,8 @@ export class PrometheusReceiver implements Receiver {
           timeoutMs,
           bodyLimit: config.body_size_limit,
           sampleLimit: config.sample_limit,
-          headers: address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers,
+          // A configured Authorization header, in any case, wins over credentials in the URL.
+          headers: requestHeaders(config.headers, address.authorization),
           next,
           logger: context.logger,
           selfMetrics: context.selfMetrics,

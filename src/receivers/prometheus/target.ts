@@ -5,6 +5,7 @@
  */
 import type { TargetConfig } from './config.js';
 import { redactUrl } from '../../telemetry/logger.js';
+import { splitUrlCredentials } from '../../net/request-headers.js';
 
 export interface TargetAddress {
   /** The URL requested; for a socket target its host is only the Host header. */
@@ -36,15 +37,8 @@ export function resolveTarget(target: TargetConfig, metricsPath: string): Target
   if (url.port === '0') throw new Error(`target ${redactUrl(url.toString())} has port 0 and no unix_socket`);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   // fetch clients do not send URL credentials: turn them into a header and keep them out of the URL.
-  let authorization: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
-    url.username = '';
-    url.password = '';
-  }
-  return { url: url.toString(), socketPath: undefined, instance: `${url.hostname}:${port}`, display: redactUrl(url.toString()), authorization };
+  const { url: bare, authorization } = splitUrlCredentials(url);
+  return { url: bare.toString(), socketPath: undefined, instance: `${bare.hostname}:${port}`, display: redactUrl(bare.toString()), authorization };
 }
 
 function parseTargetUrl(text: string, metricsPath: string): URL {
