@@ -1,10 +1,15 @@
 /** Config of the `otlphttp` exporter, after the Collector's exporter of the same name. */
 import { z } from 'zod';
+import { missingScheme } from '../../net/url-hints.js';
 import { byteSize, componentConfig, duration, httpHeaders, positiveDuration, text } from '../../config/schema-helpers.js';
 
 const url = (key: string) =>
-  z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-    message: `${key} must be an http:// or https:// URL`,
+  z.string().superRefine((v, ctx) => {
+    const missing = missingScheme(v);
+    if (missing) ctx.addIssue({ code: 'custom', message: `${key} has no scheme: ${missing}` });
+    else if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) {
+      ctx.addIssue({ code: 'custom', message: `${key} must be an http:// or https:// URL` });
+    }
   });
 
 const retryOnFailure = componentConfig({

@@ -5,7 +5,8 @@
  */
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent } from 'undici';
-import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import type { ComponentContext, ConfigAdvice, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import { formatDuration } from '../../config/duration.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig } from './config.js';
 import { createDispatcher } from './fetch.js';
 import { requestHeaders } from '../../net/request-headers.js';
@@ -65,5 +66,20 @@ export const prometheusReceiverFactory: ReceiverFactory<PrometheusReceiverConfig
   type: 'prometheus',
   configSchema: prometheusReceiverConfigSchema,
   secretKeys: ['headers'],
+  configWarnings: timeoutAdvice,
   createReceiver: (config, context, next) => new PrometheusReceiver(config, context, next),
 };
+
+/** A scrape_timeout longer than scrape_interval cannot take effect: a scrape is cut at the interval. */
+function timeoutAdvice(config: PrometheusReceiverConfig, input: unknown): ConfigAdvice[] {
+  const written = typeof input === 'object' && input !== null && Object.hasOwn(input, 'scrape_timeout');
+  if (!written || config.scrape_timeout <= config.scrape_interval) return [];
+  const timeout = formatDuration(config.scrape_timeout);
+  const interval = formatDuration(config.scrape_interval);
+  return [
+    {
+      path: ['scrape_timeout'],
+      message: `scrape_timeout (${timeout}) is longer than scrape_interval (${interval}): a scrape is given up after ${interval}; lower scrape_timeout or raise scrape_interval`,
+    },
+  ];
+}

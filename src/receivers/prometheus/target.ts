@@ -6,6 +6,7 @@
 import type { TargetConfig } from './config.js';
 import { redactUrl } from '../../telemetry/logger.js';
 import { splitUrlCredentials } from '../../net/request-headers.js';
+import { missingScheme } from '../../net/url-hints.js';
 
 export interface TargetAddress {
   /** The URL requested; for a socket target its host is only the Host header. */
@@ -42,6 +43,9 @@ export function resolveTarget(target: TargetConfig, metricsPath: string): Target
 }
 
 function parseTargetUrl(text: string, metricsPath: string): URL {
+  // `localhost:8080` parses as a URL of scheme `localhost:`: a missing scheme is said first.
+  const missing = missingScheme(text);
+  if (missing) throw new Error(`target url "${redactUrl(text)}" has no scheme: ${missing}`);
   let url: URL;
   try {
     url = new URL(text);
