@@ -170,9 +170,13 @@ const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*@)/gi;
 /** `?name=value` and `&name=value`: every query value, whatever its name. */
 const QUERY_VALUE = /([?&][A-Za-z0-9_.~%[\]-]+=)(?!\[REDACTED\])[^&\s"'#<>,;)]+/g;
 
-/** `password=…`, `"api_key": "…"`, `Authorization: Bearer …`, `Authorization:[Basic …]`. */
+/**
+ * `password=…`, `"api_key": "…"`, `Authorization: Bearer …`, `Authorization:[Basic …]`.
+ * Not a dotted config path (`exporters.otlphttp.auth.basic.password: must not be
+ * empty`): what follows it is a message about the key, not its value.
+ */
 const SECRET_PAIR =
-  /\b([A-Za-z0-9_-]*(?:key|token|secret|password|passwd|pwd|authorization|signature|credentials?|cookie))(\\?["']?\s*[=:]\s*[\\[("']*\s*)(?:(Basic|Bearer|Token|Digest|ApiKey)\s+)?(?!\[?REDACTED\])[^\s"'&,;)\]}\\]+/gi;
+  /(?<![.\w-])([A-Za-z0-9_-]*(?:key|token|secret|password|passwd|pwd|authorization|signature|credentials?|cookie))(\\?["']?\s*[=:]\s*[\\[("']*\s*)(?:(Basic|Bearer|Token|Digest|ApiKey)\s+)?(?!\[?REDACTED\])[^\s"'&,;)\]}\\]+/gi;
 
 /** `Basic dXNlcjpw…`, `Bearer eyJ…`: a credential scheme and a token (with a digit or symbol, unlike a word). */
 const SCHEME_TOKEN = /\b(Basic|Bearer)\s+(?!\[REDACTED\])(?=[A-Za-z0-9._~-]*[0-9+/=_])[A-Za-z0-9._~+/=-]{6,}/gi;

@@ -46,6 +46,8 @@ describe('scrubSecrets', () => {
       'target is down: connect ECONNREFUSED 127.0.0.1:8080',
       'max_tokens: 128, token_count: 5',
       'expected string, received number 42',
+      'c.yaml:7:45: exporters.otlphttp.auth.basic.password: must not be empty',
+      'c.yaml:5:22: receivers.prometheus.headers.Authorization: header value contains a line break',
     ]) {
       assert.equal(scrubSecrets(text), text);
     }
