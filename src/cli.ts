@@ -133,6 +133,14 @@ async function run(configFiles: string[]): Promise<number> {
   });
 }
 
+// A crash is reported like any other error: scrubbed of secrets, each line ours (node's own report would print the raw message).
+const crash = (err: unknown) => {
+  writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -39,7 +39,9 @@ function yamlMessage(doc: Document, error: YAMLError): string {
     const key = duplicateKeyAt(doc, error.pos[0]);
     return key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key)}`;
   }
-  return `YAML syntax error: ${error.message.split('\n')[0]}`;
+  // The parser may quote the token it stopped at: a value, perhaps a secret, whose position is given anyway.
+  const first = error.message.split('\n')[0]!.replace(/: "[^"]{3,}"$/, '');
+  return `YAML syntax error: ${first}`;
 }
 
 /**
