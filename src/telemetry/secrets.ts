@@ -72,8 +72,9 @@ export function redactUrlText(text: string): string {
 
 /**
  * The secrets inside one URL-looking value: its password (also a lone user
- * name, which may be a token), its query values, and the Basic credentials a
- * client derives from its userinfo. Works on text that does not parse as a URL.
+ * name, which may be a token), its query values that may be secrets (see
+ * mayBeSecretParam), and the Basic credentials a client derives from its
+ * userinfo. Works on text that does not parse as a URL.
  */
 export function secretsOfUrl(text: string): string[] {
   const out: string[] = [];
@@ -97,11 +98,22 @@ export function secretsOfUrl(text: string): string[] {
     for (const param of rest.slice(q + 1, hash < 0 ? undefined : hash).split('&')) {
       const eq = param.indexOf('=');
       if (eq < 0) continue;
-      const value = param.slice(eq + 1);
-      out.push(value, safeDecode(value.replaceAll('+', ' ')));
+      const value = safeDecode(param.slice(eq + 1).replaceAll('+', ' '));
+      if (mayBeSecretParam(safeDecode(param.slice(0, eq)), value)) out.push(param.slice(eq + 1), value);
     }
   }
   return out.filter((v) => v !== '');
+}
+
+/**
+ * A query value worth hiding by value everywhere: one under a credential-like
+ * name, or one that does not read as a word. `?format=prometheus` is not:
+ * hiding "prometheus" from every line would hide component names. (The shape
+ * rules still hide every query value wherever a URL is written.)
+ */
+function mayBeSecretParam(name: string, value: string): boolean {
+  if (/key|token|secret|pass|pwd|auth|sig|credential|session|code/i.test(name)) return true;
+  return value.length >= 16 || (/[0-9]/.test(value) && /[A-Za-z]/.test(value)) || /[^A-Za-z0-9 ._-]/.test(value);
 }
 
 /** The forms a Basic-auth pair travels in: the base64 token and `user:password`. */

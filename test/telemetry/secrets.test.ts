@@ -64,9 +64,12 @@ describe('URLs', () => {
   });
 
   it('finds the password, the query values and the Basic token a URL stands for', () => {
-    const found = secretsOfUrl('http://user:pa/ss#x@host:99999/m?api_key=k%2By&x=a+b');
-    for (const v of ['pa/ss#x', Buffer.from('user:pa/ss#x').toString('base64'), 'k%2By', 'k+y', 'a b']) assert.ok(found.includes(v), v);
+    const found = secretsOfUrl('http://user:pa/ss#x@host:99999/m?api_key=k%2By&x=a+9b');
+    for (const v of ['pa/ss#x', Buffer.from('user:pa/ss#x').toString('base64'), 'k%2By', 'k+y', 'a 9b']) assert.ok(found.includes(v), v);
     assert.deepEqual(secretsOfUrl('http://host/a@b'), []);
+    // A word under an ordinary name is not hidden from every line (it would hide component names).
+    assert.deepEqual(secretsOfUrl('http://host/m?format=prometheus&v=2'), []);
+    assert.deepEqual(secretsOfUrl('http://host/m?sig=prometheus&q=a9f3'), ['prometheus', 'prometheus', 'a9f3', 'a9f3']);
   });
 
   it('finds the token and the Basic password in a header value', () => {
