@@ -9,6 +9,9 @@
  *                             shaped like a credential, replaced by [REDACTED]
  *   redactUrlText(text)       a URL (even one that does not parse) without its
  *                             userinfo password and query values
+ *   secretsOfUrl, secretsOfHeaderValue, basicCredentials
+ *                             the secret parts of a URL, of a header value, and
+ *                             the Basic token of a user and password, to register
  *
  * Everything that writes text a secret could reach passes it through
  * scrubSecrets: the logger (each line), the CLI's stdout/stderr, print-config,
@@ -46,11 +49,6 @@ export function registerSecrets(values: Iterable<string>): void {
       stale = true;
     }
   }
-}
-
-/** How many forms are registered (tests). */
-export function registeredSecretCount(): number {
-  return secrets.size;
 }
 
 /** `text` with registered secrets and credential-shaped parts replaced by [REDACTED]. */
