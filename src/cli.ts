@@ -12,6 +12,7 @@ import { VERSION } from './version.js';
 import { Service, StartupError } from './service/service.js';
 import { errorCause } from './service/component-failures.js';
 import type { LogLevel } from './telemetry/logger.js';
+import { scrubSecrets } from './telemetry/secrets.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
 
@@ -50,6 +51,16 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
 
 class UsageError extends Error {}
 
+/** Every line the CLI itself writes to stderr: scrubbed of secrets, and each line marked as ours. */
+function writeError(text: string): void {
+  const lines = scrubSecrets(text).replace(/\n+$/, '').split('\n');
+  process.stderr.write(lines.map((line) => `runner-metrics: ${line}\n`).join(''));
+}
+
+function writeOut(text: string): void {
+  process.stdout.write(scrubSecrets(text));
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** LOG_LEVEL overrides the config's level; empty means unset, anything else unknown is a usage error. */
@@ -72,12 +83,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'validate') {
     const loaded = loadConfig(args.configs, registry);
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${formatIssue(w)}\n`);
-    process.stdout.write(`${args.configs.join(', ')}: valid\n`);
+    for (const w of loaded.warnings) writeError(`warning: ${formatIssue(w)}`);
+    writeOut(`${args.configs.join(', ')}: valid\n`);
     return 0;
   }
   if (args.command === 'print-config') {
-    process.stdout.write(printConfig(loadConfig(args.configs, registry), registry));
+    writeOut(printConfig(loadConfig(args.configs, registry), registry));
     return 0;
   }
   return run(args.configs);
@@ -161,21 +172,29 @@ async function run(configFiles: string[]): Promise<number> {
   });
 }
 
+// A crash is reported like any other error: scrubbed of secrets, each line ours (node's own report would print the raw message).
+const crash = (err: unknown) => {
+  writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof ConfigError || err instanceof UsageError || err instanceof StartupError) {
-      process.stderr.write(`runner-metrics: ${err.message}\n`);
+      writeError(err.message);
       if (err instanceof UsageError) process.stderr.write(USAGE);
       process.exit(err instanceof UsageError ? 2 : 1);
     }
     const e = err as NodeJS.ErrnoException;
     // Operational errors (a port in use, a socket path not writable) need no stack trace.
     if (e && typeof e.code === 'string') {
-      process.stderr.write(`runner-metrics: ${e.message}\n`);
+      writeError(e.message);
       process.exit(1);
     }
-    process.stderr.write(`runner-metrics: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
     process.exit(1);
   },
 );

@@ -85,6 +85,18 @@ interface FactoryBase<C> {
   readonly configSchema: z.ZodType<C, any>;
   /** Config keys whose values are secrets: redacted in print-config and never logged. */
   readonly secretKeys?: readonly string[];
+  /**
+   * Advice on a valid config (a setting that cannot take effect as written),
+   * shown as warnings by validate and in the log by run; never a refusal.
+   * `input` is the body as written, to tell a value set from a default.
+   */
+  readonly configWarnings?: (config: C, input: unknown) => readonly ConfigAdvice[];
+}
+
+/** A warning about one key of a component's body: `path` is relative to the body. */
+export interface ConfigAdvice {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
 }
 
 export interface ReceiverFactory<C = any> extends FactoryBase<C> {

@@ -20,6 +20,8 @@ export class RunnerServer {
   behaviour: Behaviour;
   requests = 0;
   lastHeaders: IncomingMessage['headers'] = {};
+  /** As sent, duplicates included (node keeps only the first `authorization` in `headers`). */
+  lastRawHeaders: string[] = [];
   private readonly server: Server;
   private readonly hung: ServerResponse[] = [];
 
@@ -54,6 +56,7 @@ export class RunnerServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests++;
     this.lastHeaders = req.headers;
+    this.lastRawHeaders = req.rawHeaders;
     const b = this.behaviour;
     switch (b.kind) {
       case 'body': {

@@ -6,9 +6,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent } from 'undici';
-import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import type { ComponentContext, ConfigAdvice, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import { formatDuration } from '../../config/duration.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig, type TargetConfig } from './config.js';
 import { createDispatcher } from './fetch.js';
+import { requestHeaders } from '../../net/request-headers.js';
 import { resolveTarget } from './target.js';
 import { TargetScraper } from './target-scraper.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
@@ -65,7 +67,8 @@ export class PrometheusReceiver implements Receiver {
       timeoutMs: this.timeoutMs,
       bodyLimit: config.body_size_limit,
       sampleLimit: config.sample_limit,
-      headers: address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers,
+      // A configured Authorization header, in any case, wins over credentials in the URL.
+      headers: requestHeaders(config.headers, address.authorization),
       next: this.next,
       logger: context.logger,
       selfMetrics: metrics,
@@ -122,5 +125,20 @@ export const prometheusReceiverFactory: ReceiverFactory<PrometheusReceiverConfig
   type: 'prometheus',
   configSchema: prometheusReceiverConfigSchema,
   secretKeys: ['headers'],
+  configWarnings: timeoutAdvice,
   createReceiver: (config, context, next) => new PrometheusReceiver(config, context, next),
 };
+
+/** A scrape_timeout longer than scrape_interval cannot take effect: a scrape is cut at the interval. */
+function timeoutAdvice(config: PrometheusReceiverConfig, input: unknown): ConfigAdvice[] {
+  const written = typeof input === 'object' && input !== null && Object.hasOwn(input, 'scrape_timeout');
+  if (!written || config.scrape_timeout <= config.scrape_interval) return [];
+  const timeout = formatDuration(config.scrape_timeout);
+  const interval = formatDuration(config.scrape_interval);
+  return [
+    {
+      path: ['scrape_timeout'],
+      message: `scrape_timeout (${timeout}) is longer than scrape_interval (${interval}): a scrape is given up after ${interval}; lower scrape_timeout or raise scrape_interval`,
+    },
+  ];
+}
