@@ -1,6 +1,6 @@
 /** Config of the `ollama` receiver; README.md documents every key. */
 import { z } from 'zod';
-import { attributeValue, byteSize, componentConfig, positiveDuration, text } from '../../config/schema-helpers.js';
+import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuration } from '../../config/schema-helpers.js';
 import { OLLAMA_DEFAULT_URL } from '../../runners/ollama.js';
 import { resolveOllamaTarget } from './target.js';
 
@@ -43,7 +43,7 @@ export const ollamaReceiverConfigSchema = componentConfig({
     .string()
     .default('/metrics')
     .describe('Path of the Prometheus page of an Ollama that serves one (OLLAMA_METRICS=1); empty = never ask.'),
-  headers: z.record(z.string(), text()).default({}).describe('Extra request headers (e.g. Authorization for a proxy in front of Ollama).'),
+  headers: httpHeaders().default({}).describe('Extra request headers (e.g. Authorization for a proxy in front of Ollama).'),
   targets: z
     .array(target)
     .min(1)

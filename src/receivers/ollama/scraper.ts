@@ -31,6 +31,7 @@ import { ScrapeState } from '../prometheus/scrape-state.js';
 import { scrapeOffset } from '../prometheus/target-scraper.js';
 import { Periodic } from '../periodic.js';
 import { endpointUrl, type OllamaAddress } from './target.js';
+import { requestHeaders } from '../../net/request-headers.js';
 import { modelMetrics, serverMetrics } from './series.js';
 
 export const OLLAMA_SCOPE = { name: 'runner-metrics/receiver/ollama', version: VERSION };
@@ -165,8 +166,8 @@ export class OllamaScraper {
   /** One GET under the server's base URL, counted in the target's bytes. */
   private async get(path: string, accept: string): Promise<FetchedPage> {
     const o = this.opts;
-    const headers: Record<string, string> = { accept, ...o.headers };
-    if (o.address.authorization) headers['authorization'] = o.address.authorization;
+    // A configured Authorization header, in any case, wins over credentials in the URL.
+    const headers = { accept, ...requestHeaders(o.headers, o.address.authorization) };
     const page = await fetchPage({
       url: endpointUrl(o.address, path),
       dispatcher: o.dispatcher,
