@@ -9,6 +9,7 @@ import { parseComponentId } from '../component.js';
 import type { CollectorConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { HealthRegistry } from '../telemetry/health.js';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
 import { fanout } from './fanout.js';
 
@@ -19,12 +20,19 @@ export interface Graph {
   readonly receivers: ReadonlyMap<string, Receiver>;
 }
 
-export function buildGraph(config: CollectorConfig, registry: ComponentRegistry, logger: Logger, selfMetrics: SelfMetrics): Graph {
+export function buildGraph(
+  config: CollectorConfig,
+  registry: ComponentRegistry,
+  logger: Logger,
+  selfMetrics: SelfMetrics,
+  health: HealthRegistry,
+): Graph {
   const context = (kind: ComponentKind, id: string): ComponentContext => ({
     id,
     kind,
     logger: logger.child({ component: `${kind}/${id}` }),
     selfMetrics,
+    health,
   });
   const factory = <F>(map: ReadonlyMap<string, F>, id: string): F => {
     const f = map.get(parseComponentId(id).type);

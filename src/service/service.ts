@@ -15,6 +15,7 @@ import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
 import { createLogger, type Logger, type LogLevel } from '../telemetry/logger.js';
+import { HealthRegistry } from '../telemetry/health.js';
 import { SelfMetrics } from '../telemetry/self-metrics.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { buildGraph, startOrder } from './graph.js';
@@ -37,6 +38,8 @@ export class Service {
   private extensions: Extension[] = [];
   private logger: Logger;
   private metrics = new SelfMetrics();
+  /** One for the service's life: components register on creation and leave on shutdown, across reloads. */
+  private readonly health = new HealthRegistry();
   /** Start, shutdown and reload each run alone, in the order they were asked for (signals can arrive mid-reload). */
   private queue: Promise<unknown> = Promise.resolve();
   /** Exporters of replaced graphs still finishing their shutdown (never reject). */
@@ -134,7 +137,7 @@ export class Service {
     // so the health series of targets that were removed go with their graph.
     this.metrics = new SelfMetrics();
     registerProcessMetrics(this.metrics);
-    const graph = buildGraph(loaded.config, this.options.registry, this.logger, this.metrics);
+    const graph = buildGraph(loaded.config, this.options.registry, this.logger, this.metrics, this.health);
     const order = startOrder(graph);
     for (const [name, component] of order) {
       try {

@@ -6,25 +6,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ComponentContext, Extension, ExtensionFactory } from '../../component.js';
-import { componentConfig, listenEndpoint } from '../../config/schema-helpers.js';
+import { componentConfig, listenEndpoint, unixSocketMode } from '../../config/schema-helpers.js';
 import { HttpListener } from '../../net/http-listener.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../net/listen-address.js';
 
 export const healthCheckConfigSchema = componentConfig({
   endpoint: listenEndpoint('127.0.0.1:13133'),
+  unix_socket_mode: unixSocketMode('0660'),
   path: z.string().startsWith('/', 'path must start with /').default('/'),
 });
 
 export type HealthCheckConfig = z.output<typeof healthCheckConfigSchema>;
 
 export class HealthCheckExtension implements Extension {
-  private readonly listener = new HttpListener((req, res) => this.handle(req, res));
+  private readonly listener: HttpListener;
   private readySince: Date | undefined;
 
   constructor(
     private readonly config: HealthCheckConfig,
     private readonly context: ComponentContext,
-  ) {}
+  ) {
+    this.listener = new HttpListener((req, res) => this.handle(req, res), { unixSocketMode: config.unix_socket_mode });
+  }
 
   address(): ListenAddress | undefined {
     return this.listener.address;

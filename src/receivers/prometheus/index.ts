@@ -6,6 +6,7 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import { secretsOf, type TargetReporter } from '../../telemetry/health.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig } from './config.js';
 import { createDispatcher } from './fetch.js';
 import { resolveTarget } from './target.js';
@@ -14,6 +15,7 @@ import { TargetScraper } from './target-scraper.js';
 export class PrometheusReceiver implements Receiver {
   readonly scrapers: TargetScraper[] = [];
   private readonly agents: Agent[] = [];
+  private readonly reporters: TargetReporter[] = [];
 
   constructor(config: PrometheusReceiverConfig, context: ComponentContext, next: Consumer) {
     const timeoutMs = Math.min(config.scrape_timeout, config.scrape_interval);
@@ -30,6 +32,15 @@ export class PrometheusReceiver implements Receiver {
         'server.address': address.instance,
         ...attributes,
       });
+      const headers = address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers;
+      const health = context.health.target({
+        job: context.id,
+        instance: address.instance,
+        endpoint: address.display,
+        attributes,
+        secrets: secretsOf(target.url, headers),
+      });
+      this.reporters.push(health);
       this.scrapers.push(
         new TargetScraper({
           address,
@@ -40,10 +51,11 @@ export class PrometheusReceiver implements Receiver {
           timeoutMs,
           bodyLimit: config.body_size_limit,
           sampleLimit: config.sample_limit,
-          headers: address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers,
+          headers,
           next,
           logger: context.logger,
           selfMetrics: context.selfMetrics,
+          reporter: health,
         }),
       );
     }
@@ -55,6 +67,7 @@ export class PrometheusReceiver implements Receiver {
 
   async shutdown(): Promise<void> {
     await Promise.all(this.scrapers.map((s) => s.stop()));
+    for (const r of this.reporters.splice(0)) r.remove();
     await Promise.all(this.agents.splice(0).map((a) => a.close().catch(() => undefined)));
   }
 }
