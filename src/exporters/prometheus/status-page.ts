@@ -21,7 +21,7 @@ body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin-bottom:1.5rem}th,td{padding:.35rem .8rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .up{color:#1a7f37;font-weight:600}.down{color:#cf222e;font-weight:600}.unknown{color:#777;font-weight:600}
-.error{color:#cf222e;max-width:32rem;overflow-wrap:anywhere}.muted{color:#777}
+.error{color:#cf222e;min-width:16rem;max-width:32rem;overflow-wrap:break-word}td.last-scrape,td.last-push{white-space:nowrap}.muted{color:#777}
 code{background:#f4f4f4;padding:0 .2rem}
 </style></head>
 <body>
