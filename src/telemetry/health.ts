@@ -260,6 +260,8 @@ export function secretsOf(url: string | undefined, headers: Readonly<Record<stri
       const u = new URL(url);
       if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
       for (const value of u.searchParams.values()) secrets.push(value, encodeURIComponent(value));
+      // As written in the URL too (`a+b`, `%7E`).
+      for (const pair of u.search.slice(1).split('&')) secrets.push(pair.slice(pair.indexOf('=') + 1));
     } catch {
       // not a URL: nothing more to collect
     }
