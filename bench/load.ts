@@ -19,6 +19,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { prometheusExporterConfigSchema } from '../src/exporters/prometheus/config.js';
 import { PrometheusExporter } from '../src/exporters/prometheus/exporter.js';
@@ -142,6 +143,8 @@ export async function run(): Promise<void> {
   }
   renderMs.sort((a, b) => a - b);
   const series = cached.render().split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+  const load = () => `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`;
+  console.log(`\n(${load()}: on a busy machine every latency below is mostly waiting for a CPU; compare with the baselines of this run)`);
   console.log(`\n## /metrics under load: ${SHAPE.resources} runners, ${fmt(series)} series (own metrics included), ${CONCURRENCY} keep-alive clients in another process, ${THROUGHPUT_MS / 1000} s each`);
   try {
     const throughput = (port: number, gzip: boolean) =>
@@ -179,6 +182,7 @@ export async function run(): Promise<void> {
       `  failed real scrapes: baseline ${fmt(failedShare(baseProbe))}%, exporter ${fmt(failedShare(probe))}%; ` +
         `exporter p99 ${fmt(percentile(probe.latencies, 99))} ms (goal < 100 ms)`,
     );
+    console.log(`  (${load()})`);
   } finally {
     clearInterval(feeder);
     await cached.shutdown();
