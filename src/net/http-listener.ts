@@ -27,6 +27,8 @@ export interface HttpListenerOptions {
 export const DEFAULT_MAX_CONNECTIONS = 512;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 5_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** A connection on which nothing moves for this long is closed, whatever its state. */
+export const STALLED_RESPONSE_TIMEOUT_MS = 60_000;
 /** Owner and group may connect, others may not. */
 export const DEFAULT_UNIX_SOCKET_MODE = 0o660;
 
@@ -65,6 +67,8 @@ export class HttpListener {
       },
       this.handler,
     );
+    // A response the client stops reading holds its connection as "being served": cut it after a while.
+    server.setTimeout(STALLED_RESPONSE_TIMEOUT_MS);
     const guard = new ConnectionGuard(server, {
       maxConnections: this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       waitingTimeoutMs: headersTimeout,
