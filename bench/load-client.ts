@@ -111,25 +111,33 @@ function attack(job: Extract<ClientJob, { kind: 'attack' }>): void {
   let closedByServer = 0;
   let due = 0;
   let stopping = false;
+  // Half send nothing; half send their head a byte every 2 s, never finishing it (one timer for all).
+  const dribblers = new Map<Socket, number>();
+  let turn = 0;
+  const DRIBBLE_TICKS = 20;
+  setInterval(() => {
+    turn = (turn + 1) % DRIBBLE_TICKS;
+    let i = 0;
+    for (const [socket, sent] of dribblers) {
+      if (i++ % DRIBBLE_TICKS !== turn || !socket.writable || sent >= head.length - 4) continue;
+      socket.write(head[sent]!);
+      dribblers.set(socket, sent + 1);
+    }
+  }, 2_000 / DRIBBLE_TICKS);
   const openOne = (index: number) => {
     const socket = connect(job.port, '127.0.0.1');
     opened++;
-    let sent = 0;
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
-    socket.once('connect', () => open.add(socket));
+    socket.once('connect', () => {
+      open.add(socket);
+      if (index % 2 === 1) dribblers.set(socket, 0);
+    });
     socket.once('close', () => {
+      dribblers.delete(socket);
       if (open.delete(socket)) closedByServer++;
       if (!stopping) due++;
     });
-    // Half send nothing; half send their head a byte every 2 s, never finishing it.
-    if (index % 2 === 1) {
-      const dribble = setInterval(() => {
-        if (socket.destroyed) return clearInterval(dribble);
-        if (socket.writable && sent < head.length - 4) socket.write(head[sent++]!);
-      }, 2_000);
-      dribble.unref();
-    }
   };
   due = job.connections;
   let index = 0;

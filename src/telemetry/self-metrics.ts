@@ -130,12 +130,6 @@ export class SelfMetrics {
     return this.instrument(name, () => new Gauge(name, help, unit), Gauge);
   }
 
-  /** The gauge of that name if some component registered one (for read-only views such as the status page). */
-  findGauge(name: string): Gauge | undefined {
-    const i = this.instruments.get(name);
-    return i instanceof Gauge ? i : undefined;
-  }
-
   private instrument<T extends Instrument>(name: string, make: () => T, kind: abstract new (...a: any[]) => T): T {
     const existing = this.instruments.get(name);
     if (existing) {
