@@ -139,11 +139,6 @@ export class PrometheusExporter implements Exporter {
     this.health.remove();
   }
 
-  /** Connections open on the endpoint (tests, benchmarks). */
-  get connections(): number {
-    return this.listener.connections;
-  }
-
   /** The exposition body a scrape would get, rendered now (scrapes over HTTP may get a cached one). */
   render(options: RenderOptions = {}): string {
     this.own.scrapes.add(this.own.attributes);

@@ -112,6 +112,17 @@ describe('prometheus exporter over TCP', () => {
     assert.equal(post.status, 405);
     assert.equal(post.headers.allow, 'GET, HEAD');
   });
+
+  it('serves the health registry as JSON at /api/targets, never cached', async () => {
+    const res = await scrape(address, '/api/targets');
+    assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'] as string, /^application\/json/);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const health = JSON.parse(res.body) as { targets: unknown[]; exporters: Array<{ exporter: string; scrapesServed: number }> };
+    assert.deepEqual(health.targets, []);
+    assert.equal(health.exporters[0]!.exporter, 'prometheus/test');
+    assert.ok(health.exporters[0]!.scrapesServed > 0);
+  });
 });
 
 describe('prometheus exporter options over HTTP', () => {
