@@ -53,8 +53,12 @@ function client(job: ClientJob): ChildProcess {
 
 function result<T>(child: ChildProcess): Promise<T> {
   return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code) => reject(new Error(`load client exited with ${code} before answering`)));
+    const onExit = (code: number | null) => reject(new Error(`load client exited with ${code} before answering`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m as T);
+    });
   });
 }
 
