@@ -20,6 +20,7 @@ import { parseFamilies } from '../src/prometheus/families.js';
 import { ScrapeState } from '../src/receivers/prometheus/scrape-state.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../src/telemetry/health.js';
 import { farmPage } from './farm.js';
 import { fmt, gc } from './util.js';
 
@@ -65,7 +66,7 @@ function buildPipeline(withExporter: boolean): { held: unknown; series: number }
     );
   });
   const config = prometheusExporterConfigSchema.parse({ endpoint: '127.0.0.1:0' });
-  const exporter = new PrometheusExporter(config, { id: 'prometheus', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics() });
+  const exporter = new PrometheusExporter(config, { id: 'prometheus', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() });
   // Two scrapes, each followed by a render: the cold one creates every series, the
   // second is the steady state (new values, cached series and labels).
   for (let round = 0; round < 2; round++) {

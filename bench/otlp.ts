@@ -22,6 +22,7 @@ import type { ResourceBatch } from '../src/model/batch.js';
 import { makeRunners, snapshot as runnerSnapshot, type FarmShape, type Runner } from './synthetic-batch.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../src/telemetry/health.js';
 
 const RESOURCES = 100;
 const SLOTS = 20;
@@ -95,7 +96,7 @@ async function measure(sink: Sink, pushRound: (round: number) => Promise<void>):
 /** Our exporter: consume every runner's snapshot, then one push (encode, gzip, queue, POST). */
 async function ours(sink: Sink, runners: Runner[], body: Record<string, unknown>): Promise<Figures> {
   const config = otlpHttpExporterFactory.configSchema.parse({ metrics_endpoint: sink.url, export_interval: '1h', ...body });
-  const exporter = new OtlpHttpExporter(config, { id: 'otlphttp/bench', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics() });
+  const exporter = new OtlpHttpExporter(config, { id: 'otlphttp/bench', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() });
   await exporter.start();
   try {
     return await measure(sink, async (round) => {

@@ -14,6 +14,7 @@ import type { ResourceBatch } from '../src/model/batch.js';
 import { makeRunners, snapshot as runnerSnapshot, type FarmShape, type Runner } from './synthetic-batch.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../src/telemetry/health.js';
 
 const RESOURCES = 100;
 const SLOTS = 20;
@@ -51,7 +52,7 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
 export async function run(): Promise<void> {
   const runners = makeRunners(SHAPE);
   const config = prometheusExporterConfigSchema.parse({ include_own_metrics: false });
-  const exporter = new PrometheusExporter(config, { id: 'prometheus', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics() });
+  const exporter = new PrometheusExporter(config, { id: 'prometheus', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() });
   // Same labels and no extra series, so both sides write comparable bodies.
   const serializer = new PrometheusSerializer(undefined, false, /^(backend|model|mode)$/, true, true);
   const baseline = (batches: ResourceBatch[]) => batches.map((b) => serializer.serialize(b as ResourceMetrics)).join('');

@@ -10,6 +10,7 @@ import { ScrapeState } from '../src/receivers/prometheus/scrape-state.js';
 import { PrometheusReceiver } from '../src/receivers/prometheus/index.js';
 import { prometheusReceiverConfigSchema } from '../src/receivers/prometheus/config.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../src/telemetry/health.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import type { Batch } from '../src/model/batch.js';
 import { farmPage, RunnerFarm } from './farm.js';
@@ -61,7 +62,7 @@ export async function run(): Promise<void> {
   });
   let delivered = 0;
   const sink = { consume: (b: Batch) => void (delivered += b.length) };
-  const receiver = new PrometheusReceiver(config, { id: 'prometheus/bench', kind: 'receiver', logger: silentLogger, selfMetrics: new SelfMetrics() }, sink);
+  const receiver = new PrometheusReceiver(config, { id: 'prometheus/bench', kind: 'receiver', logger: silentLogger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() }, sink);
   try {
     farm.round = 1;
     await Promise.all(receiver.scrapers.map((s) => s.scrapeOnce()));

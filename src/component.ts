@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { Batch } from './model/batch.js';
 import type { Logger } from './telemetry/logger.js';
+import type { HealthRegistry } from './telemetry/health.js';
 import type { SelfMetrics } from './telemetry/self-metrics.js';
 
 /** Anything that accepts batches: the next processor in a pipeline, or the pipeline's exporters. */
@@ -77,6 +78,8 @@ export interface ComponentContext {
   readonly kind: ComponentKind;
   readonly logger: Logger;
   readonly selfMetrics: SelfMetrics;
+  /** Where receivers and exporters report their typed health (read by the status page). */
+  readonly health: HealthRegistry;
 }
 
 interface FactoryBase<C> {

@@ -103,3 +103,23 @@ export function listenEndpoint(defaultValue: string) {
     .default(defaultValue)
     .describe('host:port, [ipv6]:port or unix:/path/to.sock to listen on');
 }
+
+/**
+ * Permissions of a Unix socket we create, in octal: `"0660"`, `"660"` or `"0o660"`.
+ * YAML 1.2 reads an unquoted `0660` as the decimal 660; its digits are taken as
+ * octal all the same, which is what was meant.
+ */
+export function unixSocketMode(defaultValue: string) {
+  return z
+    .union([z.string(), z.number().int().nonnegative()])
+    .transform((v, ctx) => {
+      const text = String(v).trim().replace(/^0o/i, '');
+      if (!/^[0-7]{1,4}$/.test(text)) {
+        ctx.addIssue({ code: 'custom', message: `invalid mode "${v}" (expected octal permissions, e.g. "0660")` });
+        return z.NEVER;
+      }
+      return parseInt(text, 8);
+    })
+    .prefault(defaultValue)
+    .meta({ description: 'Permissions of the Unix socket file, octal (e.g. "0660"); only used with a unix: endpoint' });
+}

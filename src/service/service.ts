@@ -25,6 +25,7 @@ import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ComponentRegistry } from '../config/registry-types.js';
 import { createLogger, type Logger, type LogLevel, type RootLogger } from '../telemetry/logger.js';
+import { HealthRegistry } from '../telemetry/health.js';
 import { SelfMetrics } from '../telemetry/self-metrics.js';
 import { registerProcessMetrics } from '../telemetry/process-metrics.js';
 import { buildGraph, componentKey, staleComponents, wantedComponents, startOrder, type Component, type Graph, type PipelineProcessor } from './graph.js';
@@ -48,6 +49,8 @@ export class Service {
   private graph: Graph = EMPTY;
   private readonly logger: Logger;
   private readonly metrics = new SelfMetrics();
+  /** One for the service's life: components register on creation and leave on shutdown, across reloads. */
+  private readonly health = new HealthRegistry();
   /** Start, shutdown and reload each run alone, in the order they were asked for (signals can arrive mid-reload). */
   private queue: Promise<unknown> = Promise.resolve();
   /** Exporters of replaced graphs still finishing their shutdown (never reject). */
@@ -148,7 +151,7 @@ export class Service {
 
   /** A component's context: a child logger and its own scope of the service's metrics. */
   private context(kind: ComponentKind, id: string): ComponentContext {
-    return { id, kind, logger: this.logger.child({ component: `${kind}/${id}` }), selfMetrics: this.metrics.scope() };
+    return { id, kind, logger: this.logger.child({ component: `${kind}/${id}` }), selfMetrics: this.metrics.scope(), health: this.health };
   }
 
   /**

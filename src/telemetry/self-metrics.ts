@@ -197,7 +197,7 @@ export class SelfMetrics {
     return this.instrument(name, () => new Gauge(name, help, unit), Gauge);
   }
 
-  /** The gauge of that name if some component registered one (for read-only views such as the status page). */
+  /** The gauge of that name if some component registered one (a read-only view, e.g. for checks of a target's `up`). */
   findGauge(name: string): Gauge | undefined {
     const i = this.registry.instruments.get(name);
     return i instanceof Gauge ? i : undefined;

@@ -21,6 +21,7 @@ import { scrape } from '../exporters/prometheus/batches.js';
 import { NO_MODELS_LOADED, OLLAMA_PS, OllamaServer } from '../helpers/ollama-server.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { eventually, freePort, httpGet, startProcess, stopProcess } from '../helpers/processes.js';
+import { HealthRegistry } from '../../src/telemetry/health.js';
 
 const LLAMA = 'llama3.2:latest';
 const PIPELINE = join(REPO_ROOT, 'pipelines/ollama.yaml');
@@ -56,15 +57,17 @@ test('/metrics follows Ollama: a model loads, another unloads, the server goes a
   const ollama = await OllamaServer.start();
   ollama.json('/api/ps', NO_MODELS_LOADED);
   const selfMetrics = new SelfMetrics();
+  const health = new HealthRegistry();
   const exporter = new PrometheusExporter(prometheusExporterConfigSchema.parse({ endpoint: '127.0.0.1:0' }), {
     id: 'prometheus',
     kind: 'exporter',
     logger: silentLogger,
     selfMetrics,
+    health,
   });
   const receiver = new OllamaReceiver(
     ollamaReceiverConfigSchema.parse({ scrape_interval: '1h', scrape_timeout: '300ms', targets: [{ url: ollama.url }] }),
-    { id: 'ollama', kind: 'receiver', logger: silentLogger, selfMetrics },
+    { id: 'ollama', kind: 'receiver', logger: silentLogger, selfMetrics, health },
     exporter,
   );
   await exporter.start();

@@ -8,11 +8,12 @@ import type { ShutdownReason } from '../../src/component.js';
 import { registry } from '../../src/registry.js';
 import { Service } from '../../src/service/service.js';
 import { SelfMetrics } from '../../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../../src/telemetry/health.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 function extension(extra: Record<string, unknown> = {}) {
   const config = healthCheckConfigSchema.parse({ endpoint: '127.0.0.1:0', ...extra });
-  return new HealthCheckExtension(config, { id: 'health_check', kind: 'extension', logger: silentLogger, selfMetrics: new SelfMetrics() });
+  return new HealthCheckExtension(config, { id: 'health_check', kind: 'extension', logger: silentLogger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() });
 }
 
 function url(ext: HealthCheckExtension, path = '/'): string {

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComponentContext, Exporter, ShutdownReason } from '../../component.js';
 import type { Batch, ResourceBatch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
+import { secretsOf, type ExporterReporter } from '../../telemetry/health.js';
 import { redactUrl, type Logger } from '../../telemetry/logger.js';
 import { SELF_SCOPE } from '../../telemetry/self-metrics.js';
 import { basicAuthorization, requestHeaders, splitUrlCredentials } from '../../net/request-headers.js';
@@ -37,6 +38,7 @@ export class OtlpHttpExporter implements Exporter {
   private readonly url: string;
   private readonly logger: Logger;
   private readonly telemetry: ExporterTelemetry;
+  private readonly health: ExporterReporter;
   private readonly builder: RequestBuilder;
   private readonly sender: HttpSender;
   private readonly queue: RequestQueue;
@@ -67,7 +69,14 @@ export class OtlpHttpExporter implements Exporter {
     const { url, authorization } = splitUrlCredentials(new URL(metricsUrl(config)));
     this.url = url.toString();
     this.logger = context.logger.child({ exporter: context.id });
-    this.telemetry = new ExporterTelemetry(context.id, context.selfMetrics, this.logger);
+    const headers = headersFor(config, authorization);
+    this.health = context.health.exporter({
+      exporter: context.id,
+      type: 'otlphttp',
+      endpoint: redactUrl(this.url),
+      secrets: secretsOf(this.url, headers),
+    });
+    this.telemetry = new ExporterTelemetry(context.id, context.selfMetrics, this.logger, this.health);
     this.builder = new RequestBuilder({
       encoding: config.encoding,
       compression: config.compression,
@@ -77,7 +86,7 @@ export class OtlpHttpExporter implements Exporter {
     });
     this.sender = new HttpSender({
       url: this.url,
-      headers: headersFor(config, authorization),
+      headers,
       timeout: config.timeout,
       userAgent: `runner-metrics/${SELF_SCOPE.version}`,
     });
@@ -145,7 +154,7 @@ export class OtlpHttpExporter implements Exporter {
    * for the next exporter on the same directory.
    */
   shutdown(reason: ShutdownReason = 'final'): Promise<void> {
-    this.shutdownPromise ??= this.stop(reason === 'reload' && this.queue.persistent);
+    this.shutdownPromise ??= this.stop(reason === 'reload' && this.queue.persistent).finally(() => this.health.remove());
     return this.shutdownPromise;
   }
 
@@ -262,7 +271,7 @@ export class OtlpHttpExporter implements Exporter {
         return 'settled';
       }
 
-      this.telemetry.sendFailed(entry.points);
+      this.telemetry.sendFailed(entry.points, result.kind === 'permanent' && result.message ? `${result.cause}: ${result.message}` : result.cause);
       if (this.deadline.signal.aborted) return 'interrupted';
       if (result.kind === 'permanent') {
         const cause = result.message ? `${result.cause}: ${result.message}` : result.cause;

@@ -2,6 +2,7 @@
  * The exporter's own metrics, named after the Collector's exporterhelper ones,
  * and the rule that each cause of data loss is logged once, not once per batch.
  */
+import type { ExporterReporter } from '../../telemetry/health.js';
 import type { Logger, LogFields } from '../../telemetry/logger.js';
 import type { Counter, Gauge, SelfMetrics } from '../../telemetry/self-metrics.js';
 
@@ -29,6 +30,8 @@ export class ExporterTelemetry {
     exporter: string,
     metrics: SelfMetrics,
     private readonly logger: Logger,
+    /** The same facts, typed, for the status page. */
+    private readonly health: ExporterReporter,
   ) {
     this.labels = { exporter };
     this.sentPoints = metrics.counter(
@@ -62,15 +65,18 @@ export class ExporterTelemetry {
   sent(points: number): void {
     this.sentPoints.add(this.labels, points);
     this.lastSuccess.set(this.labels, Date.now() / 1000);
+    this.health.pushed(true);
   }
 
-  sendFailed(points: number): void {
+  sendFailed(points: number, cause: string): void {
     this.failedPoints.add(this.labels, points);
+    this.health.pushed(false, cause);
   }
 
   /** Counts a loss and logs its cause the first time it is seen. */
   dropped(points: number, reason: DropReason, cause: string, fields?: LogFields): void {
     this.droppedPoints.add({ ...this.labels, reason }, points);
+    this.health.droppedPoints(reason, points);
     const key = `${reason}\u0000${cause}`;
     if (this.loggedCauses.has(key)) return;
     this.loggedCauses.add(key);
@@ -85,6 +91,7 @@ export class ExporterTelemetry {
   queue(size: number, capacity: number): void {
     this.queueSize.set(this.labels, size);
     this.queueCapacity.set(this.labels, capacity);
+    this.health.queueLength(size, capacity);
   }
 
   pushSeconds(seconds: number): void {

@@ -1,6 +1,7 @@
 /** Config of the `prometheus` exporter; README.md documents every key. */
 import { z } from 'zod';
-import { attributeValue, componentConfig, duration, listenEndpoint } from '../../config/schema-helpers.js';
+import { attributeValue, componentConfig, duration, listenEndpoint, positiveDuration, unixSocketMode } from '../../config/schema-helpers.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../net/http-listener.js';
 import { sanitizeLabelName } from './series-labels.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:9464';
@@ -42,6 +43,16 @@ const resourceAttributeLabel = z
 
 export const prometheusExporterConfigSchema = componentConfig({
   endpoint,
+  unix_socket_mode: unixSocketMode('0660'),
+  max_connections: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_MAX_CONNECTIONS)
+    .describe('Open connections at most; at the cap the oldest one not being served is closed for the new one'),
+  read_header_timeout: positiveDuration()
+    .default(DEFAULT_HEADERS_TIMEOUT_MS)
+    .describe('How long a client may take to send its request head; an idle connection is closed after it too'),
   path: z
     .string()
     .startsWith('/', 'path must start with /')

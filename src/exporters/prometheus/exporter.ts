@@ -5,13 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { gzip } from 'node:zlib';
-import { statusPage, targetRows } from './status-page.js';
+import { statusPage } from './status-page.js';
 import type { ComponentContext, Exporter } from '../../component.js';
 import type { Batch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../../prometheus/writer.js';
+import type { ExporterReporter } from '../../telemetry/health.js';
 import type { Counter, Gauge } from '../../telemetry/self-metrics.js';
+import { BodyCache, CachedBody } from './body-cache.js';
 import type { PrometheusExporterConfig } from './config.js';
 import { renderExposition, type ExpositionSource } from './exposition.js';
 import type { ExpositionFormat } from './family-naming.js';
@@ -21,12 +22,23 @@ import { acceptsGzip, negotiateFormat, requestedNames } from './negotiation.js';
 import { SeriesLabels, type AddedLabelsConfig } from './series-labels.js';
 import { SnapshotStore } from './snapshot-store.js';
 
+/**
+ * The collector's own metrics change with every render (scrape count, render
+ * time, process memory). A cached body keeps the ones it was rendered with for
+ * at most this long; the runners' data is always as fresh as the last batch.
+ */
+export const OWN_METRICS_MAX_AGE_MS = 1_000;
+/** Bodies kept at once (formats × `name[]` filters); all are dropped when the data changes. */
+const MAX_CACHED_BODIES = 8;
+
 /** Test and benchmark hooks; the factory passes none. */
 export interface PrometheusExporterOptions {
   /** Clock for metric expiry, epoch milliseconds. */
   readonly now?: () => number;
   /** Environment read for DISABLE_METRICS; defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** false renders every scrape afresh (the benchmark's baseline); defaults to true. */
+  readonly cacheBodies?: boolean;
 }
 
 export interface RenderOptions {
@@ -39,15 +51,19 @@ interface OwnMetrics {
   readonly series: Gauge;
   readonly resources: Gauge;
   readonly scrapes: Counter;
+  readonly renders: Counter;
   readonly renderSeconds: Gauge;
 }
 
 export class PrometheusExporter implements Exporter {
   private readonly store: SnapshotStore;
   private readonly labelsConfig: AddedLabelsConfig;
-  private readonly listener = new HttpListener((req, res) => this.handle(req, res));
+  private readonly listener: HttpListener;
   private readonly own: OwnMetrics;
   private readonly disabled: boolean;
+  private readonly now: () => number;
+  private readonly bodies: BodyCache | undefined;
+  private readonly health: ExporterReporter;
   /** Label cache for the collector's own resource, which never expires. */
   private ownLabels: SeriesLabels | undefined;
 
@@ -61,11 +77,20 @@ export class PrometheusExporter implements Exporter {
       constLabels: config.const_labels,
       honorLabels: config.honor_labels,
     };
+    this.now = options.now ?? Date.now;
     this.store = new SnapshotStore({
       labels: this.labelsConfig,
       expirationMs: config.metric_expiration,
-      now: options.now ?? Date.now,
+      now: this.now,
     });
+    this.bodies = options.cacheBodies === false ? undefined : new BodyCache(MAX_CACHED_BODIES);
+    this.listener = new HttpListener((req, res) => this.handle(req, res), {
+      maxConnections: config.max_connections,
+      headersTimeoutMs: config.read_header_timeout,
+      keepAliveTimeoutMs: config.read_header_timeout,
+      unixSocketMode: config.unix_socket_mode,
+    });
+    this.health = context.health.exporter({ exporter: context.id, type: 'prometheus', endpoint: config.endpoint });
     // Same switch as Docker Model Runner, so one environment turns both off.
     this.disabled = (options.env ?? process.env).DISABLE_METRICS === '1';
     const self = context.selfMetrics;
@@ -74,9 +99,14 @@ export class PrometheusExporter implements Exporter {
       series: self.gauge('runner_metrics_exporter_prometheus_series', 'Data points currently served by the prometheus exporter.'),
       resources: self.gauge('runner_metrics_exporter_prometheus_resources', 'Resources currently served by the prometheus exporter.'),
       scrapes: self.counter('runner_metrics_exporter_prometheus_scrapes_total', 'Scrapes answered by the prometheus exporter.'),
+      renders: self.counter(
+        'runner_metrics_exporter_prometheus_renders_total',
+        'Bodies rendered by the prometheus exporter; scrapes of unchanged data are served a cached body.',
+      ),
       renderSeconds: self.gauge('runner_metrics_exporter_prometheus_render_seconds', 'Time taken by the last render of the prometheus exporter.', 's'),
     };
     this.own.scrapes.touch(this.own.attributes);
+    this.own.renders.touch(this.own.attributes);
   }
 
   /** The address the endpoint is bound to, with the real port when 0 was configured; undefined when not listening. */
@@ -104,15 +134,21 @@ export class PrometheusExporter implements Exporter {
     }
   }
 
-  shutdown(): Promise<void> {
-    return this.listener.close();
+  async shutdown(): Promise<void> {
+    await this.listener.close();
+    this.health.remove();
   }
 
-  /** The exposition body a scrape would get. */
+  /** The exposition body a scrape would get, rendered now (scrapes over HTTP may get a cached one). */
   render(options: RenderOptions = {}): string {
+    this.own.scrapes.add(this.own.attributes);
+    return this.renderNow(options);
+  }
+
+  private renderNow(options: RenderOptions): string {
     const started = performance.now();
     const { attributes } = this.own;
-    this.own.scrapes.add(attributes);
+    this.own.renders.add(attributes);
     this.own.series.set(attributes, this.store.points);
     this.own.resources.set(attributes, this.store.size);
     const body = renderExposition(this.sources(), { format: options.format ?? 'text', names: options.names });
@@ -142,17 +178,22 @@ export class PrometheusExporter implements Exporter {
     if (url.pathname === this.config.path) {
       this.serveMetrics(req, res, url);
     } else if (url.pathname === '/') {
-      send(req, res, 200, 'text/html; charset=utf-8', statusPage(this.config.path, targetRows(this.context.selfMetrics)));
+      send(req, res, 200, 'text/html; charset=utf-8', statusPage(this.config.path, this.context.health.snapshot()), NO_STORE);
+    } else if (url.pathname === '/api/targets') {
+      send(req, res, 200, 'application/json; charset=utf-8', JSON.stringify(this.context.health.snapshot()) + '\n', NO_STORE);
     } else {
       send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
   }
 
   private serveMetrics(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    let body: string;
     const format = negotiateFormat(req.headers.accept);
+    const names = requestedNames(url.searchParams);
+    this.own.scrapes.add(this.own.attributes);
+    this.health.scrapeServed();
+    let body: CachedBody;
     try {
-      body = this.render({ format, names: requestedNames(url.searchParams) });
+      body = this.body(format, names);
     } catch (error) {
       this.context.logger.error('render failed', { error });
       send(req, res, 500, 'text/plain; charset=utf-8', 'render failed\n');
@@ -161,23 +202,44 @@ export class PrometheusExporter implements Exporter {
     const type = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
     res.setHeader('Vary', 'Accept, Accept-Encoding');
     if (!acceptsGzip(req.headers['accept-encoding'])) {
-      send(req, res, 200, type, body);
+      send(req, res, 200, type, body.bytes);
       return;
     }
-    // Compressed on libuv's thread pool, so the event loop stays free meanwhile.
-    gzip(body, (error, compressed) => {
-      if (error) {
+    body.gzipped().then(
+      (compressed) => {
+        res.setHeader('Content-Encoding', 'gzip');
+        send(req, res, 200, type, compressed);
+      },
+      (error: unknown) => {
         this.context.logger.error('gzip failed', { error });
         send(req, res, 500, 'text/plain; charset=utf-8', 'compression failed\n');
-        return;
-      }
-      res.setHeader('Content-Encoding', 'gzip');
-      send(req, res, 200, type, compressed);
-    });
+      },
+    );
+  }
+
+  /** The body for this format and filter: cached while the data is unchanged (see OWN_METRICS_MAX_AGE_MS). */
+  private body(format: ExpositionFormat, names: ReadonlySet<string> | undefined): CachedBody {
+    const render = () => this.renderNow({ format, names });
+    if (!this.bodies) return new CachedBody(Buffer.from(render(), 'utf8'));
+    let version: string | number = this.store.version;
+    if (this.config.include_own_metrics) version = `${version}/${Math.floor(this.now() / OWN_METRICS_MAX_AGE_MS)}`;
+    // Names sorted, so the same filter in another order shares the body.
+    const key = names === undefined ? format : `${format}\u0000${[...names].sort().join('\u0000')}`;
+    return this.bodies.get(key, version, render);
   }
 }
 
-function send(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+/** The status page and its JSON change with every scrape of a target: never cached by a browser or proxy. */
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

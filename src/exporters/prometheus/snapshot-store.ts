@@ -28,6 +28,8 @@ export class SnapshotStore {
   /** Entries sorted by key; rebuilt only when a resource comes or goes. */
   private ordered: Entry[] | undefined;
   private totalPoints = 0;
+  /** Counts changes (a batch put, a resource expired), so a rendered body knows when it is stale. */
+  private changes = 0;
 
   constructor(private readonly options: SnapshotStoreOptions) {}
 
@@ -36,6 +38,7 @@ export class SnapshotStore {
     const now = this.options.now();
     const points = countPoints(batch);
     const entry = this.entries.get(key);
+    this.changes++;
     if (entry) {
       this.totalPoints += points - entry.points;
       entry.batch = batch;
@@ -61,6 +64,12 @@ export class SnapshotStore {
     return this.totalPoints;
   }
 
+  /** Changes so far, after dropping expired resources: equal numbers mean the same data. */
+  get version(): number {
+    this.expire();
+    return this.changes;
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -74,6 +83,7 @@ export class SnapshotStore {
       this.entries.delete(key);
       this.totalPoints -= entry.points;
       this.ordered = undefined;
+      this.changes++;
     }
   }
 }

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ComponentContext, Extension, ExtensionFactory, ShutdownReason } from '../../component.js';
-import { componentConfig, listenEndpoint } from '../../config/schema-helpers.js';
+import { componentConfig, listenEndpoint, unixSocketMode } from '../../config/schema-helpers.js';
 import { HttpListener } from '../../net/http-listener.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../net/listen-address.js';
 
@@ -22,6 +22,7 @@ export const READINESS_PATH = '/readyz';
 
 export const healthCheckConfigSchema = componentConfig({
   endpoint: listenEndpoint('127.0.0.1:13133'),
+  unix_socket_mode: unixSocketMode('0660'),
   path: z
     .string()
     .startsWith('/', 'path must start with /')
@@ -32,7 +33,7 @@ export const healthCheckConfigSchema = componentConfig({
 export type HealthCheckConfig = z.output<typeof healthCheckConfigSchema>;
 
 export class HealthCheckExtension implements Extension {
-  private readonly listener = new HttpListener((req, res) => this.handle(req, res));
+  private readonly listener: HttpListener;
   /** Liveness reports the process's uptime: this instance is replaced when a reload changes its config. */
   private readonly processStart = new Date(Math.round(Date.now() - process.uptime() * 1000));
   private readySince: Date | undefined;
@@ -40,7 +41,9 @@ export class HealthCheckExtension implements Extension {
   constructor(
     private readonly config: HealthCheckConfig,
     private readonly context: ComponentContext,
-  ) {}
+  ) {
+    this.listener = new HttpListener((req, res) => this.handle(req, res), { unixSocketMode: config.unix_socket_mode });
+  }
 
   address(): ListenAddress | undefined {
     return this.listener.address;

@@ -9,6 +9,7 @@ import type { Agent } from 'undici';
 import type { ComponentContext, ConfigAdvice, Consumer, Receiver, ReceiverFactory } from '../../component.js';
 import { formatDuration } from '../../config/duration.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig, type TargetConfig } from './config.js';
+import { secretsOf, type TargetReporter } from '../../telemetry/health.js';
 import { createDispatcher } from './fetch.js';
 import { requestHeaders } from '../../net/request-headers.js';
 import { resolveTarget } from './target.js';
@@ -20,6 +21,8 @@ interface Scraped {
   readonly scraper: TargetScraper;
   /** The target's own health series, removed with it. */
   readonly metrics: SelfMetrics;
+  /** Its entry in the typed health API (the status page), removed with it. */
+  readonly reporter: TargetReporter;
   /** Its Unix-socket dispatcher (TCP targets share the receiver's). */
   readonly agent: Agent | undefined;
 }
@@ -58,6 +61,15 @@ export class PrometheusReceiver implements Receiver {
       ...attributes,
     });
     const metrics = context.selfMetrics.scope();
+    // A configured Authorization header, in any case, wins over credentials in the URL.
+    const headers = requestHeaders(config.headers, address.authorization);
+    const reporter = context.health.target({
+      job: context.id,
+      instance: address.instance,
+      endpoint: address.display,
+      attributes,
+      secrets: secretsOf(target.url, headers),
+    });
     const scraper = new TargetScraper({
       address,
       resource,
@@ -67,13 +79,13 @@ export class PrometheusReceiver implements Receiver {
       timeoutMs: this.timeoutMs,
       bodyLimit: config.body_size_limit,
       sampleLimit: config.sample_limit,
-      // A configured Authorization header, in any case, wins over credentials in the URL.
-      headers: requestHeaders(config.headers, address.authorization),
+      headers,
       next: this.next,
       logger: context.logger,
       selfMetrics: metrics,
+      reporter,
     });
-    return { target, scraper, metrics, agent };
+    return { target, scraper, metrics, reporter, agent };
   }
 
   async start(): Promise<void> {
@@ -111,12 +123,14 @@ export class PrometheusReceiver implements Receiver {
     await t.scraper.stop();
     this.next.consume([{ resource: t.scraper.resource, scopeMetrics: [] }]);
     t.metrics.dispose();
+    t.reporter.remove();
     await t.agent?.close().catch(() => undefined);
   }
 
   async shutdown(): Promise<void> {
     const targets = this.targets.splice(0);
     await Promise.all(targets.map((t) => t.scraper.stop()));
+    for (const t of targets) t.reporter.remove();
     await Promise.all([this.tcpAgent, ...targets.map((t) => t.agent)].map((a) => a?.close().catch(() => undefined)));
   }
 }

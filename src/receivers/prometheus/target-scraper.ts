@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { Consumer } from '../../component.js';
 import type { Attributes, Batch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { TargetReporter } from '../../telemetry/health.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { fetchPage, ScrapeError } from './fetch.js';
 import { ScrapeState } from './scrape-state.js';
@@ -27,6 +28,8 @@ export interface TargetScraperOptions {
   readonly next: Consumer;
   readonly logger: Logger;
   readonly selfMetrics: SelfMetrics;
+  /** Where the outcome of every scrape is reported, for the status page. */
+  readonly reporter: TargetReporter;
 }
 
 const SPREAD_WINDOW_MS = 1000;
@@ -109,6 +112,8 @@ export class TargetScraper {
     const started = performance.now();
     const scrapeTime = Date.now();
     this.health.scrapes.add(o.healthLabels);
+    let samples = 0;
+    let failure: ScrapeError | undefined;
     try {
       const page = await fetchPage({
         url: o.address.url,
@@ -121,6 +126,7 @@ export class TargetScraper {
       const result = this.state.convert(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
       this.handOn([result.batch]);
+      samples = result.samples;
       this.health.samples.set(o.healthLabels, result.samples);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
       this.health.added.set(o.healthLabels, result.seriesAdded);
@@ -128,10 +134,16 @@ export class TargetScraper {
       this.markUp();
     } catch (err) {
       const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
+      failure = e;
       this.health.failures.add({ ...o.healthLabels, reason: e.reason });
       this.markDown(e);
     } finally {
-      this.health.duration.set(o.healthLabels, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      this.health.duration.set(o.healthLabels, seconds);
+      if (!this.stopped) {
+        if (failure) o.reporter.failed(scrapeTime, seconds, failure.reason, failure.message);
+        else o.reporter.succeeded(scrapeTime, seconds, samples);
+      }
       this.health.series.set(o.healthLabels, this.state.seriesCount);
     }
   }

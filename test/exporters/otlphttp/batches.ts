@@ -13,6 +13,7 @@ import {
 } from '../../../src/model/batch.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../../../src/telemetry/health.js';
 
 /** Start of every runner's counters: 2024-01-02T03:04:05.123456789Z, to the nanosecond. */
 export const START: [number, number] = [1704164645, 123456789];
@@ -107,7 +108,7 @@ export function testContext(id = 'otlphttp/test'): TestContext {
   const logs: Record<string, any>[] = [];
   const selfMetrics = new SelfMetrics();
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line)));
-  return { context: { id, kind: 'exporter', logger, selfMetrics }, selfMetrics, logs };
+  return { context: { id, kind: 'exporter', logger, selfMetrics, health: new HealthRegistry() }, selfMetrics, logs };
 }
 
 /** Parses a YAML-like config body through the factory's schema, with fast test defaults. */

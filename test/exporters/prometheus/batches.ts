@@ -16,6 +16,7 @@ import { prometheusExporterConfigSchema, type PrometheusExporterConfig } from '.
 import type { ListenAddress } from '../../../src/net/listen-address.js';
 import { silentLogger, type Logger } from '../../../src/telemetry/logger.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../../../src/telemetry/health.js';
 
 const T0: [number, number] = [1_700_000_000, 0];
 const T1: [number, number] = [1_700_000_015, 0];
@@ -87,7 +88,7 @@ export function testConfig(body: Record<string, unknown> = {}): PrometheusExport
 }
 
 export function testContext(logger: Logger = silentLogger): ComponentContext & { selfMetrics: SelfMetrics } {
-  return { id: 'prometheus/test', kind: 'exporter', logger, selfMetrics: new SelfMetrics() };
+  return { id: 'prometheus/test', kind: 'exporter', logger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() };
 }
 
 /** A logger that keeps what it is told, for assertions. */

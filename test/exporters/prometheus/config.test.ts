@@ -34,6 +34,9 @@ describe('prometheus exporter config', () => {
     assert.equal(prometheusExporterFactory.type, 'prometheus');
     assert.deepEqual(prometheusExporterConfigSchema.parse(null), {
       endpoint: '127.0.0.1:9464',
+      unix_socket_mode: 0o660,
+      max_connections: 512,
+      read_header_timeout: 5_000,
       path: '/metrics',
       resource_attributes_as_labels: ['backend', 'model', 'mode'],
       const_labels: {},
@@ -41,6 +44,16 @@ describe('prometheus exporter config', () => {
       metric_expiration: 300_000,
       include_own_metrics: true,
     });
+  });
+
+  it('reads unix_socket_mode as octal, quoted or as YAML reads an unquoted 0660', () => {
+    for (const mode of ['0660', '660', '0o660', 660]) {
+      assert.equal(prometheusExporterConfigSchema.parse({ unix_socket_mode: mode }).unix_socket_mode, 0o660, String(mode));
+    }
+    assert.equal(prometheusExporterConfigSchema.parse({ unix_socket_mode: '0600' }).unix_socket_mode, 0o600);
+    for (const bad of ['0680', 'rw-rw----', '107777']) {
+      assert.equal(prometheusExporterConfigSchema.safeParse({ unix_socket_mode: bad }).success, false, bad);
+    }
   });
 
   it('parses durations and stringifies const label values', () => {

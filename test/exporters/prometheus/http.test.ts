@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PrometheusExporter } from '../../../src/exporters/prometheus/exporter.js';
+import { OWN_METRICS_MAX_AGE_MS, PrometheusExporter, type PrometheusExporterOptions } from '../../../src/exporters/prometheus/exporter.js';
 import type { ListenAddress } from '../../../src/net/listen-address.js';
 import { parseFamilies } from '../../../src/prometheus/families.js';
 import { recordingLogger, scrape, testConfig, testContext } from './batches.js';
 import { EXPECTED_TEXT, bothBatches } from './fixtures.js';
 
-async function started(body: Record<string, unknown> = {}): Promise<{ exporter: PrometheusExporter; address: ListenAddress }> {
-  const exporter = new PrometheusExporter(testConfig(body), testContext());
+async function started(
+  body: Record<string, unknown> = {},
+  options: PrometheusExporterOptions = {},
+): Promise<{ exporter: PrometheusExporter; address: ListenAddress }> {
+  const exporter = new PrometheusExporter(testConfig(body), testContext(), options);
   exporter.consume(bothBatches());
   await exporter.start();
   const address = exporter.address();
@@ -109,6 +112,17 @@ describe('prometheus exporter over TCP', () => {
     assert.equal(post.status, 405);
     assert.equal(post.headers.allow, 'GET, HEAD');
   });
+
+  it('serves the health registry as JSON at /api/targets, never cached', async () => {
+    const res = await scrape(address, '/api/targets');
+    assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'] as string, /^application\/json/);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const health = JSON.parse(res.body) as { targets: unknown[]; exporters: Array<{ exporter: string; scrapesServed: number }> };
+    assert.deepEqual(health.targets, []);
+    assert.equal(health.exporters[0]!.exporter, 'prometheus/test');
+    assert.ok(health.exporters[0]!.scrapesServed > 0);
+  });
 });
 
 describe('prometheus exporter options over HTTP', () => {
@@ -123,12 +137,17 @@ describe('prometheus exporter options over HTTP', () => {
     }
   });
 
-  it('counts scrapes in its own metrics', async () => {
-    const { exporter, address } = await started({ include_own_metrics: true });
+  it('counts scrapes in its own metrics, served at most OWN_METRICS_MAX_AGE_MS old', async () => {
+    let now = 1_700_000_000_000;
+    const { exporter, address } = await started({ include_own_metrics: true }, { now: () => now });
     try {
-      await scrape(address);
+      const first = (await scrape(address)).body;
+      // Same data, same second: the body rendered for the first scrape is served again.
+      assert.equal((await scrape(address)).body, first);
+      assert.match(first, /^runner_metrics_exporter_prometheus_scrapes_total\{exporter="prometheus\/test"\} 1$/m);
+      now += OWN_METRICS_MAX_AGE_MS;
       const body = (await scrape(address)).body;
-      assert.match(body, /^runner_metrics_exporter_prometheus_scrapes_total\{exporter="prometheus\/test"\} 2$/m);
+      assert.match(body, /^runner_metrics_exporter_prometheus_scrapes_total\{exporter="prometheus\/test"\} 3$/m);
       assert.match(body, /^runner_metrics_exporter_prometheus_series\{exporter="prometheus\/test"\} 6$/m);
     } finally {
       await exporter.shutdown();
@@ -164,10 +183,23 @@ describe('prometheus exporter on a Unix socket', () => {
     const path = join(dir, 'metrics.sock');
     const { exporter, address } = await started({ endpoint: `unix:${path}` });
     assert.deepEqual(address, { kind: 'unix', path });
+    assert.equal(statSync(path).mode & 0o777, 0o660, 'owner and group may connect, whatever the umask');
     const res = await scrape(address);
     assert.equal(res.body, EXPECTED_TEXT);
     await exporter.shutdown();
     assert.equal(existsSync(path), false);
+  });
+
+  it('gives the socket the configured unix_socket_mode, whatever the umask', async () => {
+    const path = join(dir, 'mode.sock');
+    const umask = process.umask(0o000); // would leave the socket world-writable
+    try {
+      const { exporter } = await started({ endpoint: `unix:${path}`, unix_socket_mode: '0600' });
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      await exporter.shutdown();
+    } finally {
+      process.umask(umask);
+    }
   });
 
   it('accepts unix:///path and replaces a stale socket left by a dead process', async () => {

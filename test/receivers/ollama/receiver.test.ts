@@ -6,6 +6,7 @@ import type { ResourceBatch } from '../../../src/model/batch.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { CollectingConsumer, RecordingLogger, metricNamed } from '../../helpers/collect.js';
 import { NO_MODELS_LOADED, OLLAMA_PS, OllamaServer } from '../../helpers/ollama-server.js';
+import { HealthRegistry } from '../../../src/telemetry/health.js';
 
 const LLAMA = 'llama3.2:latest';
 
@@ -19,7 +20,7 @@ function receiver(server: OllamaServer, extra: Record<string, unknown> = {}) {
   const sink = new CollectingConsumer();
   const logger = new RecordingLogger();
   const selfMetrics = new SelfMetrics();
-  const r = new OllamaReceiver(config, { id: 'ollama/test', kind: 'receiver', logger, selfMetrics }, sink);
+  const r = new OllamaReceiver(config, { id: 'ollama/test', kind: 'receiver', logger, selfMetrics, health: new HealthRegistry() }, sink);
   return { r, sink, logger, selfMetrics, scrape: () => r.scrapers[0]!.scrapeOnce() };
 }
 

@@ -7,6 +7,7 @@ import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { RunnerServer } from '../../helpers/runner-server.js';
 import { readFixture } from '../../helpers/fixtures.js';
 import { CollectingConsumer, RecordingLogger } from '../../helpers/collect.js';
+import { HealthRegistry } from '../../../src/telemetry/health.js';
 
 const PAGE = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
 
@@ -24,7 +25,7 @@ async function scrapeWith(headers: Record<string, string>, userinfo: string): Pr
   const config = prometheusReceiverConfigSchema.parse({ scrape_interval: '1h', targets: [{ url: url.toString() }], headers });
   const r = new PrometheusReceiver(
     config,
-    { id: 'prometheus/test', kind: 'receiver', logger: new RecordingLogger(), selfMetrics: new SelfMetrics() },
+    { id: 'prometheus/test', kind: 'receiver', logger: new RecordingLogger(), selfMetrics: new SelfMetrics(), health: new HealthRegistry() },
     new CollectingConsumer(),
   );
   try {
@@ -52,7 +53,7 @@ test('a configured Accept header replaces the default one instead of adding a se
   const config = prometheusReceiverConfigSchema.parse({ scrape_interval: '1h', targets: [{ url: server.url }], headers: { ACCEPT: 'text/plain' } });
   const r = new PrometheusReceiver(
     config,
-    { id: 'prometheus/test', kind: 'receiver', logger: new RecordingLogger(), selfMetrics: new SelfMetrics() },
+    { id: 'prometheus/test', kind: 'receiver', logger: new RecordingLogger(), selfMetrics: new SelfMetrics(), health: new HealthRegistry() },
     new CollectingConsumer(),
   );
   try {

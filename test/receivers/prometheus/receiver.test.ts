@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PrometheusReceiver } from '../../../src/receivers/prometheus/index.js';
 import { prometheusReceiverConfigSchema } from '../../../src/receivers/prometheus/config.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../../../src/telemetry/health.js';
 import { RunnerServer } from '../../helpers/runner-server.js';
 import { readFixture } from '../../helpers/fixtures.js';
 import { CollectingConsumer, RecordingLogger, metricNamed } from '../../helpers/collect.js';
@@ -18,8 +19,9 @@ function receiver(targets: unknown[], extra: Record<string, unknown> = {}) {
   const sink = new CollectingConsumer();
   const logger = new RecordingLogger();
   const selfMetrics = new SelfMetrics();
-  const r = new PrometheusReceiver(config, { id: 'prometheus/test', kind: 'receiver', logger, selfMetrics }, sink);
-  return { r, sink, logger, selfMetrics };
+  const health = new HealthRegistry();
+  const r = new PrometheusReceiver(config, { id: 'prometheus/test', kind: 'receiver', logger, selfMetrics, health }, sink);
+  return { r, sink, logger, selfMetrics, health };
 }
 
 function promptTokens(sink: CollectingConsumer, mode: string): number | undefined {

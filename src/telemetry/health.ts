@@ -1,0 +1,270 @@
+/**
+ * The typed health of the running components, for the status page and
+ * `/api/targets`: each scrape target reports how its last scrape went, each
+ * exporter its queue, last push and drops. One registry per service; a
+ * component registers what it reports on when created and removes it when shut
+ * down. Readers get plain, JSON-ready snapshots.
+ *
+ * Error texts are redacted on the way in: URLs lose their user info and query
+ * values, and every secret the reporter was given (header values, passwords,
+ * query values) is replaced wherever it appears, so nothing read from here can
+ * leak a credential.
+ */
+import { redactUrl } from './logger.js';
+
+export type TargetState = 'unknown' | 'up' | 'down';
+
+export interface TargetHealth {
+  /** The receiver's id, also the `job` label. */
+  readonly job: string;
+  /** `host:port` or the socket path. */
+  readonly instance: string;
+  /** Where it is scraped, without credentials or query. */
+  readonly endpoint: string;
+  /** The target's configured attributes (backend, model, mode, …). */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** `unknown` until the first scrape has ended. */
+  readonly state: TargetState;
+  /** Why the last scrape failed, as a short stable word (`connect`, `timeout`, `http_status`, …). */
+  readonly reason?: string;
+  /** The last scrape's error, redacted. */
+  readonly lastError?: string;
+  /** When the last scrape started (ISO 8601). */
+  readonly lastScrape?: string;
+  readonly lastScrapeDurationSeconds?: number;
+  /** Samples read by the last successful scrape. */
+  readonly samples?: number;
+}
+
+export interface PushResult {
+  /** When the push attempt ended (ISO 8601). */
+  readonly time: string;
+  readonly ok: boolean;
+  /** What went wrong, redacted; absent when ok. */
+  readonly error?: string;
+}
+
+export interface ExporterHealth {
+  readonly exporter: string;
+  readonly type: string;
+  /** Where it pushes or listens, without credentials or query. */
+  readonly endpoint?: string;
+  /** Requests waiting to be sent (the one in flight included), and how many may wait. */
+  readonly queue?: { readonly size: number; readonly capacity: number };
+  readonly lastPush?: PushResult;
+  /** When a push was last accepted (ISO 8601). */
+  readonly lastSuccess?: string;
+  /** Data points given up on, by reason. */
+  readonly dropped: Readonly<Record<string, number>>;
+  /** Scrapes answered, for a pull exporter. */
+  readonly scrapesServed?: number;
+  readonly lastScrapeServed?: string;
+}
+
+export interface HealthSnapshot {
+  readonly time: string;
+  readonly targets: readonly TargetHealth[];
+  readonly exporters: readonly ExporterHealth[];
+}
+
+export interface TargetIdentity {
+  readonly job: string;
+  readonly instance: string;
+  readonly endpoint: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Values that must never appear in an error shown (header values, passwords, query values). */
+  readonly secrets?: readonly string[];
+}
+
+export class TargetReporter {
+  private state: TargetState = 'unknown';
+  private reason: string | undefined;
+  private lastError: string | undefined;
+  private lastScrape: number | undefined;
+  private duration: number | undefined;
+  private samples: number | undefined;
+
+  constructor(
+    private readonly identity: TargetIdentity,
+    private readonly unregister: (r: TargetReporter) => void,
+  ) {}
+
+  /** A scrape that started at `startedAt` (epoch ms) succeeded. */
+  succeeded(startedAt: number, durationSeconds: number, samples: number): void {
+    this.state = 'up';
+    this.reason = undefined;
+    this.lastError = undefined;
+    this.lastScrape = startedAt;
+    this.duration = durationSeconds;
+    this.samples = samples;
+  }
+
+  failed(startedAt: number, durationSeconds: number, reason: string, error: string): void {
+    this.state = 'down';
+    this.reason = reason;
+    this.lastError = redactMessage(error, this.identity.secrets);
+    this.lastScrape = startedAt;
+    this.duration = durationSeconds;
+    this.samples = undefined;
+  }
+
+  remove(): void {
+    this.unregister(this);
+  }
+
+  snapshot(): TargetHealth {
+    const { job, instance, endpoint, attributes } = this.identity;
+    return {
+      job,
+      instance,
+      endpoint,
+      attributes: { ...attributes },
+      state: this.state,
+      ...(this.reason !== undefined && { reason: this.reason }),
+      ...(this.lastError !== undefined && { lastError: this.lastError }),
+      ...(this.lastScrape !== undefined && { lastScrape: new Date(this.lastScrape).toISOString() }),
+      ...(this.duration !== undefined && { lastScrapeDurationSeconds: this.duration }),
+      ...(this.samples !== undefined && { samples: this.samples }),
+    };
+  }
+}
+
+export interface ExporterIdentity {
+  readonly exporter: string;
+  readonly type: string;
+  readonly endpoint?: string;
+  readonly secrets?: readonly string[];
+}
+
+export class ExporterReporter {
+  private queue: { size: number; capacity: number } | undefined;
+  private lastPush: PushResult | undefined;
+  private lastSuccess: number | undefined;
+  private readonly dropped = new Map<string, number>();
+  private served = 0;
+  private lastServed: number | undefined;
+
+  constructor(
+    private readonly identity: ExporterIdentity,
+    private readonly unregister: (r: ExporterReporter) => void,
+  ) {}
+
+  queueLength(size: number, capacity: number): void {
+    this.queue = { size, capacity };
+  }
+
+  pushed(ok: boolean, error?: string): void {
+    const now = Date.now();
+    this.lastPush = ok
+      ? { time: new Date(now).toISOString(), ok }
+      : { time: new Date(now).toISOString(), ok, error: redactMessage(error ?? 'failed', this.identity.secrets) };
+    if (ok) this.lastSuccess = now;
+  }
+
+  droppedPoints(reason: string, points: number): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + points);
+  }
+
+  scrapeServed(): void {
+    this.served++;
+    this.lastServed = Date.now();
+  }
+
+  remove(): void {
+    this.unregister(this);
+  }
+
+  snapshot(): ExporterHealth {
+    const { exporter, type, endpoint } = this.identity;
+    return {
+      exporter,
+      type,
+      ...(endpoint !== undefined && { endpoint }),
+      ...(this.queue && { queue: { ...this.queue } }),
+      ...(this.lastPush && { lastPush: { ...this.lastPush } }),
+      ...(this.lastSuccess !== undefined && { lastSuccess: new Date(this.lastSuccess).toISOString() }),
+      dropped: Object.fromEntries(this.dropped),
+      ...(this.identity.type === 'prometheus' && { scrapesServed: this.served }),
+      ...(this.lastServed !== undefined && { lastScrapeServed: new Date(this.lastServed).toISOString() }),
+    };
+  }
+}
+
+export class HealthRegistry {
+  private readonly targets = new Set<TargetReporter>();
+  /** By exporter id: an exporter replaced on reload may still be draining; the newest one is shown. */
+  private readonly exporters = new Map<string, ExporterReporter>();
+
+  target(identity: TargetIdentity): TargetReporter {
+    const reporter = new TargetReporter(identity, (r) => this.targets.delete(r));
+    this.targets.add(reporter);
+    return reporter;
+  }
+
+  exporter(identity: ExporterIdentity): ExporterReporter {
+    const reporter = new ExporterReporter(identity, (r) => {
+      if (this.exporters.get(identity.exporter) === r) this.exporters.delete(identity.exporter);
+    });
+    this.exporters.set(identity.exporter, reporter);
+    return reporter;
+  }
+
+  /** Targets by job then instance, exporters by id. */
+  snapshot(now: number = Date.now()): HealthSnapshot {
+    const targets = [...this.targets].map((t) => t.snapshot());
+    targets.sort((a, b) => compare(a.job, b.job) || compare(a.instance, b.instance));
+    const exporters = [...this.exporters.values()].map((e) => e.snapshot());
+    exporters.sort((a, b) => compare(a.exporter, b.exporter));
+    return { time: new Date(now).toISOString(), targets, exporters };
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+
+/** Shorter values (`?v=1`) are not replaced on their own: they would blank out digits of every status code. */
+const MIN_SECRET_LENGTH = 3;
+
+/**
+ * An error text safe to show: URLs without user info or query, and each secret
+ * (longest first, so one containing another goes whole) replaced by REDACTED.
+ */
+export function redactMessage(message: string, secrets: readonly string[] = []): string {
+  let out = message.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  const sorted = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of sorted) {
+    out = out.split(secret).join('REDACTED');
+  }
+  return out;
+}
+
+/** The values of a target's URL and headers that an error must not show. */
+export function secretsOf(url: string | undefined, headers: Readonly<Record<string, string>>): string[] {
+  const secrets: string[] = [];
+  for (const value of Object.values(headers)) {
+    secrets.push(value);
+    // `Basic dXNlcjpwYXNz` and `Bearer t`: the credential alone, and what it decodes to.
+    const [, credential] = /^\S+\s+(\S+)$/.exec(value) ?? [];
+    if (credential) {
+      secrets.push(credential);
+      const decoded = Buffer.from(credential, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0 && /^[\x20-\x7e]+$/.test(decoded)) secrets.push(decoded, decoded.slice(colon + 1));
+    }
+  }
+  if (url) {
+    try {
+      const u = new URL(url);
+      if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
+      for (const value of u.searchParams.values()) secrets.push(value, encodeURIComponent(value));
+      // As written in the URL too (`a+b`, `%7E`).
+      for (const pair of u.search.slice(1).split('&')) secrets.push(pair.slice(pair.indexOf('=') + 1));
+    } catch {
+      // not a URL: nothing more to collect
+    }
+  }
+  return secrets;
+}
