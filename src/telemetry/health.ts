@@ -10,7 +10,7 @@
  * query values) is replaced wherever it appears, so nothing read from here can
  * leak a credential.
  */
-import { redactUrl } from './logger.js';
+import { MIN_SECRET_LENGTH, REDACTED, scrubSecrets, secretsOfHeaderValue, secretsOfUrl } from './secrets.js';
 
 export type TargetState = 'unknown' | 'up' | 'down';
 
@@ -223,48 +223,21 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
-
-/** Shorter values (`?v=1`) are not replaced on their own: they would blank out digits of every status code. */
-const MIN_SECRET_LENGTH = 3;
-
 /**
- * An error text safe to show: URLs without user info or query, and each secret
- * (longest first, so one containing another goes whole) replaced by REDACTED.
+ * An error text safe to show: the process-wide scrubber (every registered
+ * secret, URL credentials and query values, credential shapes), plus this
+ * component's own secrets, which may not have come from a config file.
  */
 export function redactMessage(message: string, secrets: readonly string[] = []): string {
-  let out = message.replace(URL_IN_TEXT, (url) => redactUrl(url));
-  const sorted = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  for (const secret of sorted) {
-    out = out.split(secret).join('REDACTED');
-  }
-  return out;
+  let out = message;
+  const own = [...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s)]))].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of own) out = out.split(secret).join(REDACTED);
+  return scrubSecrets(out);
 }
 
 /** The values of a target's URL and headers that an error must not show. */
 export function secretsOf(url: string | undefined, headers: Readonly<Record<string, string>>): string[] {
-  const secrets: string[] = [];
-  for (const value of Object.values(headers)) {
-    secrets.push(value);
-    // `Basic dXNlcjpwYXNz` and `Bearer t`: the credential alone, and what it decodes to.
-    const [, credential] = /^\S+\s+(\S+)$/.exec(value) ?? [];
-    if (credential) {
-      secrets.push(credential);
-      const decoded = Buffer.from(credential, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon >= 0 && /^[\x20-\x7e]+$/.test(decoded)) secrets.push(decoded, decoded.slice(colon + 1));
-    }
-  }
-  if (url) {
-    try {
-      const u = new URL(url);
-      if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
-      for (const value of u.searchParams.values()) secrets.push(value, encodeURIComponent(value));
-      // As written in the URL too (`a+b`, `%7E`).
-      for (const pair of u.search.slice(1).split('&')) secrets.push(pair.slice(pair.indexOf('=') + 1));
-    } catch {
-      // not a URL: nothing more to collect
-    }
-  }
+  const secrets = Object.values(headers).flatMap(secretsOfHeaderValue);
+  if (url) secrets.push(...secretsOfUrl(url));
   return secrets;
 }
