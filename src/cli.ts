@@ -71,6 +71,14 @@ function logLevelFromEnv(value: string | undefined): LogLevel | undefined {
   return level;
 }
 
+// A crash is reported like any other error: scrubbed of secrets, each line ours (node's own report would print the raw message).
+function crash(err: unknown): void {
+  writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+}
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') {
@@ -127,6 +135,9 @@ function keepRunningOnUnexpectedErrors(service: Service): void {
       note: 'logged once per cause; see runner_metrics_unhandled_errors_total',
     });
   };
+  // From here on an unexpected error is reported and survived, no longer a crash.
+  process.off('uncaughtException', crash);
+  process.off('unhandledRejection', crash);
   process.on('uncaughtException', (err) => report('uncaught_exception', err));
   process.on('unhandledRejection', (reason) => report('unhandled_rejection', reason));
 }
@@ -172,13 +183,6 @@ async function run(configFiles: string[]): Promise<number> {
   });
 }
 
-// A crash is reported like any other error: scrubbed of secrets, each line ours (node's own report would print the raw message).
-const crash = (err: unknown) => {
-  writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
-  process.exit(1);
-};
-process.on('uncaughtException', crash);
-process.on('unhandledRejection', crash);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
