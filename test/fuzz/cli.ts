@@ -1,6 +1,7 @@
 /**
- * `npm run fuzz [-- --seed N --pages N --seconds S --out DIR]`: mutated fixture pages
- * through the parser and the receiver's conversion (see fuzz.ts). Prints pages run,
+ * `npm run fuzz [-- --seed N --pages N --seconds S --out DIR --render]`: mutated fixture
+ * pages through the parser and the receiver's conversion (see fuzz.ts); `--render`
+ * also checks that /metrics would serve each accepted page as a body that parses. Prints pages run,
  * failures and the rate; exits 1 when anything but a parse error or a limit escaped.
  * `npm run fuzz -- --replay FILE` runs a saved failing session again.
  */
@@ -16,11 +17,12 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     out: { type: 'string', default: 'fuzz-failures' },
     replay: { type: 'string' },
+    render: { type: 'boolean', default: false },
   },
 });
 
 if (values.replay !== undefined) {
-  const result = await replay(values.replay);
+  const result = await replay(values.replay, values.render);
   console.log(result.failure ? `still fails at page ${result.failure.page}: ${result.failure.error}` : 'passes now');
   process.exit(result.failure ? 1 : 0);
 }
@@ -34,6 +36,7 @@ const report = await runFuzz({
   ...(values.seconds !== undefined ? { maxMs: Number(values.seconds) * 1000 } : {}),
   corpus,
   outDir: values.out,
+  render: values.render,
   log: (line) => console.log(line),
 });
 const seconds = report.elapsedMs / 1000;

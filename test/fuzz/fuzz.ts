@@ -6,6 +6,10 @@
  * conversion); any other exception, or an accepted batch that breaks the model's
  * shape, is a failure: reported with its session seed and saved, with every page
  * of its session, to a JSON file that `--replay` runs again.
+ *
+ * With `render`, every accepted batch is also served as /metrics would serve it
+ * (text and OpenMetrics) and the body must parse again: one exposition writer,
+ * whose output parses whatever a runner sent.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +19,8 @@ import { parseFamilies } from '../../src/prometheus/families.js';
 import { ScrapeError } from '../../src/receivers/prometheus/fetch.js';
 import { ScrapeState } from '../../src/receivers/prometheus/scrape-state.js';
 import { DataPointType, SUMMARY, type ResourceBatch } from '../../src/model/batch.js';
+import { renderExposition } from '../../src/exporters/prometheus/exposition.js';
+import { SeriesLabels } from '../../src/exporters/prometheus/series-labels.js';
 import { Rng, basePage, mutate, type Corpus } from './pages.js';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
@@ -32,6 +38,8 @@ export interface FuzzOptions {
   readonly outDir: string;
   /** Stop after this many failures. */
   readonly maxFailures?: number;
+  /** Also render each accepted batch as /metrics and parse the body again. */
+  readonly render?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -77,7 +85,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   while (pages < options.pages && failures.length < (options.maxFailures ?? 10)) {
     if (options.maxMs !== undefined && performance.now() - started > options.maxMs) break;
     const session = makeSession(options.seed, master.next(), options.corpus);
-    const result = await runSession(session);
+    const result = await runSession(session, options.render === true);
     sessions++;
     pages += session.pages.length;
     accepted += result.accepted;
@@ -118,7 +126,7 @@ export function makeSession(seed: number, sessionSeed: number, corpus: Corpus): 
 }
 
 /** Runs one session's pages through the parser and one ScrapeState; the first failure ends it. */
-export async function runSession(session: Session): Promise<SessionResult> {
+export async function runSession(session: Session, render = false): Promise<SessionResult> {
   const state = new ScrapeState(resource, session.sampleLimit);
   const result: SessionResult = { accepted: 0, rejected: 0 };
   for (let i = 0; i < session.pages.length; i++) {
@@ -139,7 +147,7 @@ export async function runSession(session: Session): Promise<SessionResult> {
       result.rejected++;
       continue;
     }
-    const problem = batchProblem(batch);
+    const problem = batchProblem(batch) ?? (render ? renderProblem(batch) : undefined);
     if (problem !== undefined) return { ...result, failure: { page: i, error: `convert accepted the page but ${problem}` } };
     result.accepted++;
   }
@@ -187,12 +195,35 @@ function batchProblem(batch: ResourceBatch): string | undefined {
   return undefined;
 }
 
+const labelsConfig = { resourceAttributes: ['backend'], constLabels: {}, honorLabels: false };
+
+/** Whether /metrics would serve the batch as a body that parses, in both formats. */
+function renderProblem(batch: ResourceBatch): string | undefined {
+  const labels = new SeriesLabels(batch.resource, labelsConfig);
+  for (const format of ['text', 'openmetrics'] as const) {
+    let body: string;
+    try {
+      body = renderExposition([{ batch, labels }], { format });
+    } catch (err) {
+      return `rendering it as ${format} threw ${describe(err)}`;
+    }
+    try {
+      parseFamilies(body, { openMetrics: format === 'openmetrics' });
+    } catch (err) {
+      const line = err instanceof ParseError ? body.split('\n')[err.line - 1] : '';
+      return `its ${format} rendering does not parse: ${describe(err)}\n  ${line}`;
+    }
+  }
+  return undefined;
+}
+
 function describe(err: unknown): string {
+  if (err instanceof ParseError) return `ParseError: ${err.message}`;
   return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
 }
 
 /** Runs a saved session again; returns its failure, if it still fails. */
-export async function replay(file: string): Promise<SessionResult> {
+export async function replay(file: string, render = false): Promise<SessionResult> {
   const session = JSON.parse(readFileSync(file, 'utf8')) as Session;
-  return runSession(session);
+  return runSession(session, render);
 }
