@@ -171,6 +171,8 @@ function batchProblem(batch: ResourceBatch): string | undefined {
       if (names.has(name)) return `metric ${name} appears twice`;
       names.add(name);
       if (m.dataPoints.some((p) => typeof p.attributes !== 'object' || p.attributes === null)) return `a point of ${name} has no attributes`;
+      const series = new Set(m.dataPoints.map((p) => JSON.stringify(p.attributes)));
+      if (series.size !== m.dataPoints.length) return `${name} has two points with the same attributes`;
       if (m.dataPointType === DataPointType.GAUGE || m.dataPointType === DataPointType.SUM) {
         const bad = m.dataPoints.find((p) => typeof p.value !== 'number');
         if (bad) return `${name} (${m.prometheus?.type}) has a point whose value is ${typeof bad.value}`;

@@ -208,6 +208,8 @@ export class ScrapeState {
             duplicates++;
             continue;
           } else if (!this.stillResolves(s, pass)) {
+            // Marked read: found again at a later position of this page, it is a duplicate.
+            s.readIn = pass;
             this.replaced.push(s);
             s = this.newSeries(s.key, parser, now, s);
             this.series.set(s.key, s);

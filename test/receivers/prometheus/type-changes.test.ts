@@ -140,6 +140,17 @@ test('_created: a text-format gauge one scrape, an OpenMetrics counter part the 
   assert.deepEqual(names(third), ['x_total:counter', 'x_created:gauge']);
 });
 
+test('a series regrouped by a new TYPE line and then repeated is read once', () => {
+  const state = new ScrapeState(resource);
+  state.convert('a{x="0"} 1\na{x="1"} 1\n', TEXT, 1_000_000);
+  const { batch, duplicates } = state.convert('# TYPE a gauge\na{x="1"} 2\na{x="1"} 3\n', TEXT, 1_015_000);
+  assert.equal(duplicates, 1);
+  assert.deepEqual(
+    get(batch, 'a').dataPoints.map((p) => p.value),
+    [2],
+  );
+});
+
 test('a page that fails after regrouping a series leaves the cached series as it was', () => {
   const state = new ScrapeState(resource);
   state.convert('# TYPE c counter\nc 5\n', TEXT, 1_000_000);
