@@ -3,8 +3,9 @@
  * conversion, several scrapes in a row on one ScrapeState so that state carried
  * between scrapes is fuzzed too. A page may be rejected (a ParseError from the
  * parser; a ScrapeError of reason `parse`, with a line number, or a limit from the
- * conversion); any other exception, or an accepted batch that breaks the model's
- * shape, is a failure: reported with its session seed and saved, with every page
+ * conversion); any other exception, an accepted batch that breaks the model's
+ * shape, or a page read otherwise than a fresh ScrapeState reads it (start times
+ * aside: what earlier pages said must never change how this one reads), is a failure: reported with its session seed and saved, with every page
  * of its session, to a JSON file that `--replay` runs again.
  *
  * With `render`, every accepted batch is also served as /metrics would serve it
@@ -137,17 +138,28 @@ export async function runSession(session: Session, render = false): Promise<Sess
     } catch (err) {
       if (!(err instanceof ParseError)) return { ...result, failure: { page: i, error: `parser: ${describe(err)}` } };
     }
+    const time = 1_700_000_000_000 + i * 15_000;
     let batch: ResourceBatch;
     try {
       // Awaited, so that an asynchronous convert() is fuzzed the same way.
-      batch = (await state.convert(body, contentType, 1_700_000_000_000 + i * 15_000)).batch;
+      batch = (await state.convert(body, contentType, time)).batch;
     } catch (err) {
       const problem = rejectionProblem(err);
       if (problem !== undefined) return { ...result, failure: { page: i, error: `convert: ${problem}` } };
+      let fresh: unknown;
+      try {
+        await new ScrapeState(resource, session.sampleLimit).convert(body, contentType, time);
+      } catch (freshErr) {
+        fresh = freshErr;
+      }
+      if (fresh === undefined) return { ...result, failure: { page: i, error: `convert rejected the page, which a fresh state accepts: ${describe(err)}` } };
       result.rejected++;
       continue;
     }
-    const problem = batchProblem(batch) ?? (render ? renderProblem(batch) : undefined);
+    const problem =
+      batchProblem(batch) ??
+      (await freshProblem(batch, body, contentType, time, session.sampleLimit)) ??
+      (render ? renderProblem(batch) : undefined);
     if (problem !== undefined) return { ...result, failure: { page: i, error: `convert accepted the page but ${problem}` } };
     result.accepted++;
   }
@@ -195,6 +207,32 @@ function batchProblem(batch: ResourceBatch): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether a fresh ScrapeState reads the page as the session's state did, start times aside. */
+async function freshProblem(batch: ResourceBatch, body: string, contentType: string, time: number, sampleLimit: number): Promise<string | undefined> {
+  let fresh: ResourceBatch;
+  try {
+    fresh = (await new ScrapeState(resource, sampleLimit).convert(body, contentType, time)).batch;
+  } catch (err) {
+    return `a fresh state rejects it: ${describe(err)}`;
+  }
+  const cached = reading(batch);
+  const expected = reading(fresh);
+  if (cached === expected) return undefined;
+  let at = 0;
+  while (cached[at] === expected[at]) at++;
+  const around = (text: string) => text.slice(Math.max(0, at - 100), at + 100);
+  return `it reads otherwise than a fresh state:\n  cached: …${around(cached)}…\n  fresh:  …${around(expected)}…`;
+}
+
+/** A batch as text, without start times; numbers that JSON cannot hold (NaN, ±Inf, -0) spelled out. */
+function reading(batch: ResourceBatch): string {
+  return JSON.stringify(batch.scopeMetrics, (key, value: unknown) => {
+    if (key === 'startTime') return undefined;
+    if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return String(value);
+    return value;
+  });
 }
 
 const labelsConfig = { resourceAttributes: ['backend'], constLabels: {}, honorLabels: false };

@@ -82,6 +82,11 @@ interface Declaration {
 interface SeriesState {
   /** The raw `name{labels}` text it is cached under. */
   readonly key: string;
+  /**
+   * Its name and label set, labels sorted (the key itself when written so): `x` and
+   * `x{}`, or labels in another order, are other texts of the same series.
+   */
+  readonly identity: string;
   readonly family: FamilyState;
   /** How it was resolved: the family that declares it, its type and the sample's role in it. */
   readonly declaredAs: string;
@@ -138,7 +143,10 @@ export interface ConvertResult {
 }
 
 export class ScrapeState {
+  /** Series by raw text; within a page, also other texts of the same series (aliases), dropped at commit. */
   private readonly series = new Map<string, SeriesState>();
+  /** Series by identity, one entry per series. */
+  private readonly identities = new Map<string, SeriesState>();
   private readonly families = new Map<string, FamilyState>();
   private readonly groups = new Map<string, GroupState>();
   private readonly declarations = new Map<string, Declaration>();
@@ -169,7 +177,7 @@ export class ScrapeState {
   ) {}
 
   get seriesCount(): number {
-    return this.series.size;
+    return this.identities.size;
   }
 
   /** Parses a page and, if it is whole and valid, returns the target's new snapshot. */
@@ -200,19 +208,30 @@ export class ScrapeState {
           if (s === undefined || s.key !== key) s = this.series.get(key);
           if (s === undefined) {
             s = this.newSeries(ownCopy(key), parser, now, undefined);
-            this.series.set(s.key, s);
-            seriesAdded++;
-          } else if (s.readIn === pass) {
+            const known = this.identities.get(s.identity);
+            if (known === undefined) {
+              this.series.set(s.key, s);
+              this.identities.set(s.identity, s);
+              seriesAdded++;
+            } else {
+              // Another text of a known series (`x{}` for `x`): an alias until the page is committed.
+              this.series.set(s.key, known);
+              s = known;
+            }
+          }
+          if (s.readIn === pass) {
             // The same series twice in one page: Prometheus keeps the first sample and
             // rejects the others; writing both would give /metrics a duplicate series.
             duplicates++;
             continue;
-          } else if (!this.stillResolves(s, pass)) {
+          }
+          if (!this.stillResolves(s, pass)) {
             // Marked read: found again at a later position of this page, it is a duplicate.
             s.readIn = pass;
             this.replaced.push(s);
             s = this.newSeries(s.key, parser, now, s);
             this.series.set(s.key, s);
+            this.identities.set(s.identity, s);
           }
           this.claim(s, pass, parser.line);
           s.readIn = pass;
@@ -233,7 +252,10 @@ export class ScrapeState {
     } catch (err) {
       // Series created or resolved again for a page that failed are rolled back with it.
       if (seriesAdded > 0) this.dropUncommitted();
-      for (const s of this.replaced) this.series.set(s.key, s);
+      for (const s of this.replaced) {
+        this.series.set(s.key, s);
+        this.identities.set(s.identity, s);
+      }
       if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
       throw err;
     }
@@ -263,6 +285,7 @@ export class ScrapeState {
     const metricName = storedName(sampleName, resolved) === sampleName ? own.name : declaredAs;
     const family = this.familyFor(metricName, declaredAs, type);
     const labels = parser.labels();
+    const identity = identityOf(key, sampleName, labels);
     const attributes: Attributes = {};
     let bound = NaN;
     let boundText = '';
@@ -278,6 +301,7 @@ export class ScrapeState {
     const same = previous !== undefined && previous.family === family && previous.type === type && previous.role === role;
     return {
       key,
+      identity,
       family,
       declaredAs,
       type,
@@ -414,6 +438,7 @@ export class ScrapeState {
   /** Series never committed (lastSeen 0) can only come from the page that just failed. */
   private dropUncommitted(): void {
     for (const [key, s] of this.series) if (s.lastSeen === 0) this.series.delete(key);
+    for (const [identity, s] of this.identities) if (s.lastSeen === 0) this.identities.delete(identity);
   }
 
   /** Applies the parsed values: reset detection, then one Metric per family in page order. */
@@ -565,10 +590,34 @@ export class ScrapeState {
       for (const [name, d] of this.declarations) if (d.usedIn !== pass) this.declarations.delete(name);
     }
     if (this.series.size <= seenThisScrape) return;
-    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId) this.series.delete(key);
+    // Aliases go too: kept, one would outlive a series that a TYPE change made anew.
+    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId || s.key !== key) this.series.delete(key);
+    for (const [identity, s] of this.identities) if (s.lastSeen !== scrapeId) this.identities.delete(identity);
     for (const [key, g] of this.groups) if (g.scrapeId !== scrapeId) this.groups.delete(key);
     for (const [key, f] of this.families) if (f.scrapeId !== scrapeId) this.families.delete(key);
   }
+}
+
+/**
+ * `name{a="1",b="2"}` with the labels sorted and values written as JSON strings (names
+ * too, unless plain): one text per series, whatever order, spacing or escapes the
+ * runner used. The raw key when it is already that text, so most series store no other.
+ */
+function identityOf(key: string, name: string, labels: readonly string[]): string {
+  const pairs: string[] = [];
+  for (let i = 0; i < labels.length; i += 2) pairs.push(`${plain(labels[i]!, PLAIN_LABEL)}=${JSON.stringify(labels[i + 1]!)}`);
+  pairs.sort();
+  const metric = plain(name, PLAIN_METRIC);
+  const identity = pairs.length === 0 ? metric : `${metric}{${pairs.join(',')}}`;
+  // A copy: the pieces are cut from the page, which the identity must not keep alive.
+  return identity === key ? key : ownCopy(identity);
+}
+
+const PLAIN_METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const PLAIN_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function plain(name: string, pattern: RegExp): string {
+  return pattern.test(name) ? name : JSON.stringify(name);
 }
 
 function parseBound(text: string): number {

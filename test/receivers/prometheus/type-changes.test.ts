@@ -151,6 +151,18 @@ test('a series regrouped by a new TYPE line and then repeated is read once', () 
   );
 });
 
+test('other texts of one series (x and x{}, labels reordered, trailing comma) are duplicates, not two series', () => {
+  const state = new ScrapeState(resource);
+  const page = 'x 1\nx{} 2\ny{a="1",b="2"} 3\ny{b="2",a="1"} 4\ny{a="1",b="2",} 5\n';
+  for (const time of [1_000_000, 1_015_000]) {
+    const { batch, duplicates } = state.convert(page, TEXT, time);
+    assert.equal(duplicates, 3);
+    assert.deepEqual(get(batch, 'x').dataPoints.map((p) => p.value), [1]);
+    assert.deepEqual(get(batch, 'y').dataPoints.map((p) => p.value), [3]);
+  }
+  assert.equal(state.seriesCount, 2);
+});
+
 test('a page that fails after regrouping a series leaves the cached series as it was', () => {
   const state = new ScrapeState(resource);
   state.convert('# TYPE c counter\nc 5\n', TEXT, 1_000_000);
