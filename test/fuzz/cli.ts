@@ -38,6 +38,7 @@ const report = await runFuzz({
   outDir: values.out,
   render: values.render,
   log: (line) => console.log(line),
+  progressEvery: 100_000,
 });
 const seconds = report.elapsedMs / 1000;
 console.log(

@@ -42,6 +42,8 @@ export interface FuzzOptions {
   /** Also render each accepted batch as /metrics and parse the body again. */
   readonly render?: boolean;
   readonly log?: (line: string) => void;
+  /** Log a progress line every this many pages. */
+  readonly progressEvery?: number;
 }
 
 export interface FuzzFailure {
@@ -88,7 +90,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const session = makeSession(options.seed, master.next(), options.corpus);
     const result = await runSession(session, options.render === true);
     sessions++;
+    const before = pages;
     pages += session.pages.length;
+    const every = options.progressEvery ?? 0;
+    if (every > 0 && Math.floor(pages / every) > Math.floor(before / every)) {
+      const seconds = (performance.now() - started) / 1000;
+      options.log?.(`  ${pages} pages, ${failures.length} exceptions, ${Math.round(pages / seconds)} pages/s`);
+    }
     accepted += result.accepted;
     rejected += result.rejected;
     if (result.failure) {
