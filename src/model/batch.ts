@@ -2,12 +2,17 @@
  * The in-memory batch that flows from receivers through processors to exporters.
  *
  * It is the OpenTelemetry SDK's data model (`ResourceMetrics` → `ScopeMetrics` →
- * `MetricData` → data points) with two additions the SDK lacks:
+ * `MetricData` → data points) with three additions the SDK lacks:
  *  - a SUMMARY point type, because Prometheus summaries (quantiles + sum + count)
  *    have no SDK type and mapping them onto gauges would not round-trip;
  *  - `prometheus` metadata on each metric: the family's original exposition type
  *    (counter, gauge, untyped, info, …), so the pull endpoint writes back exactly
- *    the TYPE the runner declared.
+ *    the TYPE the runner declared;
+ *  - the runner's label texts of histogram bounds (`boundaryLabels`), next to the
+ *    numbers, as summary quantiles carry theirs (`label`).
+ *
+ * Whatever a point needs travels in the point itself, never in a side table keyed
+ * by object identity: processors may copy points, and a copy must lose nothing.
  *
  * Batches are immutable once emitted: a receiver's batch may fan out to several
  * pipelines, so processors build new objects instead of mutating their input.
@@ -19,6 +24,8 @@ import {
   AggregationTemporality,
   DataPointType,
   type DataPoint,
+  type Histogram,
+  type HistogramMetricData,
   type MetricData,
   type MetricDescriptor,
 } from '@opentelemetry/sdk-metrics';
@@ -46,6 +53,23 @@ export interface SummaryValue {
   readonly quantiles: readonly SummaryQuantile[];
 }
 
+/** The SDK's histogram value, plus the bounds' label texts when the point was scraped. */
+export interface HistogramValue extends Histogram {
+  /**
+   * The `le` label texts of `buckets.boundaries` as the runner wrote them (`1.0`,
+   * `1e+06`), index for index; the overflow bucket is always `+Inf` and has none.
+   * A number does not remember how it was written, yet `le="1.0"` and `le="1"` are
+   * different series to Prometheus: /metrics writes these texts back verbatim.
+   * Absent for points from other sources, and an empty text stands for none: the
+   * number is then formatted.
+   */
+  readonly boundaryLabels?: readonly string[];
+}
+
+export interface HistogramMetric extends Omit<HistogramMetricData, 'dataPoints'> {
+  readonly dataPoints: DataPoint<HistogramValue>[];
+}
+
 /** Exposition-format family types (text 0.0.4 and OpenMetrics). */
 export type PrometheusType =
   | 'counter'
@@ -71,7 +95,9 @@ export interface SummaryMetricData {
 }
 
 /** One metric family: the SDK's MetricData, or a summary, plus optional Prometheus metadata. */
-export type Metric = (MetricData | SummaryMetricData) & { readonly prometheus?: PrometheusMetadata };
+export type Metric = (Exclude<MetricData, HistogramMetricData> | HistogramMetric | SummaryMetricData) & {
+  readonly prometheus?: PrometheusMetadata;
+};
 
 export interface ScopeBatch {
   readonly scope: InstrumentationScope;

@@ -52,19 +52,37 @@ const OWNED: Readonly<Record<PrometheusType, Partial<Record<Suffix, SampleRole>>
 // No two of these end one another, so a name has at most one of them besides the empty suffix.
 const SUFFIXES: readonly Suffix[] = ['_total', '_created', '_bucket', '_sum', '_count', '_gcount', '_gsum', '_info'];
 
-export function resolveFamily(sampleName: string, declared: ReadonlyMap<string, PrometheusType>): ResolvedFamily {
+/** The suffixes that tie a sample name to a family stem (`_bucket`, `_sum`, …). */
+export const SAMPLE_SUFFIXES: readonly string[] = SUFFIXES;
+
+/** The TYPE declared for a name so far in a body, if any: a Map, or any view with the same `get`. */
+export interface DeclaredTypes {
+  get(name: string): PrometheusType | undefined;
+}
+
+/**
+ * The one family name other than its own that a sample name can belong to: the name
+ * without its suffix (`foo` for `foo_bucket`), or undefined when it has none. A
+ * sample's family depends on the TYPEs declared for these two names only.
+ */
+export function familyStem(sampleName: string): string | undefined {
+  for (const suffix of SUFFIXES) {
+    if (sampleName.length > suffix.length && sampleName.endsWith(suffix)) return sampleName.slice(0, sampleName.length - suffix.length);
+  }
+  return undefined;
+}
+
+export function resolveFamily(sampleName: string, declared: DeclaredTypes): ResolvedFamily {
   // The sample's own name is the longest candidate: try it first.
   const own = declared.get(sampleName);
   const ownRole = own === undefined ? undefined : OWNED[own][''];
   if (own !== undefined && ownRole !== undefined) return { family: sampleName, type: own, role: ownRole };
 
-  for (const suffix of SUFFIXES) {
-    if (sampleName.length <= suffix.length || !sampleName.endsWith(suffix)) continue;
-    const family = sampleName.slice(0, sampleName.length - suffix.length);
+  const family = familyStem(sampleName);
+  if (family !== undefined) {
     const type = declared.get(family);
-    const role = type === undefined ? undefined : OWNED[type][suffix];
+    const role = type === undefined ? undefined : OWNED[type][sampleName.slice(family.length) as Suffix];
     if (type !== undefined && role !== undefined) return { family, type, role };
-    break;
   }
   return { family: sampleName, type: 'untyped', role: 'value' };
 }

@@ -129,3 +129,33 @@ test('filter: include by resource attribute and name together', () => {
   assert.deepEqual(names(sink.batches[0]![0]!), ['llamacpp:x']);
   assert.deepEqual(names(sink.batches[0]![1]!), [], 'the vllm resource is passed on with nothing left');
 });
+
+test('resource actions on attributes named __proto__, constructor, toString', () => {
+  const cfg = resourceProcessorConfigSchema.parse({
+    attributes: [
+      { key: '__proto__', value: 'p', action: 'upsert' },
+      { key: 'constructor', value: 'c', action: 'insert' },
+      { key: 'copied', from_attribute: 'toString', action: 'upsert' },
+      { key: 'hasOwnProperty', value: 'h', action: 'update' },
+    ],
+  });
+  const out = applyAttributeActions({}, cfg.attributes);
+  assert.deepEqual(Object.keys(out), ['__proto__', 'constructor']);
+  assert.equal(out['__proto__'], 'p');
+  assert.equal(out['constructor'], 'c');
+  assert.equal(Object.getPrototypeOf(out), Object.prototype, 'the prototype is untouched');
+  // An own __proto__ survives the copy made for the next action list.
+  assert.deepEqual(Object.keys(applyAttributeActions(out, [])), ['__proto__', 'constructor']);
+});
+
+test('filter: a resource attribute named toString or constructor matches only when the resource has it', () => {
+  const sink = new CollectingConsumer();
+  const p = new FilterProcessor(
+    filterProcessorConfigSchema.parse({
+      metrics: { include: { match_type: 'regexp', resource_attributes: [{ key: 'toString', value: '.*' }] } },
+    }),
+    sink,
+  );
+  p.consume([batch({ model: 'm' }, 'a')]);
+  assert.deepEqual(names(sink.batches[0]![0]!), [], 'an inherited Object.prototype.toString is no attribute');
+});

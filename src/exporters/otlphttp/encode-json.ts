@@ -7,6 +7,7 @@
  */
 import { ValueType } from '@opentelemetry/api';
 import type { Histogram } from '@opentelemetry/sdk-metrics';
+import { getAttribute } from '../../model/attributes.js';
 import {
   AggregationTemporality,
   DataPointType,
@@ -41,7 +42,7 @@ export class JsonEncoder {
   encodeResource(batch: ResourceBatch): Buffer {
     const promoted: Array<[string, string]> = [];
     for (const key of this.promotedKeys) {
-      const value = batch.resource.attributes[key];
+      const value = getAttribute(batch.resource.attributes, key);
       if (value !== undefined) promoted.push([key, keyValueText(key, value)]);
     }
     const ctx: PointContext = { promoted, attrs: (own) => this.attributes(own, promoted), time: (t) => this.time(t) };
@@ -70,7 +71,7 @@ export class JsonEncoder {
       text = keyValues(own).map((kv) => JSON.stringify(kv)).join(',');
       this.attributeText.set(own, text);
     }
-    for (const [key, kv] of promoted) if (own[key] === undefined) text = text ? text + ',' + kv : kv;
+    for (const [key, kv] of promoted) if (getAttribute(own, key) === undefined) text = text ? text + ',' + kv : kv;
     return '[' + text + ']';
   }
 

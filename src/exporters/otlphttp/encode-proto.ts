@@ -25,6 +25,7 @@ import {
   type SummaryValue,
 } from '../../model/batch.js';
 import type { Histogram } from '@opentelemetry/sdk-metrics';
+import { getAttribute } from '../../model/attributes.js';
 import { hrTimeHalves, ProtoWriter, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './proto-writer.js';
 
 /** Field numbers of `attributes` per data point message. */
@@ -92,7 +93,7 @@ export class ProtoEncoder {
     const at7: Buffer[] = [];
     const at9: Buffer[] = [];
     for (const key of this.promotedKeys) {
-      const value = resourceAttributes[key];
+      const value = getAttribute(resourceAttributes, key);
       if (value === undefined) continue;
       keys.push(key);
       at7.push(this.encodeKeyValue(NUMBER_POINT_ATTRS, key, value));
@@ -266,7 +267,7 @@ function writeTemporality(w: ProtoWriter, temporality: AggregationTemporality): 
 /** A point's own attributes win over a promoted resource attribute of the same key. */
 function writePromoted(w: ProtoWriter, attributes: Attributes, keys: readonly string[], encoded: readonly Buffer[]): void {
   for (let i = 0; i < keys.length; i++) {
-    if (attributes[keys[i]!] === undefined) w.raw(encoded[i]!);
+    if (getAttribute(attributes, keys[i]!) === undefined) w.raw(encoded[i]!);
   }
 }
 

@@ -4,7 +4,6 @@
  * sorted by name, resources in the order given, a resource's series as received.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import { boundLabels } from '../../model/bound-labels.js';
 import { SUMMARY, type DataPoint, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
 import { escapeHelp, escapeLabelValue, formatValue } from '../../prometheus/writer.js';
 import { familyNaming, familyType, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
@@ -86,7 +85,7 @@ function writeMetric(out: string[], metric: Metric, labels: SeriesLabels, naming
         const { boundaries, counts } = point.value.buckets;
         // The runner's own `le` texts when the point was scraped: Prometheus keys the
         // series by them, so `1.0` must not come back as `1`.
-        const texts = boundLabels(boundaries);
+        const texts = point.value.boundaryLabels;
         // The SDK stores per-bucket counts; the exposition wants them cumulative.
         let cumulative = 0;
         for (let i = 0; i < boundaries.length; i++) {

@@ -11,6 +11,7 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { escapeLabelValue } from '../../prometheus/writer.js';
+import { getAttribute } from '../../model/attributes.js';
 
 export interface AddedLabelsConfig {
   /** Resource attributes to copy onto every series, by attribute name. */
@@ -49,7 +50,7 @@ export class SeriesLabels {
   ) {
     const values = new Map<string, string>();
     for (const attribute of config.resourceAttributes) {
-      const value = resource.attributes[attribute];
+      const value = getAttribute(resource.attributes, attribute);
       if (value === undefined || value === null) continue;
       const text = attributeText(value);
       if (text !== '') values.set(sanitizeLabelName(attribute), text);

@@ -15,6 +15,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ComponentContext, Consumer, Processor, ProcessorFactory } from '../../component.js';
 import { componentConfig } from '../../config/schema-helpers.js';
 import type { Batch, ResourceBatch } from '../../model/batch.js';
+import { getAttribute } from '../../model/attributes.js';
 
 const matchProperties = z
   .strictObject({
@@ -77,7 +78,7 @@ class Matcher {
 
   matchesResource(resource: Resource): boolean {
     return this.attributes.every(({ key, test }) => {
-      const v = resource.attributes[key];
+      const v = getAttribute(resource.attributes, key);
       return v !== undefined && test(String(v));
     });
   }

@@ -7,6 +7,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { ComponentContext, Consumer, Processor, ProcessorFactory } from '../../component.js';
 import { attributeValue, componentConfig } from '../../config/schema-helpers.js';
 import type { Attributes, Batch, ResourceBatch } from '../../model/batch.js';
+import { getAttribute, setAttribute } from '../../model/attributes.js';
 
 const action = z
   .strictObject({
@@ -28,18 +29,18 @@ type AttributeAction = ResourceProcessorConfig['attributes'][number];
 
 /** Applies the actions in order to a copy of the attributes. */
 export function applyAttributeActions(input: Attributes, actions: readonly AttributeAction[]): Attributes {
-  const out: Attributes = { ...input };
+  const out: Attributes = { ...input }; // spread defines properties: an own `__proto__` is copied as one
   for (const a of actions) {
-    const present = Object.prototype.hasOwnProperty.call(out, a.key);
+    const present = Object.hasOwn(out, a.key);
     if (a.action === 'delete') {
       delete out[a.key];
       continue;
     }
-    const value = a.value !== undefined ? a.value : out[a.from_attribute!];
+    const value = a.value !== undefined ? a.value : getAttribute(out, a.from_attribute!);
     if (value === undefined) continue;
     if (a.action === 'insert' && present) continue;
     if (a.action === 'update' && !present) continue;
-    out[a.key] = value;
+    setAttribute(out, a.key, value);
   }
   return out;
 }

@@ -10,13 +10,19 @@
  *  - Counters, histograms and summaries carry start times: when the series was
  *    first seen, its `_created` value when the runner sends one, or the scrape at
  *    which a reset (value going down, e.g. a runner restart) was detected.
+ *  - A cached series remembers the TYPE declarations it was resolved against (those
+ *    of its own name and of its family stem): when the page declares either name
+ *    differently, the series is resolved again, so a family changing type between
+ *    scrapes (gauge → summary) never reuses the old grouping. Within one page, a TYPE
+ *    line that would regroup samples already read, or two families that would both
+ *    be stored under one metric name, fail the page with a parse error.
  *  - A scrape is committed only when the whole page parsed: one bad line fails the
  *    scrape (as in Prometheus) and leaves the previous state untouched.
  */
 import { ValueType } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { ExpositionParser, ParseError } from '../../prometheus/parser.js';
-import { resolveFamily, storedName, type SampleRole } from '../../prometheus/families.js';
+import { SAMPLE_SUFFIXES, familyStem, resolveFamily, storedName, type DeclaredTypes, type SampleRole } from '../../prometheus/families.js';
 import {
   AggregationTemporality,
   DataPointType,
@@ -32,7 +38,7 @@ import {
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
-import { setBoundLabels } from '../../model/bound-labels.js';
+import { setAttribute } from '../../model/attributes.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 
@@ -44,6 +50,8 @@ interface FamilyState {
   /** The family its `# HELP`, `# TYPE` and `# UNIT` lines name: `foo` for OpenMetrics counter samples `foo_total`. */
   declaredAs: string;
   type: PrometheusType;
+  /** The convert() call whose first series of this metric set `type` and `declaredAs`; all others must agree. */
+  readIn: number;
   help: string;
   unit: string;
   /** Scrape number in which this family last had samples; its per-scrape lists are reset lazily. */
@@ -52,12 +60,43 @@ interface FamilyState {
   members: Array<SeriesState | GroupState>;
 }
 
+/**
+ * What the page being read declares for one name. Kept across scrapes (one per name
+ * that a live series or this page's TYPE lines use), so that a cached series checks
+ * with two field reads that the declarations it was resolved against still hold.
+ */
+interface Declaration {
+  readonly name: string;
+  /** The type declared in convert() call `declaredIn`; in any other call the name is undeclared. */
+  type: PrometheusType;
+  declaredIn: number;
+  /** The call in which a sample of exactly this name was read. */
+  sampledIn: number;
+  /** The call in which a sample whose family stem is this name was read (`foo_sum` for `foo`). */
+  stemSampledIn: number;
+  /** The last call that used it, for sweeping. */
+  usedIn: number;
+}
+
 /** One sample line's series: `foo{a="1"}`, or one bucket/quantile/_sum/_count of a group. */
 interface SeriesState {
   /** The raw `name{labels}` text it is cached under. */
   readonly key: string;
+  /**
+   * Its name and label set, labels sorted (the key itself when written so): `x` and
+   * `x{}`, or labels in another order, are other texts of the same series.
+   */
+  readonly identity: string;
   readonly family: FamilyState;
+  /** How it was resolved: the family that declares it, its type and the sample's role in it. */
+  readonly declaredAs: string;
+  readonly type: PrometheusType;
   readonly role: SampleRole;
+  /** The declarations of its own name and of its family stem, and what they said when it was resolved. */
+  readonly own: Declaration;
+  readonly ownType: PrometheusType | undefined;
+  readonly stem: Declaration | undefined;
+  readonly stemType: PrometheusType | undefined;
   /** The runner's labels, without `le`/`quantile`; shared by every scrape's data point. */
   readonly attributes: Attributes;
   /** `le` or `quantile` bound, for buckets and quantiles. */
@@ -88,9 +127,9 @@ interface GroupState {
   values: number[];
   sum: number;
   count: number;
-  /** The previous scrape's boundaries, reused while unchanged; their `le` texts are registered in bound-labels. */
+  /** The previous scrape's boundaries, reused while unchanged. */
   boundaries: number[];
-  /** The label texts registered for `boundaries`. */
+  /** The `le` texts of `boundaries`, index for index, reused with them. */
   boundaryTexts: string[];
 }
 
@@ -104,18 +143,33 @@ export interface ConvertResult {
 }
 
 export class ScrapeState {
+  /** Series by raw text; within a page, also other texts of the same series (aliases), dropped at commit. */
   private readonly series = new Map<string, SeriesState>();
+  /** Series by identity, one entry per series. */
+  private readonly identities = new Map<string, SeriesState>();
   private readonly families = new Map<string, FamilyState>();
   private readonly groups = new Map<string, GroupState>();
+  private readonly declarations = new Map<string, Declaration>();
+  /** The types the page being read has declared so far, as resolveFamily asks for them. */
+  private readonly declaredNow: DeclaredTypes = {
+    get: (name) => {
+      const d = this.declarations.get(name);
+      return d !== undefined && d.declaredIn === this.pass ? d.type : undefined;
+    },
+  };
   private scrapeId = 0;
   /** Counts convert() calls, failed ones too, unlike scrapeId, which only counts committed scrapes. */
   private pass = 0;
+  /** Declarations used by the current convert() call, to know when some are left to sweep. */
+  private declarationsUsed = 0;
 
   // Per-scrape scratch space, reused to avoid allocating per sample.
   private pendingSeries: SeriesState[] = [];
   private pendingValues: number[] = [];
   /** The last committed scrape's series in page order: the likely series at each position of the next page. */
   private previousSeries: SeriesState[] = [];
+  /** Cached series resolved again in the current call, restored if its page fails. */
+  private readonly replaced: SeriesState[] = [];
 
   constructor(
     private readonly resource: Resource,
@@ -123,7 +177,7 @@ export class ScrapeState {
   ) {}
 
   get seriesCount(): number {
-    return this.series.size;
+    return this.identities.size;
   }
 
   /** Parses a page and, if it is whole and valid, returns the target's new snapshot. */
@@ -132,13 +186,14 @@ export class ScrapeState {
     const scrapeId = this.scrapeId + 1;
     const pass = ++this.pass;
     const now = millisToHrTime(scrapeTimeMs);
-    const declared = new Map<string, PrometheusType>();
     const help = new Map<string, string>();
     const units = new Map<string, string>();
     const pendingSeries = this.pendingSeries;
     const pendingValues = this.pendingValues;
     pendingSeries.length = 0;
     pendingValues.length = 0;
+    this.replaced.length = 0;
+    this.declarationsUsed = 0;
     let seriesAdded = 0;
     let duplicates = 0;
     const previousSeries = this.previousSeries;
@@ -152,15 +207,33 @@ export class ScrapeState {
           let s: SeriesState | undefined = previousSeries[pendingSeries.length];
           if (s === undefined || s.key !== key) s = this.series.get(key);
           if (s === undefined) {
-            s = this.newSeries(ownCopy(key), parser, declared, now);
-            this.series.set(s.key, s);
-            seriesAdded++;
-          } else if (s.readIn === pass) {
+            s = this.newSeries(ownCopy(key), parser, now, undefined);
+            const known = this.identities.get(s.identity);
+            if (known === undefined) {
+              this.series.set(s.key, s);
+              this.identities.set(s.identity, s);
+              seriesAdded++;
+            } else {
+              // Another text of a known series (`x{}` for `x`): an alias until the page is committed.
+              this.series.set(s.key, known);
+              s = known;
+            }
+          }
+          if (s.readIn === pass) {
             // The same series twice in one page: Prometheus keeps the first sample and
             // rejects the others; writing both would give /metrics a duplicate series.
             duplicates++;
             continue;
           }
+          if (!this.stillResolves(s, pass)) {
+            // Marked read: found again at a later position of this page, it is a duplicate.
+            s.readIn = pass;
+            this.replaced.push(s);
+            s = this.newSeries(s.key, parser, now, s);
+            this.series.set(s.key, s);
+            this.identities.set(s.identity, s);
+          }
+          this.claim(s, pass, parser.line);
           s.readIn = pass;
           pendingSeries.push(s);
           pendingValues.push(parser.value);
@@ -169,7 +242,7 @@ export class ScrapeState {
           }
         } else if (kind === 'type') {
           const name = parser.familyName();
-          declared.set(name, TYPE_CORRECTIONS.get(name) ?? parser.familyType());
+          this.declare(name, TYPE_CORRECTIONS.get(name) ?? parser.familyType(), pass, parser.line);
         } else if (kind === 'help') {
           help.set(parser.familyName(), parser.helpText());
         } else if (kind === 'unit') {
@@ -177,26 +250,42 @@ export class ScrapeState {
         }
       }
     } catch (err) {
-      // Series created for a page that failed are rolled back with it.
+      // Series created or resolved again for a page that failed are rolled back with it.
       if (seriesAdded > 0) this.dropUncommitted();
+      for (const s of this.replaced) {
+        this.series.set(s.key, s);
+        this.identities.set(s.identity, s);
+      }
       if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
       throw err;
     }
     this.scrapeId = scrapeId;
     const batch = this.commit(scrapeId, now, help, units);
-    this.sweep(scrapeId, pendingSeries.length);
+    this.sweep(scrapeId, pendingSeries.length, pass);
     this.previousSeries = pendingSeries;
     this.pendingSeries = previousSeries;
     return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
   }
 
-  private newSeries(key: string, parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
+  /**
+   * Resolves the current sample's series: its family under the TYPEs declared so far,
+   * its labels. `previous` is the cached state of the same raw text when it was
+   * resolved differently before; its start time and last value carry over when the
+   * series is still the same metric (same stored name, type and role).
+   */
+  private newSeries(key: string, parser: ExpositionParser, now: HrTime, previous: SeriesState | undefined): SeriesState {
     const sampleName = parser.metricName();
-    const resolved = resolveFamily(sampleName, declared);
-    const { family: familyName, type, role } = resolved;
-    const metricName = storedName(sampleName, resolved);
-    const family = this.familyFor(ownCopy(metricName), familyName, type);
+    const own = this.declaration(sampleName);
+    const stemName = familyStem(sampleName);
+    const stem = stemName === undefined ? undefined : this.declaration(stemName);
+    const resolved = resolveFamily(sampleName, this.declaredNow);
+    const { type, role } = resolved;
+    // Both names are own or stem: take the declarations' copies, which do not pin the page.
+    const declaredAs = resolved.family === sampleName ? own.name : stem!.name;
+    const metricName = storedName(sampleName, resolved) === sampleName ? own.name : declaredAs;
+    const family = this.familyFor(metricName, declaredAs, type);
     const labels = parser.labels();
+    const identity = identityOf(key, sampleName, labels);
     const attributes: Attributes = {};
     let bound = NaN;
     let boundText = '';
@@ -205,38 +294,127 @@ export class ScrapeState {
       if (labels[i] === boundLabel) {
         boundText = ownCopy(labels[i + 1]!);
         bound = parseBound(boundText);
-      } else attributes[ownCopy(labels[i]!)] = ownCopy(labels[i + 1]!);
+      } else setAttribute(attributes, ownCopy(labels[i]!), ownCopy(labels[i + 1]!));
     }
     const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
-    const group = grouped && role !== 'created' ? this.groupFor(familyName, attributes, now) : undefined;
+    const group = grouped && role !== 'created' ? this.groupFor(declaredAs, type, attributes, now) : undefined;
+    const same = previous !== undefined && previous.family === family && previous.type === type && previous.role === role;
     return {
       key,
+      identity,
       family,
+      declaredAs,
+      type,
       role,
+      own,
+      ownType: this.declaredNow.get(own.name),
+      stem,
+      stemType: stem === undefined ? undefined : this.declaredNow.get(stem.name),
       attributes: group ? group.attributes : attributes,
       bound,
       boundText,
       group,
-      startTime: now,
-      previous: NaN,
-      lastSeen: 0,
+      startTime: same ? previous.startTime : now,
+      previous: same ? previous.previous : NaN,
+      lastSeen: same ? previous.lastSeen : 0,
       readIn: 0,
     };
+  }
+
+  /** Whether the page declares the series' own name and family stem as when it was resolved. */
+  private stillResolves(s: SeriesState, pass: number): boolean {
+    const own = s.own.declaredIn === pass ? s.own.type : undefined;
+    if (own !== s.ownType) return false;
+    if (s.stem === undefined) return true;
+    return (s.stem.declaredIn === pass ? s.stem.type : undefined) === s.stemType;
+  }
+
+  /**
+   * Marks the series' names as sampled in this page (a later TYPE line may not regroup
+   * them) and checks that its metric has one type and one declaring family per page.
+   */
+  private claim(s: SeriesState, pass: number, line: number): void {
+    const own = s.own;
+    if (own.sampledIn !== pass) {
+      own.sampledIn = pass;
+      this.use(own, pass);
+    }
+    const stem = s.stem;
+    if (stem !== undefined && stem.stemSampledIn !== pass) {
+      stem.stemSampledIn = pass;
+      this.use(stem, pass);
+    }
+    const f = s.family;
+    if (f.readIn !== pass) {
+      f.readIn = pass;
+      f.type = s.type;
+      f.declaredAs = s.declaredAs;
+    } else if (f.type !== s.type || f.declaredAs !== s.declaredAs) {
+      throw new ParseError(
+        line,
+        `${own.name} (${s.type} ${s.declaredAs}) and the ${f.type} family ${f.declaredAs} would both be metric ${f.name}`,
+      );
+    }
+  }
+
+  /** Records a TYPE line. One that would regroup samples already read from this page fails the page. */
+  private declare(name: string, type: PrometheusType, pass: number, line: number): void {
+    const d = this.declaration(name);
+    this.use(d, pass);
+    if (d.declaredIn === pass && d.type === type) return;
+    if (d.sampledIn === pass || d.stemSampledIn === pass) {
+      const after: DeclaredTypes = { get: (n) => (n === d.name ? type : this.declaredNow.get(n)) };
+      for (const sample of this.sampledNames(d, pass)) {
+        const before = resolveFamily(sample, this.declaredNow);
+        const then = resolveFamily(sample, after);
+        if (before.family !== then.family || before.type !== then.type || before.role !== then.role) {
+          throw new ParseError(line, `TYPE ${name} ${type} comes after sample ${sample}, which it would regroup; declare a family before its samples`);
+        }
+      }
+    }
+    d.type = type;
+    d.declaredIn = pass;
+  }
+
+  /** The sample names read from this page that the declaration of `d` can regroup: its own, and `d_bucket`… */
+  private sampledNames(d: Declaration, pass: number): string[] {
+    const names = d.sampledIn === pass ? [d.name] : [];
+    if (d.stemSampledIn !== pass) return names;
+    for (const suffix of SAMPLE_SUFFIXES) {
+      const sampled = this.declarations.get(d.name + suffix);
+      if (sampled !== undefined && sampled.sampledIn === pass) names.push(sampled.name);
+    }
+    return names;
+  }
+
+  private declaration(name: string): Declaration {
+    let d = this.declarations.get(name);
+    if (d === undefined) {
+      d = { name: ownCopy(name), type: 'untyped', declaredIn: 0, sampledIn: 0, stemSampledIn: 0, usedIn: 0 };
+      this.declarations.set(d.name, d);
+    }
+    return d;
+  }
+
+  private use(d: Declaration, pass: number): void {
+    if (d.usedIn !== pass) {
+      d.usedIn = pass;
+      this.declarationsUsed++;
+    }
   }
 
   private familyFor(name: string, declaredAs: string, type: PrometheusType): FamilyState {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { name, declaredAs: name, type, help: '', unit: '', scrapeId: 0, members: [] };
+      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [] };
       this.families.set(name, f);
     }
-    if (f.declaredAs !== declaredAs) f.declaredAs = ownCopy(declaredAs);
-    f.type = type;
     return f;
   }
 
-  private groupFor(family: string, attributes: Attributes, now: HrTime): GroupState {
-    const key = family + '\u0000' + JSON.stringify(attributes);
+  private groupFor(family: string, type: PrometheusType, attributes: Attributes, now: HrTime): GroupState {
+    // The type is part of the key: a family that turns from summary into histogram starts afresh.
+    const key = family + '\u0000' + type + '\u0000' + JSON.stringify(attributes);
     let g = this.groups.get(key);
     if (g === undefined) {
       g = {
@@ -260,6 +438,7 @@ export class ScrapeState {
   /** Series never committed (lastSeen 0) can only come from the page that just failed. */
   private dropUncommitted(): void {
     for (const [key, s] of this.series) if (s.lastSeen === 0) this.series.delete(key);
+    for (const [identity, s] of this.identities) if (s.lastSeen === 0) this.identities.delete(identity);
   }
 
   /** Applies the parsed values: reset detection, then one Metric per family in page order. */
@@ -353,11 +532,10 @@ export class ScrapeState {
     const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
     const finite = hasInf ? n - 1 : n;
     // A bound written differently (`1` for `1.0`) is another series with the same number:
-    // the texts are compared too, so the registered ones are always this scrape's.
+    // the texts are compared too, so the point's are always this scrape's.
     if (!sameBoundaries(g.boundaries, g.bounds, finite) || !sameTexts(g.boundaryTexts, g.boundTexts, finite)) {
       g.boundaries = g.bounds.slice(0, finite);
       g.boundaryTexts = g.boundTexts.slice(0, finite);
-      setBoundLabels(g.boundaries, g.boundaryTexts);
     }
     // Prometheus buckets are cumulative; the SDK's are per bucket, with the overflow last.
     // A runner's buckets can go down (`le="1"} 5` then `le="+Inf"} 3`) or be NaN: a
@@ -380,7 +558,12 @@ export class ScrapeState {
       startTime: createdStart(created, f.name, g.attributes) ?? g.startTime,
       endTime: now,
       attributes: g.attributes,
-      value: { buckets: { boundaries: g.boundaries, counts }, sum: Number.isNaN(g.sum) ? undefined : g.sum, count },
+      value: {
+        buckets: { boundaries: g.boundaries, counts },
+        boundaryLabels: g.boundaryTexts,
+        sum: Number.isNaN(g.sum) ? undefined : g.sum,
+        count,
+      },
     };
   }
 
@@ -402,12 +585,39 @@ export class ScrapeState {
   }
 
   /** Forgets series the runner stopped exposing, so memory follows the live series set. */
-  private sweep(scrapeId: number, seenThisScrape: number): void {
+  private sweep(scrapeId: number, seenThisScrape: number, pass: number): void {
+    if (this.declarations.size > this.declarationsUsed) {
+      for (const [name, d] of this.declarations) if (d.usedIn !== pass) this.declarations.delete(name);
+    }
     if (this.series.size <= seenThisScrape) return;
-    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId) this.series.delete(key);
+    // Aliases go too: kept, one would outlive a series that a TYPE change made anew.
+    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId || s.key !== key) this.series.delete(key);
+    for (const [identity, s] of this.identities) if (s.lastSeen !== scrapeId) this.identities.delete(identity);
     for (const [key, g] of this.groups) if (g.scrapeId !== scrapeId) this.groups.delete(key);
     for (const [key, f] of this.families) if (f.scrapeId !== scrapeId) this.families.delete(key);
   }
+}
+
+/**
+ * `name{a="1",b="2"}` with the labels sorted and values written as JSON strings (names
+ * too, unless plain): one text per series, whatever order, spacing or escapes the
+ * runner used. The raw key when it is already that text, so most series store no other.
+ */
+function identityOf(key: string, name: string, labels: readonly string[]): string {
+  const pairs: string[] = [];
+  for (let i = 0; i < labels.length; i += 2) pairs.push(`${plain(labels[i]!, PLAIN_LABEL)}=${JSON.stringify(labels[i + 1]!)}`);
+  pairs.sort();
+  const metric = plain(name, PLAIN_METRIC);
+  const identity = pairs.length === 0 ? metric : `${metric}{${pairs.join(',')}}`;
+  // A copy: the pieces are cut from the page, which the identity must not keep alive.
+  return identity === key ? key : ownCopy(identity);
+}
+
+const PLAIN_METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const PLAIN_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function plain(name: string, pattern: RegExp): string {
+  return pattern.test(name) ? name : JSON.stringify(name);
 }
 
 function parseBound(text: string): number {

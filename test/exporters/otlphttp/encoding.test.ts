@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { OtlpHttpExporter } from '../../../src/exporters/otlphttp/index.js';
 import { POINTS_PER_BATCH, runnerBatch, START_NANOS, testConfig, testContext } from './batches.js';
 import { attr, OtlpReceiver, points, type Decoded } from './receiver.js';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ScrapeState } from '../../../src/receivers/prometheus/scrape-state.js';
 
 let receiver: OtlpReceiver;
 before(async () => {
@@ -161,4 +163,25 @@ describe('otlphttp encoding', () => {
     assert.deepEqual(got, ['runner-0=2', 'runner-1=1001', 'runner-1=1003']);
     assert.equal(receiver.accepted.length, 2);
   });
+
+  for (const encoding of ['proto', 'json']) {
+    test(`${encoding}: labels named __proto__, constructor and toString arrive, promoted attributes beside them`, async () => {
+      receiver.accepted.length = 0;
+      const page = 'a{__proto__="p",constructor="c",toString="t"} 1\n';
+      const state = new ScrapeState(resourceFromAttributes({ model: 'm' }));
+      const { context } = testContext();
+      const exporter = new OtlpHttpExporter(testConfig({ endpoint: receiver.endpoint, encoding }), context);
+      await exporter.start();
+      exporter.consume([state.convert(page, 'text/plain', 1_704_200_000_000).batch]);
+      await exporter.forceFlush();
+      await exporter.shutdown();
+      const rm = receiver.accepted[0]!.body.resourceMetrics[0];
+      const point = metric(rm, 'a').gauge.dataPoints[0];
+      assert.deepEqual(
+        point.attributes.map((kv: Decoded) => [kv.key, attr(point.attributes, kv.key)]),
+        [['__proto__', 'p'], ['constructor', 'c'], ['toString', 't'], ['model', 'm']],
+      );
+    });
+  }
 });
+

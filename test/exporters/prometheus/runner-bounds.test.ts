@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PrometheusExporter } from '../../../src/exporters/prometheus/exporter.js';
-import { boundLabel } from '../../../src/model/bound-labels.js';
-import { DataPointType, type ResourceBatch } from '../../../src/model/batch.js';
+import { DataPointType, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
+import { ResourceProcessor, resourceProcessorConfigSchema } from '../../../src/processors/resource/index.js';
+import { CollectingConsumer } from '../../helpers/collect.js';
 import { parseFamilies } from '../../../src/prometheus/families.js';
 import { ScrapeState } from '../../../src/receivers/prometheus/scrape-state.js';
 import { readFixture } from '../../helpers/fixtures.js';
@@ -150,12 +151,32 @@ describe('runner bucket and quantile labels on /metrics', () => {
     assert.match(body, /^h_bucket\{le="\+Inf"\} 2$/m);
   });
 
-  it('boundLabel answers for registered boundaries only', () => {
-    const { batch } = scrapeFixture('vllm.prom');
-    const metric = batch.scopeMetrics[0]!.metrics.find((m) => m.dataPointType === DataPointType.HISTOGRAM);
-    assert.ok(metric && metric.dataPointType === DataPointType.HISTOGRAM);
-    const boundaries = metric.dataPoints[0]!.value.buckets.boundaries;
-    assert.equal(typeof boundLabel(boundaries, 0), 'string');
-    assert.equal(boundLabel([...boundaries], 0), undefined);
+  it('le texts travel in the point: copies of it (structuredClone, spread) keep le="1.0"', () => {
+    const page = '# TYPE h histogram\nh_bucket{le="1.0"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n';
+    const { batch } = new ScrapeState(resourceFromAttributes({})).convert(page, TEXT, 1_000_000);
+    const metric = batch.scopeMetrics[0]!.metrics[0]!;
+    assert.ok(metric.dataPointType === DataPointType.HISTOGRAM);
+    assert.deepEqual(metric.dataPoints[0]!.value.boundaryLabels, ['1.0']);
+    const cloned = structuredClone(metric);
+    const spread: Metric = { ...metric, dataPoints: metric.dataPoints.map((p) => ({ ...p, value: { ...p.value } })) };
+    for (const copy of [cloned, spread]) {
+      const body = render([{ resource: batch.resource, scopeMetrics: [{ scope: batch.scopeMetrics[0]!.scope, metrics: [copy] }] }]);
+      assert.match(body, /^h_bucket\{le="1\.0"\} 1$/m);
+      assert.doesNotMatch(body, /le="1"/);
+    }
+  });
+
+  it('through a processor that copies its batch (resource), /metrics still serves le="1.0"', () => {
+    const page = '# TYPE h histogram\nh_bucket{le="1.0"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n';
+    const { batch } = new ScrapeState(resourceFromAttributes({ model: 'm' })).convert(page, TEXT, 1_000_000);
+    const sink = new CollectingConsumer();
+    const processor = new ResourceProcessor(
+      resourceProcessorConfigSchema.parse({ attributes: [{ key: 'backend', value: 'vllm', action: 'upsert' }] }),
+      sink,
+    );
+    // A processor deep-copying points, as any may, must not lose the texts either.
+    processor.consume([{ resource: batch.resource, scopeMetrics: structuredClone(batch.scopeMetrics) }]);
+    const body = render([...sink.batches.at(-1)!]);
+    assert.match(body, /^h_bucket\{backend="vllm",model="m",le="1\.0"\} 1$/m);
   });
 });

@@ -91,7 +91,12 @@ test('histogram: cumulative buckets become per-bucket counts, sum and count kept
   assert.equal(m.dataPointType, DataPointType.HISTOGRAM);
   const p = m.dataPoints[0]!;
   assert.deepEqual(p.attributes, { route: '/a' });
-  assert.deepEqual(p.value, { buckets: { boundaries: [0.1, 1], counts: [2, 3, 1] }, sum: 3.5, count: 6 });
+  assert.deepEqual(p.value, {
+    buckets: { boundaries: [0.1, 1], counts: [2, 3, 1] },
+    boundaryLabels: ['0.1', '1'],
+    sum: 3.5,
+    count: 6,
+  });
 });
 
 test('histogram buckets that go down or are NaN give zero counts, never negative ones', () => {
