@@ -147,6 +147,20 @@ export class SelfMetrics {
     return created;
   }
 
+  /**
+   * Forgets every series of a target that went away: those whose attributes are
+   * `labels`, or `labels` plus only keys in `extraKeys` (a failure's `reason`).
+   */
+  forgetSeries(labels: Attributes, extraKeys: readonly string[] = ['reason']): void {
+    const names = Object.keys(labels);
+    for (const instrument of this.instruments.values()) {
+      for (const { attributes } of instrument.entries()) {
+        if (!names.every((n) => attributes[n] === labels[n])) continue;
+        if (Object.keys(attributes).every((k) => k in labels || extraKeys.includes(k))) instrument.remove(attributes);
+      }
+    }
+  }
+
   /** Registers a function run before every collect, for values read on demand (process memory, CPU). */
   onCollect(refresh: () => void): void {
     this.refreshers.push(refresh);
