@@ -120,3 +120,28 @@ it('two targets with the same instance and attributes are a config error', () =>
   });
   assert.equal(distinct.success, true);
 });
+
+describe('prometheus receiver config: discovery', () => {
+  it('needs targets or a discovery section', () => {
+    assert.deepEqual(errorsOf('    scrape_interval: 5s'), ['r.yaml:2:3: receivers.prometheus.targets: no targets: set targets or file_sd_configs']);
+  });
+
+  it('rejects a file_sd path Prometheus would not read, at the path', () => {
+    assert.deepEqual(errorsOf('    file_sd_configs:\n      - files: [/etc/sd/*/x.json]'), [
+      'r.yaml:4:17: receivers.prometheus.file_sd_configs[0].files[0]: "/etc/sd/*/x.json": wildcards are allowed only in the last path segment',
+    ]);
+    assert.deepEqual(errorsOf('    file_sd_configs:\n      - files:\n          - /etc/sd/targets.txt'), [
+      'r.yaml:5:13: receivers.prometheus.file_sd_configs[0].files[0]: "/etc/sd/targets.txt" must end in .json, .yml or .yaml (or a pattern such as *.json)',
+    ]);
+    assert.deepEqual(errorsOf('    file_sd_configs:\n      - files: [/etc/sd/*.yaml]\n        refresh_interval: 5'), [
+      'r.yaml:5:27: receivers.prometheus.file_sd_configs[0].refresh_interval: duration 5 has no unit: add a unit, e.g. 5s',
+    ]);
+  });
+
+  it('accepts file_sd alone, with Prometheus defaults', () => {
+    const { config } = load('    file_sd_configs:\n      - files: [/etc/sd/*.json]');
+    const body = config.receivers.prometheus as { targets: unknown[]; file_sd_configs: Array<{ refresh_interval: number }> };
+    assert.deepEqual(body.targets, []);
+    assert.equal(body.file_sd_configs[0]!.refresh_interval, 300_000);
+  });
+});
