@@ -132,3 +132,67 @@ function goTime(v: unknown): number | undefined {
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
+
+const RUNNER_LABEL_ORDER: ReadonlyMap<string, number> = new Map(DMR_RUNNER_LABELS.map((name, i) => [name, i]));
+
+/**
+ * The aggregated /metrics appends backend, model and mode to each series in Go
+ * map order, which changes from one scrape to the next. The receiver's series
+ * cache is keyed by a series' raw text, so a reordered series would be taken for
+ * a new one, its counters' start time moved to every such scrape (a false reset
+ * in OTLP). This puts those three labels in one fixed order, after the runner's
+ * own labels, whose order is kept; values are copied as written. A line that
+ * does not scan is left for the parser to report.
+ */
+export function canonicalRunnerLabels(body: string): string {
+  if (!body.includes('{')) return body;
+  const lines = body.split('\n');
+  let changed = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('#') || !line.includes('{')) continue;
+    const fixed = reorderLine(line);
+    if (fixed !== line) {
+      lines[i] = fixed;
+      changed = true;
+    }
+  }
+  return changed ? lines.join('\n') : body;
+}
+
+function reorderLine(line: string): string {
+  const open = line.indexOf('{');
+  if (open <= 0) return line;
+  const pairs: Array<{ name: string; text: string }> = [];
+  let i = open + 1;
+  for (;;) {
+    while (line[i] === ' ' || line[i] === ',') i++;
+    if (line[i] === '}') break;
+    const eq = line.indexOf('=', i);
+    if (eq < 0 || line[eq + 1] !== '"') return line;
+    const name = line.slice(i, eq).trim();
+    let j = eq + 2;
+    while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+    if (j >= line.length) return line;
+    pairs.push({ name, text: line.slice(i, j + 1) });
+    i = j + 1;
+  }
+  const close = i;
+  let last = -1;
+  let inOrder = true;
+  let seenRunnerLabel = false;
+  for (const p of pairs) {
+    const rank = RUNNER_LABEL_ORDER.get(p.name);
+    if (rank === undefined) {
+      if (seenRunnerLabel) inOrder = false; // a runner's own label after the added ones
+      continue;
+    }
+    seenRunnerLabel = true;
+    if (rank < last) inOrder = false;
+    last = rank;
+  }
+  if (inOrder) return line;
+  const own = pairs.filter((p) => !RUNNER_LABEL_ORDER.has(p.name));
+  const added = pairs.filter((p) => RUNNER_LABEL_ORDER.has(p.name)).sort((a, b) => RUNNER_LABEL_ORDER.get(a.name)! - RUNNER_LABEL_ORDER.get(b.name)!);
+  return line.slice(0, open + 1) + [...own, ...added].map((p) => p.text).join(',') + line.slice(close);
+}

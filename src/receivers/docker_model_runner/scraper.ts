@@ -23,6 +23,7 @@ import { VERSION } from '../../version.js';
 import {
   DMR_ENDPOINTS,
   DmrAnswerError,
+  canonicalRunnerLabels,
   isNoActiveRunners,
   parseRunningBackends,
   runnerKey,
@@ -173,7 +174,7 @@ export class DmrScraper {
     if (metrics.status === 'fulfilled' && metrics.value === undefined) return { scopes: [], present: undefined, noActiveRunners: false, samples: 0 };
     try {
       if (metrics.status === 'rejected') throw metrics.reason;
-      const body = metrics.value!.body;
+      const body = canonicalRunnerLabels(metrics.value!.body);
       const converted = this.pageState.convert(body, metrics.value!.contentType, nowMs);
       const present = new Set<string>();
       for (const scope of converted.batch.scopeMetrics) {

@@ -4,7 +4,7 @@ import { ConfigError, formatIssue } from '../../../src/config/errors.js';
 import { loadConfigFromText, type LoadedConfig } from '../../../src/config/load.js';
 import { registry } from '../../../src/registry.js';
 import { resolveDmrTarget } from '../../../src/receivers/docker_model_runner/target.js';
-import { parseGoDuration, parseRunningBackends } from '../../../src/runners/docker-model-runner.js';
+import { canonicalRunnerLabels, parseGoDuration, parseRunningBackends } from '../../../src/runners/docker-model-runner.js';
 import { readFixture } from '../../helpers/fixtures.js';
 
 function load(body: string): LoadedConfig {
@@ -82,5 +82,18 @@ describe('/engines/ps', () => {
     assert.equal(parseGoDuration('1.5s'), 1.5);
     assert.equal(parseGoDuration('-1ns'), -1e-9);
     assert.equal(parseGoDuration('forever'), undefined);
+  });
+});
+
+describe('the aggregated page', () => {
+  it('gets backend, model, mode in one order after the runner\'s own labels; values as written', () => {
+    assert.equal(
+      canonicalRunnerLabels('a{mode="m",le="1",backend="b,}\\"",model="x"} 1\n# HELP a {mode="m",backend="b"}\nb 2\n'),
+      'a{le="1",backend="b,}\\"",model="x",mode="m"} 1\n# HELP a {mode="m",backend="b"}\nb 2\n',
+    );
+    const inOrder = 'a{slot="0",backend="b",model="x",mode="m"} 1\n';
+    assert.equal(canonicalRunnerLabels(inOrder), inOrder);
+    const broken = 'a{mode="m",backend="b} 1\n';
+    assert.equal(canonicalRunnerLabels(broken), broken, 'left for the parser to report');
   });
 });

@@ -16,7 +16,7 @@ import { dmrReceiverConfigSchema } from '../../../src/receivers/docker_model_run
 import { parseFamilies, type MetricFamily } from '../../../src/prometheus/families.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { scrape } from '../../exporters/prometheus/batches.js';
-import { RecordingLogger } from '../../helpers/collect.js';
+import { CollectingConsumer, RecordingLogger, metricNamed } from '../../helpers/collect.js';
 import { DMR_METRICS, DMR_PS, DmrServer } from '../../helpers/dmr-server.js';
 
 /** What Prometheus would store: `name{labels sorted}` → value, for the families whose name matches. */
@@ -186,6 +186,39 @@ test('the model runner on TCP with Docker Desktop\'s path prefix, found from MOD
     await receiver.scraper.scrapeOnce();
     assert.deepEqual(dmr.requests.sort(), ['/exp/vDD4.40/engines/ps', '/exp/vDD4.40/metrics']);
     assert.equal(selfMetrics.gauge('up', '').value({ job: 'docker_model_runner', instance: `127.0.0.1:${dmr.port}` }), 1);
+  } finally {
+    await receiver.shutdown();
+    await dmr.close();
+  }
+});
+
+test("a series whose labels come in another order (Go's map order) is the same series: its start time stays", async () => {
+  const dmr = await DmrServer.start();
+  dmr.json('/engines/ps', JSON.stringify([SMOLLM]));
+  const first = '# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total{backend="llama.cpp",model="ai/smollm2",mode="completion"} 10\n';
+  const reordered = '# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total{mode="completion",backend="llama.cpp",model="ai/smollm2"} 20\n';
+  dmr.text('/metrics', first);
+  const sink = new CollectingConsumer();
+  const receiver = new DmrReceiver(
+    dmrReceiverConfigSchema.parse({ scrape_interval: '1h', url: `http://127.0.0.1:${dmr.port}` }),
+    { id: 'docker_model_runner', kind: 'receiver', logger: new RecordingLogger(), selfMetrics: new SelfMetrics() },
+    sink,
+    {},
+  );
+  const point = () => {
+    const server = sink.latest('service.name', 'docker_model_runner')!;
+    return metricNamed(server, 'llamacpp:prompt_tokens_total')!.dataPoints[0]!;
+  };
+  try {
+    await receiver.scraper.scrapeOnce();
+    const before = point();
+    await new Promise((r) => setTimeout(r, 20));
+    dmr.text('/metrics', reordered);
+    await receiver.scraper.scrapeOnce();
+    const after = point();
+    assert.equal(after.value, 20);
+    assert.deepEqual(after.startTime, before.startTime, 'not a reset');
+    assert.equal(after.attributes, before.attributes, 'the same cached series');
   } finally {
     await receiver.shutdown();
     await dmr.close();
