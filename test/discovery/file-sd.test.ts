@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrometheusReceiver } from '../../src/receivers/prometheus/index.js';
@@ -33,7 +33,11 @@ test('file_sd: targets added, removed and relabelled as the file is edited; brok
   const a = await RunnerServer.start(PAGE);
   const b = await RunnerServer.start(PAGE);
   const file = join(dir, 'runners.yaml');
-  const write = (text: string) => writeFileSync(file, text);
+  // Written as a file_sd file should be: whole, by rename, so a reader never sees half of it.
+  const write = (text: string) => {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
   write(`- targets: ['127.0.0.1:${a.port}']\n  labels: { backend: llama.cpp, model: alpha, mode: completion }\n`);
   // The refresh timer is an hour away: every change below is seen through the file watcher.
   const { r, sink, logger, selfMetrics } = receiver({ files: [join(dir, '*.yaml')], refresh_interval: '1h' });
@@ -48,7 +52,7 @@ test('file_sd: targets added, removed and relabelled as the file is edited; brok
     assert.ok(metricNamed(alpha, 'llamacpp:requests_processing'));
 
     // Added.
-    write(`- targets: ['127.0.0.1:${a.port}']\n  labels: { model: alpha }\n- targets: ['127.0.0.1:${b.port}']\n  labels: { model: beta }\n`);
+    write(`- targets: ['127.0.0.1:${a.port}']\n  labels: { backend: llama.cpp, model: alpha, mode: completion }\n- targets: ['127.0.0.1:${b.port}']\n  labels: { model: beta }\n`);
     await until(() => serving(sink, 'model', 'beta'), 'beta scraped');
     assert.equal(discovered(), 2);
 
