@@ -137,3 +137,22 @@ test('discovered addresses read as Prometheus reads them', () => {
   assert.throws(() => discoveredTarget('http://x:1', {}, '/metrics'), /must be host:port/);
   assert.throws(() => discoveredTarget('x:1', { __scheme__: 'ftp' }, '/metrics'), /must be http or https/);
 });
+
+test('a discovered address the receiver cannot scrape is a discovery error, counted and logged once; the others are scraped', async () => {
+  const a = await RunnerServer.start(PAGE);
+  const hand = new HandDiscoverer();
+  const { set, selfMetrics, logger, close } = targetSet([], [hand]);
+  try {
+    set.start();
+    hand.set({ targets: ['http://10.0.0.1:80', `127.0.0.1:${a.port}`] });
+    hand.set({ targets: ['http://10.0.0.1:80', `127.0.0.1:${a.port}`], labels: { model: 'x' } });
+    assert.equal(set.scrapers.length, 1);
+    assert.equal(selfMetrics.counter('runner_metrics_discovery_errors_total', '').value({ receiver: 'prometheus/test', mechanism: 'by_hand', reason: 'invalid_target' }), 2);
+    const logged = logger.lines.filter((l) => l.msg === 'discovery error');
+    assert.equal(logged.length, 1);
+    assert.match(String(logged[0]!['error']), /must be host:port/);
+  } finally {
+    await close();
+    await a.close();
+  }
+});
