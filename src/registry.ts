@@ -5,6 +5,7 @@ import type { ComponentRegistry } from './config/registry-types.js';
 import type { ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory } from './component.js';
 import { prometheusReceiverFactory } from './receivers/prometheus/index.js';
 import { ollamaReceiverFactory } from './receivers/ollama/index.js';
+import { dmrReceiverFactory } from './receivers/docker_model_runner/index.js';
 import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
@@ -15,7 +16,7 @@ const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<stri
   new Map(factories.map((f) => [f.type, f]));
 
 export const registry: ComponentRegistry = {
-  receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory),
+  receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory, dmrReceiverFactory),
   processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
   extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),

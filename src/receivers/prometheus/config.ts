@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuration } from '../../config/schema-helpers.js';
+import { fileSdPathProblem } from '../../discovery/file-sd.js';
+import { socketGlobProblem } from '../../discovery/socket-sd.js';
 import { resolveTarget } from './target.js';
 
 const DEFAULT_METRICS_PATH = '/metrics';
@@ -29,6 +31,38 @@ const target = z
     }
   });
 
+const fileSdConfig = z
+  .strictObject({
+    files: z
+      .array(
+        z.string().superRefine((path, ctx) => {
+          const problem = fileSdPathProblem(path);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .min(1)
+      .describe('Files of target groups in Prometheus file_sd format (.json, .yml, .yaml); `*` and `?` may be used in the last path segment.'),
+    refresh_interval: positiveDuration().default(300_000).describe('Re-read the files this often, besides on every change seen by the file watcher.'),
+  })
+  .describe("Prometheus' file_sd: targets and labels from files, re-read when they change.");
+
+const socketSdConfig = z
+  .strictObject({
+    paths: z
+      .array(
+        z.string().superRefine((path, ctx) => {
+          const problem = socketGlobProblem(path);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .min(1)
+      .describe('Absolute socket paths; `*` and `?` may be used in the last path segment (e.g. /run/runners/*.sock).'),
+    refresh_interval: positiveDuration().default(5_000).describe('List the directories this often, besides on every change seen by the watcher.'),
+    metrics_path: z.string().optional().describe('HTTP path scraped over each socket (default: the receiver\'s metrics_path).'),
+    attributes: z.record(z.string(), attributeValue).default({}).describe('Resource attributes of every socket found (backend, mode, …).'),
+  })
+  .describe('Unix sockets matching a glob, each scraped as a target.');
+
 export const prometheusReceiverConfigSchema = componentConfig({
   scrape_interval: positiveDuration().default(15_000).describe('How often each target is scraped.'),
   scrape_timeout: positiveDuration().default(10_000).describe('Give up on a scrape after this long (capped at scrape_interval).'),
@@ -36,8 +70,13 @@ export const prometheusReceiverConfigSchema = componentConfig({
   body_size_limit: byteSize().default(16 * 1024 * 1024).describe('Larger bodies fail the scrape (uncompressed size). 0 = no limit.'),
   sample_limit: z.number().int().nonnegative().default(0).describe('More samples than this fail the scrape. 0 = no limit.'),
   headers: httpHeaders().default({}).describe('Extra request headers (e.g. Authorization).'),
-  targets: z.array(target).min(1),
+  targets: z.array(target).default([]).describe('Targets scraped always (static targets).'),
+  file_sd_configs: z.array(fileSdConfig).default([]).describe('Targets discovered from files (Prometheus file_sd format).'),
+  socket_sd_configs: z.array(socketSdConfig).default([]).describe('Targets discovered as Unix sockets matching a glob.'),
 }).superRefine((config, ctx) => {
+  if (config.targets.length === 0 && config.file_sd_configs.length === 0 && config.socket_sd_configs.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['targets'], message: 'no targets: set targets, file_sd_configs or socket_sd_configs' });
+  }
   // Two targets with one identity would overwrite each other's series (and health series).
   const seen = new Map<string, number>();
   config.targets.forEach((t, i) => {

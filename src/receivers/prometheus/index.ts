@@ -1,35 +1,28 @@
 /**
  * The `prometheus` receiver: scrapes runners' exposition pages (llama-server
  * `--metrics`, Docker Model Runner, vLLM, TorchServe :8082, …) over HTTP or a Unix
- * socket, one resource per target.
+ * socket, one resource per target. Targets are configured (`targets`) or
+ * discovered (`file_sd_configs`, `socket_sd_configs`); TargetSet keeps the
+ * scrapers in step with the union of both.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent } from 'undici';
 import type { ComponentContext, ConfigAdvice, Consumer, Receiver, ReceiverFactory } from '../../component.js';
 import { formatDuration } from '../../config/duration.js';
-import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig, type TargetConfig } from './config.js';
-import { secretsOf, type TargetReporter } from '../../telemetry/health.js';
-import { createDispatcher } from './fetch.js';
+import { DiscoveryTelemetry } from '../../discovery/telemetry.js';
 import { requestHeaders } from '../../net/request-headers.js';
+import { secretsOf } from '../../telemetry/health.js';
+import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig } from './config.js';
+import { createDiscoverers } from './discoverers.js';
+import { createDispatcher } from './fetch.js';
 import { resolveTarget } from './target.js';
 import { TargetScraper } from './target-scraper.js';
-import type { SelfMetrics } from '../../telemetry/self-metrics.js';
-
-interface Scraped {
-  readonly target: TargetConfig;
-  readonly scraper: TargetScraper;
-  /** The target's own health series, removed with it. */
-  readonly metrics: SelfMetrics;
-  /** Its entry in the typed health API (the status page), removed with it. */
-  readonly reporter: TargetReporter;
-  /** Its Unix-socket dispatcher (TCP targets share the receiver's). */
-  readonly agent: Agent | undefined;
-}
+import { TargetSet, type RunningTarget, type ScrapeTarget } from './target-set.js';
 
 export class PrometheusReceiver implements Receiver {
   private config: PrometheusReceiverConfig;
-  private targets: Scraped[] = [];
+  private readonly targets: TargetSet;
   private readonly tcpAgent: Agent;
   private readonly timeoutMs: number;
   private started = false;
@@ -42,39 +35,50 @@ export class PrometheusReceiver implements Receiver {
     this.config = config;
     this.timeoutMs = Math.min(config.scrape_timeout, config.scrape_interval);
     this.tcpAgent = createDispatcher(undefined, this.timeoutMs);
-    this.targets = config.targets.map((t) => this.scraped(t));
+    const telemetry = new DiscoveryTelemetry(context.id, context.logger, context.selfMetrics);
+    this.targets = new TargetSet({
+      staticTargets: staticTargets(config),
+      discoverers: createDiscoverers(config, telemetry),
+      metricsPath: config.metrics_path,
+      create: (target) => this.create(target),
+      next,
+      logger: context.logger,
+      telemetry,
+    });
   }
 
-  get scrapers(): readonly TargetScraper[] {
-    return this.targets.map((t) => t.scraper);
+  /** The scrapers of the targets currently scraped, configured ones first. */
+  get scrapers(): TargetScraper[] {
+    return this.targets.scrapers;
   }
 
-  private scraped(target: TargetConfig): Scraped {
+  /** Builds (does not start) one target's scraper, with its own health series and status entry. */
+  private create(target: ScrapeTarget): RunningTarget {
     const { config, context } = this;
-    const address = resolveTarget(target, config.metrics_path);
-    const agent = address.socketPath ? createDispatcher(address.socketPath, this.timeoutMs) : undefined;
-    const attributes = Object.fromEntries(Object.entries(target.attributes).map(([k, v]) => [k, String(v)]));
+    const { address, attributes } = target;
+    const socketAgent = address.socketPath ? createDispatcher(address.socketPath, this.timeoutMs) : undefined;
     const resource = resourceFromAttributes({
       'service.name': context.id,
       'service.instance.id': address.instance,
       'server.address': address.instance,
       ...attributes,
     });
-    const metrics = context.selfMetrics.scope();
+    const healthLabels = { job: context.id, instance: address.instance, ...attributes };
     // A configured Authorization header, in any case, wins over credentials in the URL.
     const headers = requestHeaders(config.headers, address.authorization);
+    const metrics = context.selfMetrics.scope();
     const reporter = context.health.target({
       job: context.id,
       instance: address.instance,
       endpoint: address.display,
       attributes,
-      secrets: secretsOf(target.url, headers),
+      secrets: secretsOf(address.url, headers),
     });
     const scraper = new TargetScraper({
       address,
       resource,
-      healthLabels: { job: context.id, instance: address.instance, ...attributes },
-      dispatcher: agent ?? this.tcpAgent,
+      healthLabels,
+      dispatcher: socketAgent ?? this.tcpAgent,
       intervalMs: config.scrape_interval,
       timeoutMs: this.timeoutMs,
       bodyLimit: config.body_size_limit,
@@ -85,19 +89,24 @@ export class PrometheusReceiver implements Receiver {
       selfMetrics: metrics,
       reporter,
     });
-    return { target, scraper, metrics, reporter, agent };
+    const close = async () => {
+      metrics.dispose();
+      reporter.remove();
+      await socketAgent?.close().catch(() => undefined);
+    };
+    return { scraper, resource, healthLabels, close };
   }
 
   async start(): Promise<void> {
     this.started = true;
-    for (const t of this.targets) t.scraper.start();
+    this.targets.start();
   }
 
   /**
-   * A reload that changes only the target list, as Prometheus reloads a scrape
-   * pool: targets whose config is unchanged keep scraping on their timer with
-   * their cached series and start times; removed ones stop, and their series are
-   * withdrawn from the pipelines (an empty snapshot) and their health series
+   * A reload that changes only the static target list, as Prometheus reloads a
+   * scrape pool: targets whose config is unchanged keep scraping on their timer
+   * with their cached series and start times; removed ones stop, and their series
+   * are withdrawn from the pipelines (an empty snapshot) and their health series
    * dropped; new ones start. Any other change needs a new receiver.
    */
   canReconfigure(config: PrometheusReceiverConfig): boolean {
@@ -107,32 +116,20 @@ export class PrometheusReceiver implements Receiver {
   async reconfigure(config: PrometheusReceiverConfig): Promise<void> {
     if (!this.canReconfigure(config)) throw new Error('only the targets of a started receiver can change in place');
     this.config = config;
-    const kept: Scraped[] = [];
-    const removed = [...this.targets];
-    for (const target of config.targets) {
-      const i = removed.findIndex((t) => isDeepStrictEqual(t.target, target));
-      kept.push(i >= 0 ? removed.splice(i, 1)[0]! : this.scraped(target));
-    }
-    await Promise.all(removed.map((t) => this.remove(t)));
-    const added = kept.filter((t) => !this.targets.includes(t));
-    this.targets = kept;
-    for (const t of added) t.scraper.start();
-  }
-
-  private async remove(t: Scraped): Promise<void> {
-    await t.scraper.stop();
-    this.next.consume([{ resource: t.scraper.resource, scopeMetrics: [] }]);
-    t.metrics.dispose();
-    t.reporter.remove();
-    await t.agent?.close().catch(() => undefined);
+    this.targets.setStaticTargets(staticTargets(config));
   }
 
   async shutdown(): Promise<void> {
-    const targets = this.targets.splice(0);
-    await Promise.all(targets.map((t) => t.scraper.stop()));
-    for (const t of targets) t.reporter.remove();
-    await Promise.all([this.tcpAgent, ...targets.map((t) => t.agent)].map((a) => a?.close().catch(() => undefined)));
+    await this.targets.stop();
+    await this.tcpAgent.close().catch(() => undefined);
   }
+}
+
+function staticTargets(config: PrometheusReceiverConfig): ScrapeTarget[] {
+  return config.targets.map((t) => ({
+    address: resolveTarget(t, config.metrics_path),
+    attributes: Object.fromEntries(Object.entries(t.attributes).map(([k, v]) => [k, String(v)])),
+  }));
 }
 
 export const prometheusReceiverFactory: ReceiverFactory<PrometheusReceiverConfig> = {

@@ -120,3 +120,47 @@ it('two targets with the same instance and attributes are a config error', () =>
   });
   assert.equal(distinct.success, true);
 });
+
+describe('prometheus receiver config: discovery', () => {
+  it('needs targets or a discovery section', () => {
+    assert.deepEqual(errorsOf('    scrape_interval: 5s'), ['r.yaml:2:3: receivers.prometheus.targets: no targets: set targets, file_sd_configs or socket_sd_configs']);
+  });
+
+  it('rejects a file_sd path Prometheus would not read, at the path', () => {
+    assert.deepEqual(errorsOf('    file_sd_configs:\n      - files: [/etc/sd/*/x.json]'), [
+      'r.yaml:4:17: receivers.prometheus.file_sd_configs[0].files[0]: "/etc/sd/*/x.json": wildcards are allowed only in the last path segment',
+    ]);
+    assert.deepEqual(errorsOf('    file_sd_configs:\n      - files:\n          - /etc/sd/targets.txt'), [
+      'r.yaml:5:13: receivers.prometheus.file_sd_configs[0].files[0]: "/etc/sd/targets.txt" must end in .json, .yml or .yaml (or a pattern such as *.json)',
+    ]);
+    assert.deepEqual(errorsOf('    file_sd_configs:\n      - files: [/etc/sd/*.yaml]\n        refresh_interval: 5'), [
+      'r.yaml:5:27: receivers.prometheus.file_sd_configs[0].refresh_interval: duration 5 has no unit: add a unit, e.g. 5s',
+    ]);
+  });
+
+  it('accepts file_sd alone, with Prometheus defaults', () => {
+    const { config } = load('    file_sd_configs:\n      - files: [/etc/sd/*.json]');
+    const body = config.receivers.prometheus as { targets: unknown[]; file_sd_configs: Array<{ refresh_interval: number }> };
+    assert.deepEqual(body.targets, []);
+    assert.equal(body.file_sd_configs[0]!.refresh_interval, 300_000);
+  });
+});
+
+describe('prometheus receiver config: socket_sd_configs', () => {
+  it('rejects a relative or multi-level glob, at the path', () => {
+    assert.deepEqual(errorsOf('    socket_sd_configs:\n      - paths: [run/*.sock]'), [
+      'r.yaml:4:17: receivers.prometheus.socket_sd_configs[0].paths[0]: "run/*.sock" must be an absolute path',
+    ]);
+    assert.deepEqual(errorsOf('    socket_sd_configs:\n      - paths: [/run/*/m.sock]\n        metrics_pat: /m'), [
+      'r.yaml:4:17: receivers.prometheus.socket_sd_configs[0].paths[0]: "/run/*/m.sock": wildcards are allowed only in the last path segment',
+      'r.yaml:5:9: receivers.prometheus.socket_sd_configs[0].metrics_pat: unknown key "metrics_pat" (did you mean "metrics_path"?)',
+    ]);
+  });
+
+  it('accepts a socket glob alone, listed every 5s by default', () => {
+    const { config } = load('    socket_sd_configs:\n      - paths: [/run/runners/*.sock]');
+    const body = config.receivers.prometheus as { socket_sd_configs: Array<{ refresh_interval: number; attributes: object }> };
+    assert.equal(body.socket_sd_configs[0]!.refresh_interval, 5_000);
+    assert.deepEqual(body.socket_sd_configs[0]!.attributes, {});
+  });
+});

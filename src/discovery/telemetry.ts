@@ -1,0 +1,48 @@
+/**
+ * Own metrics and logs of discovery, shared by every mechanism: how many targets
+ * each mechanism currently gives, and its errors by reason. An error is counted
+ * every time and logged once per cause (until that cause clears).
+ */
+import type { Counter, Gauge, SelfMetrics } from '../telemetry/self-metrics.js';
+import type { LogFields, Logger } from '../telemetry/logger.js';
+
+export type DiscoveryErrorReason = 'read' | 'parse' | 'invalid' | 'invalid_target' | 'request';
+
+export class DiscoveryTelemetry {
+  private readonly targets: Gauge;
+  private readonly errors: Counter;
+  /** Causes currently logged, by key (e.g. a file path): each is logged once. */
+  private readonly logged = new Map<string, string>();
+
+  constructor(
+    readonly receiverId: string,
+    readonly logger: Logger,
+    selfMetrics: SelfMetrics,
+  ) {
+    this.targets = selfMetrics.gauge('runner_metrics_discovery_targets', 'Targets currently given by a discovery mechanism, per receiver and mechanism.');
+    this.errors = selfMetrics.counter('runner_metrics_discovery_errors_total', 'Discovery errors, per receiver, mechanism and reason.');
+  }
+
+  setTargets(mechanism: string, count: number): void {
+    this.targets.set({ receiver: this.receiverId, mechanism }, count);
+  }
+
+  /** Makes the mechanism's series visible from the start, so rates work from the first error. */
+  register(mechanism: string): void {
+    this.setTargets(mechanism, 0);
+  }
+
+  /** Counts an error; logs it unless the same message was the last one logged for `key`. */
+  error(mechanism: string, reason: DiscoveryErrorReason, key: string, message: string, fields: LogFields = {}): void {
+    this.errors.add({ receiver: this.receiverId, mechanism, reason });
+    if (this.logged.get(key) === message) return;
+    this.logged.set(key, message);
+    this.logger.warn('discovery error', { receiver: this.receiverId, mechanism, reason, error: message, ...fields });
+  }
+
+  /** The cause for `key` is gone: log its recovery once. */
+  clear(key: string, mechanism: string, fields: LogFields = {}): void {
+    if (!this.logged.delete(key)) return;
+    this.logger.info('discovery recovered', { receiver: this.receiverId, mechanism, ...fields });
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * What Docker Model Runner (DMR) says about itself, and where: the one place
+ * that knows its endpoints, where each install listens, and the shape of its
+ * answers, for the `docker_model_runner` receiver and for discovery.
+ *
+ * Where it listens (found the way `docker model` finds it):
+ *  - `MODEL_RUNNER_PORT` set: TCP `127.0.0.1:$MODEL_RUNNER_PORT` (the standalone
+ *    model-runner; Docker Engine's model runner container publishes 12434).
+ *  - otherwise the Unix socket `$MODEL_RUNNER_SOCK`, default `model-runner.sock`
+ *    in the model runner's working directory (standalone model-runner).
+ *  - Docker Desktop: through the Docker socket (`/var/run/docker.sock` on Linux
+ *    and WSL, `~/.docker/run/docker.sock` on macOS) with every path under
+ *    `/exp/vDD4.40`; or TCP 12434 when "host-side TCP support" is enabled.
+ *
+ * Only read-only GETs are listed: asking never loads a model or wakes a runner.
+ * Answers seen: test/fixtures/runners/dmr-*.json and dmr-aggregated.prom.
+ */
+
+export const DMR_DEFAULT_SOCKET = 'model-runner.sock';
+/** TCP port of Docker Engine's model runner and of Docker Desktop's host-side TCP support. */
+export const DMR_DEFAULT_TCP_PORT = 12434;
+/** Prefix of every model-runner path on Docker Desktop's Docker socket (`inference.ExperimentalEndpointsPrefix`). */
+export const DOCKER_DESKTOP_PREFIX = '/exp/vDD4.40';
+
+export const DMR_ENDPOINTS = {
+  /** Runners running now: backend, model, mode, loading, in use, keep-alive, last use. */
+  ps: '/engines/ps',
+  /** Every runner's llama.cpp page, merged, each series labelled backend, model, mode. */
+  metrics: '/metrics',
+  /** Backend name → status text ("Running: llama.cpp …", "Not Installed: …"). */
+  status: '/engines/status',
+  /** Models available locally. */
+  models: '/models',
+} as const;
+
+/** The labels the model runner adds to every series of its aggregated /metrics. */
+export const DMR_RUNNER_LABELS = ['backend', 'model', 'mode'] as const;
+
+/** What `/metrics` answers in some versions while no runner is active (and, in some, while runners are loaded). */
+export const NO_ACTIVE_RUNNERS = '# No active runners';
+
+/** Where to reach the model runner, from the environment as the `docker model` CLI reads it. */
+export function modelRunnerFromEnv(env: NodeJS.ProcessEnv): { url: string } | { unixSocket: string } {
+  const port = env['MODEL_RUNNER_PORT']?.trim();
+  if (port) return { url: `http://127.0.0.1:${port}` };
+  return { unixSocket: env['MODEL_RUNNER_SOCK']?.trim() || DMR_DEFAULT_SOCKET };
+}
+
+/** An answer that is not the documented JSON. */
+export class DmrAnswerError extends Error {}
+
+/** One entry of `GET /engines/ps`. */
+export interface RunningBackend {
+  readonly backend: string;
+  readonly model: string;
+  /** `completion`, `embedding`, `reranking`, …; '' when not given. */
+  readonly mode: string;
+  readonly loading: boolean;
+  readonly inUse: boolean;
+  /** `keep_alive` in seconds; undefined when not given or negative (never unloaded). */
+  readonly keepAliveSeconds: number | undefined;
+  /** `last_used` as epoch ms; undefined for Go's zero time (in use, or never used). */
+  readonly lastUsedMs: number | undefined;
+}
+
+/** `backend model mode`: identifies a runner in /engines/ps and in /metrics' labels alike. */
+export function runnerKey(backend: string, model: string, mode: string): string {
+  return JSON.stringify([backend, model, mode]);
+}
+
+/** Parses `GET /engines/ps`. Entries without a backend or model are skipped: they cannot be told apart. */
+export function parseRunningBackends(body: string): RunningBackend[] {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch (err) {
+    throw new DmrAnswerError(`${DMR_ENDPOINTS.ps} answered invalid JSON: ${(err as Error).message}`);
+  }
+  // Go writes a nil slice as null: no runners.
+  if (answer === null) return [];
+  if (!Array.isArray(answer)) throw new DmrAnswerError(`${DMR_ENDPOINTS.ps} answered ${typeof answer === 'object' ? 'an object' : `a ${typeof answer}`}, not a list`);
+  const out: RunningBackend[] = [];
+  const seen = new Set<string>();
+  for (const entry of answer) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const e = entry as Record<string, unknown>;
+    const backend = str(e['backend_name']);
+    const model = str(e['model_name']);
+    if (!backend || !model) continue;
+    const mode = str(e['mode']) ?? '';
+    const key = runnerKey(backend, model, mode);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const keepAlive = typeof e['keep_alive'] === 'string' ? parseGoDuration(e['keep_alive']) : typeof e['keep_alive'] === 'number' ? e['keep_alive'] / 1e9 : undefined;
+    out.push({
+      backend,
+      model,
+      mode,
+      loading: e['loading'] === true,
+      inUse: e['in_use'] === true,
+      keepAliveSeconds: keepAlive !== undefined && keepAlive >= 0 ? keepAlive : undefined,
+      lastUsedMs: goTime(e['last_used']),
+    });
+  }
+  return out;
+}
+
+/** Whether a /metrics body is the model runner's "no runners" answer rather than a page. */
+export function isNoActiveRunners(body: string): boolean {
+  return body.trimStart().startsWith(NO_ACTIVE_RUNNERS);
+}
+
+/** Go's `time.Duration.String()`: `10m0s`, `1h30m`, `500ms`, `-1ns`; undefined when not one. */
+export function parseGoDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '0' || t === '0s') return 0;
+  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(t);
+  if (!m) return undefined;
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, μs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  let seconds = 0;
+  for (const part of t.replace(/^[-+]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) seconds += Number(part[1]) * unit[part[2]!]!;
+  return m[1] === '-' ? -seconds : seconds;
+}
+
+/** An RFC 3339 time; Go's zero time (`0001-01-01T00:00:00Z`) is absent. */
+function goTime(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+const RUNNER_LABEL_ORDER: ReadonlyMap<string, number> = new Map(DMR_RUNNER_LABELS.map((name, i) => [name, i]));
+
+/**
+ * The aggregated /metrics appends backend, model and mode to each series in Go
+ * map order, which changes from one scrape to the next. The receiver's series
+ * cache is keyed by a series' raw text, so a reordered series would be taken for
+ * a new one, its counters' start time moved to every such scrape (a false reset
+ * in OTLP). This puts those three labels in one fixed order, after the runner's
+ * own labels, whose order is kept; values are copied as written. A line that
+ * does not scan is left for the parser to report.
+ */
+export function canonicalRunnerLabels(body: string): string {
+  if (!body.includes('{')) return body;
+  const lines = body.split('\n');
+  let changed = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('#') || !line.includes('{')) continue;
+    const fixed = reorderLine(line);
+    if (fixed !== line) {
+      lines[i] = fixed;
+      changed = true;
+    }
+  }
+  return changed ? lines.join('\n') : body;
+}
+
+function reorderLine(line: string): string {
+  const open = line.indexOf('{');
+  if (open <= 0) return line;
+  const pairs: Array<{ name: string; text: string }> = [];
+  let i = open + 1;
+  for (;;) {
+    while (line[i] === ' ' || line[i] === ',') i++;
+    if (line[i] === '}') break;
+    const eq = line.indexOf('=', i);
+    if (eq < 0 || line[eq + 1] !== '"') return line;
+    const name = line.slice(i, eq).trim();
+    let j = eq + 2;
+    while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+    if (j >= line.length) return line;
+    pairs.push({ name, text: line.slice(i, j + 1) });
+    i = j + 1;
+  }
+  const close = i;
+  let last = -1;
+  let inOrder = true;
+  let seenRunnerLabel = false;
+  for (const p of pairs) {
+    const rank = RUNNER_LABEL_ORDER.get(p.name);
+    if (rank === undefined) {
+      if (seenRunnerLabel) inOrder = false; // a runner's own label after the added ones
+      continue;
+    }
+    seenRunnerLabel = true;
+    if (rank < last) inOrder = false;
+    last = rank;
+  }
+  if (inOrder) return line;
+  const own = pairs.filter((p) => !RUNNER_LABEL_ORDER.has(p.name));
+  const added = pairs.filter((p) => RUNNER_LABEL_ORDER.has(p.name)).sort((a, b) => RUNNER_LABEL_ORDER.get(a.name)! - RUNNER_LABEL_ORDER.get(b.name)!);
+  return line.slice(0, open + 1) + [...own, ...added].map((p) => p.text).join(',') + line.slice(close);
+}

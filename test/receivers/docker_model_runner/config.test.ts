@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, formatIssue } from '../../../src/config/errors.js';
+import { loadConfigFromText, type LoadedConfig } from '../../../src/config/load.js';
+import { registry } from '../../../src/registry.js';
+import { resolveDmrTarget } from '../../../src/receivers/docker_model_runner/target.js';
+import { canonicalRunnerLabels, parseGoDuration, parseRunningBackends } from '../../../src/runners/docker-model-runner.js';
+import { readFixture } from '../../helpers/fixtures.js';
+
+function load(body: string): LoadedConfig {
+  const text = `receivers:
+  docker_model_runner:
+${body}
+exporters:
+  prometheus:
+service:
+  pipelines:
+    metrics: { receivers: [docker_model_runner], exporters: [prometheus] }
+`;
+  return loadConfigFromText([{ name: 'd.yaml', text }], registry, {});
+}
+
+function errorsOf(body: string): string[] {
+  try {
+    load(body);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e.issues.map(formatIssue);
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+describe('docker_model_runner receiver config', () => {
+  it('is valid empty: the model runner is found from the environment', () => {
+    const { config } = load('');
+    const body = config.receivers['docker_model_runner'] as { scrape_interval: number; path_prefix: string; metrics: boolean };
+    assert.equal(body.scrape_interval, 15_000);
+    assert.equal(body.path_prefix, '');
+    assert.equal(body.metrics, true);
+  });
+
+  it('errors name file, line and column', () => {
+    assert.deepEqual(errorsOf('    url: ftp://x'), ['d.yaml:3:10: receivers.docker_model_runner.url: target url "ftp://x/" must be http:// or https://']);
+    assert.deepEqual(errorsOf('    path_prefix: exp/vDD4.40'), [
+      'd.yaml:3:18: receivers.docker_model_runner.path_prefix: must be empty or a path starting with / (Docker Desktop: /exp/vDD4.40)',
+    ]);
+    assert.deepEqual(errorsOf('    attributes: { model: x }'), [
+      'd.yaml:3:26: receivers.docker_model_runner.attributes.model: "model" comes from the model runner for each runner; remove it here',
+    ]);
+  });
+});
+
+describe('finding the model runner as the docker model CLI does', () => {
+  const none = { path_prefix: '' };
+  it('TCP 127.0.0.1:$MODEL_RUNNER_PORT when set, else $MODEL_RUNNER_SOCK, else model-runner.sock', () => {
+    assert.equal(resolveDmrTarget(none, { MODEL_RUNNER_PORT: '12434', MODEL_RUNNER_SOCK: '/x.sock' }).base, 'http://127.0.0.1:12434');
+    assert.equal(resolveDmrTarget(none, { MODEL_RUNNER_SOCK: '/run/x.sock' }).socketPath, '/run/x.sock');
+    assert.equal(resolveDmrTarget(none, {}).socketPath, 'model-runner.sock');
+  });
+  it('configured values win; port 0 means the socket; the Desktop prefix goes before every path', () => {
+    const a = resolveDmrTarget({ url: 'http://127.0.0.1:0', unix_socket: '/var/run/docker.sock', path_prefix: '/exp/vDD4.40' }, { MODEL_RUNNER_PORT: '1' });
+    assert.equal(a.socketPath, '/var/run/docker.sock');
+    assert.equal(a.base, 'http://localhost/exp/vDD4.40');
+    assert.equal(resolveDmrTarget({ url: 'http://h:5/', path_prefix: '' }, { MODEL_RUNNER_PORT: '1' }).base, 'http://h:5');
+  });
+});
+
+describe('/engines/ps', () => {
+  it('reads the captured answer', () => {
+    const runners = parseRunningBackends(readFixture('runners', 'dmr-engines-ps.json'));
+    assert.deepEqual(runners.map((r) => [r.backend, r.model, r.mode, r.loading, r.inUse, r.keepAliveSeconds, r.lastUsedMs !== undefined]), [
+      ['llama.cpp', 'ai/smollm2', 'completion', false, true, undefined, false],
+      ['llama.cpp', 'ai/mxbai-embed-large:335M-F16', 'embedding', false, false, 600, true],
+      ['vllm', 'ai/qwen3:0.6B-F16', 'completion', true, false, undefined, false],
+    ]);
+    assert.deepEqual(parseRunningBackends('null'), []);
+    assert.throws(() => parseRunningBackends('{"a":1}'), /not a list/);
+  });
+  it("reads Go's durations", () => {
+    assert.equal(parseGoDuration('10m0s'), 600);
+    assert.equal(parseGoDuration('1h30m'), 5400);
+    assert.equal(parseGoDuration('1.5s'), 1.5);
+    assert.equal(parseGoDuration('-1ns'), -1e-9);
+    assert.equal(parseGoDuration('forever'), undefined);
+  });
+});
+
+describe('the aggregated page', () => {
+  it('gets backend, model, mode in one order after the runner\'s own labels; values as written', () => {
+    assert.equal(
+      canonicalRunnerLabels('a{mode="m",le="1",backend="b,}\\"",model="x"} 1\n# HELP a {mode="m",backend="b"}\nb 2\n'),
+      'a{le="1",backend="b,}\\"",model="x",mode="m"} 1\n# HELP a {mode="m",backend="b"}\nb 2\n',
+    );
+    const inOrder = 'a{slot="0",backend="b",model="x",mode="m"} 1\n';
+    assert.equal(canonicalRunnerLabels(inOrder), inOrder);
+    const broken = 'a{mode="m",backend="b} 1\n';
+    assert.equal(canonicalRunnerLabels(broken), broken, 'left for the parser to report');
+  });
+});
