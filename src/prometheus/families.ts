@@ -5,6 +5,7 @@
  */
 import type { PrometheusType } from '../model/batch.js';
 import { ExpositionParser, type ParserOptions } from './parser.js';
+import { StringKeyMap, type StringLookup } from '../model/string-key-map.js';
 
 export type Labels = string[]; // flat [n0, v0, n1, v1, ...]
 
@@ -52,7 +53,7 @@ const OWNED: Readonly<Record<PrometheusType, Partial<Record<Suffix, SampleRole>>
 // No two of these end one another, so a name has at most one of them besides the empty suffix.
 const SUFFIXES: readonly Suffix[] = ['_total', '_created', '_bucket', '_sum', '_count', '_gcount', '_gsum', '_info'];
 
-export function resolveFamily(sampleName: string, declared: ReadonlyMap<string, PrometheusType>): ResolvedFamily {
+export function resolveFamily(sampleName: string, declared: StringLookup<PrometheusType>): ResolvedFamily {
   // The sample's own name is the longest candidate: try it first.
   const own = declared.get(sampleName);
   const ownRole = own === undefined ? undefined : OWNED[own][''];
@@ -85,8 +86,9 @@ export function storedName(sampleName: string, resolved: ResolvedFamily): string
 export function parseFamilies(text: string, options?: ParserOptions): MetricFamily[] {
   const parser = new ExpositionParser(text, options);
   const families: MetricFamily[] = [];
-  const byName = new Map<string, MetricFamily>();
-  const declared = new Map<string, PrometheusType>();
+  // Names can be longer than V8 hashes by content: see StringKeyMap.
+  const byName = new StringKeyMap<MetricFamily>();
+  const declared = new StringKeyMap<PrometheusType>();
 
   const familyNamed = (name: string, type: PrometheusType): MetricFamily => {
     let family = byName.get(name);

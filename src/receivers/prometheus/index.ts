@@ -40,6 +40,11 @@ export class PrometheusReceiver implements Receiver {
           timeoutMs,
           bodyLimit: config.body_size_limit,
           sampleLimit: config.sample_limit,
+          labelLimits: {
+            labels: config.label_limit,
+            nameLength: config.label_name_length_limit,
+            valueLength: config.label_value_length_limit,
+          },
           headers: address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers,
           next,
           logger: context.logger,

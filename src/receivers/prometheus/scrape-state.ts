@@ -12,10 +12,12 @@
  *    which a reset (value going down, e.g. a runner restart) was detected.
  *  - A scrape is committed only when the whole page parsed: one bad line fails the
  *    scrape (as in Prometheus) and leaves the previous state untouched.
+ *  - The work is linear in the page, and convertInSlices() does it in slices of a few
+ *    milliseconds, so one large page cannot hold up other targets or /metrics.
  */
 import { ValueType } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { ExpositionParser, ParseError } from '../../prometheus/parser.js';
+import { ExpositionParser, LabelLimitError, ParseError, type LabelLimits } from '../../prometheus/parser.js';
 import { resolveFamily, storedName, type SampleRole } from '../../prometheus/families.js';
 import {
   AggregationTemporality,
@@ -35,6 +37,7 @@ import { ownCopy } from '../../model/own-copy.js';
 import { setBoundLabels } from '../../model/bound-labels.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
+import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
@@ -103,13 +106,22 @@ export interface ConvertResult {
   readonly duplicates: number;
 }
 
+/** Work done between two looks at the clock while converting in slices: entries, and bytes of the page. */
+const CHECK_EVERY_ENTRIES = 256;
+const CHECK_EVERY_BYTES = 64 * 1024;
+/** How long convertInSlices() keeps the event loop before letting other work run. */
+export const SLICE_MS = 5;
+
 export class ScrapeState {
-  private readonly series = new Map<string, SeriesState>();
-  private readonly families = new Map<string, FamilyState>();
-  private readonly groups = new Map<string, GroupState>();
+  // Keyed by page text, which can be longer than V8 hashes strings by content.
+  private readonly series = new StringKeyMap<SeriesState>();
+  private readonly families = new StringKeyMap<FamilyState>();
+  private readonly groups = new StringKeyMap<GroupState>();
   private scrapeId = 0;
   /** Counts convert() calls, failed ones too, unlike scrapeId, which only counts committed scrapes. */
   private pass = 0;
+  /** Set while a page is being converted: between slices the state is half updated. */
+  private converting = false;
 
   // Per-scrape scratch space, reused to avoid allocating per sample.
   private pendingSeries: SeriesState[] = [];
@@ -120,21 +132,55 @@ export class ScrapeState {
   constructor(
     private readonly resource: Resource,
     private readonly sampleLimit = 0,
+    private readonly labelLimits: LabelLimits = {},
   ) {}
 
   get seriesCount(): number {
     return this.series.size;
   }
 
-  /** Parses a page and, if it is whole and valid, returns the target's new snapshot. */
+  /** Parses a page and, if it is whole and valid, returns the target's new snapshot; in one go. */
   convert(body: string, contentType: string, scrapeTimeMs: number): ConvertResult {
+    const steps = this.steps(body, contentType, scrapeTimeMs, Infinity);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * As convert(), but hands the event loop back after about `sliceMs` of work, so a
+   * large page cannot delay other targets' scrapes or a /metrics answer. Calls must not
+   * overlap (a target's scrapes never do); the outcome is the same whole page or nothing.
+   */
+  async convertInSlices(body: string, contentType: string, scrapeTimeMs: number, sliceMs = SLICE_MS): Promise<ConvertResult> {
+    const steps = this.steps(body, contentType, scrapeTimeMs, sliceMs);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The conversion, pausing (yield) whenever it has run for `sliceMs`. */
+  private *steps(body: string, contentType: string, scrapeTimeMs: number, sliceMs: number): Generator<void, ConvertResult, void> {
+    if (this.converting) throw new Error('ScrapeState: a page is already being converted');
+    this.converting = true;
+    try {
+      return yield* this.convertPage(body, contentType, scrapeTimeMs, sliceMs);
+    } finally {
+      this.converting = false;
+    }
+  }
+
+  private *convertPage(body: string, contentType: string, scrapeTimeMs: number, sliceMs: number): Generator<void, ConvertResult, void> {
     const openMetrics = contentType.includes('application/openmetrics-text');
     const scrapeId = this.scrapeId + 1;
     const pass = ++this.pass;
     const now = millisToHrTime(scrapeTimeMs);
-    const declared = new Map<string, PrometheusType>();
-    const help = new Map<string, string>();
-    const units = new Map<string, string>();
+    const declared = new StringKeyMap<PrometheusType>();
+    const help = new StringKeyMap<string>();
+    const units = new StringKeyMap<string>();
     const pendingSeries = this.pendingSeries;
     const pendingValues = this.pendingValues;
     pendingSeries.length = 0;
@@ -142,9 +188,21 @@ export class ScrapeState {
     let seriesAdded = 0;
     let duplicates = 0;
     const previousSeries = this.previousSeries;
-    const parser = new ExpositionParser(body, { openMetrics });
+    const parser = new ExpositionParser(body, { openMetrics, limits: this.labelLimits });
+    const sliced = sliceMs !== Infinity;
+    let deadline = sliced ? performance.now() + sliceMs : Infinity;
+    let countdown = CHECK_EVERY_ENTRIES;
+    let checkAt = CHECK_EVERY_BYTES;
     try {
       for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
+        if (sliced && (--countdown === 0 || parser.offset >= checkAt)) {
+          countdown = CHECK_EVERY_ENTRIES;
+          checkAt = parser.offset + CHECK_EVERY_BYTES;
+          if (performance.now() >= deadline) {
+            yield;
+            deadline = performance.now() + sliceMs;
+          }
+        }
         if (kind === 'series') {
           const key = parser.seriesKey();
           // Runners write their series in the same order every scrape: comparing the key with
@@ -179,6 +237,7 @@ export class ScrapeState {
     } catch (err) {
       // Series created for a page that failed are rolled back with it.
       if (seriesAdded > 0) this.dropUncommitted();
+      if (err instanceof LabelLimitError) throw new ScrapeError(err.message, err.limit);
       if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
       throw err;
     }
@@ -190,7 +249,7 @@ export class ScrapeState {
     return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
   }
 
-  private newSeries(key: string, parser: ExpositionParser, declared: ReadonlyMap<string, PrometheusType>, now: HrTime): SeriesState {
+  private newSeries(key: string, parser: ExpositionParser, declared: StringLookup<PrometheusType>, now: HrTime): SeriesState {
     const sampleName = parser.metricName();
     const resolved = resolveFamily(sampleName, declared);
     const { family: familyName, type, role } = resolved;
@@ -263,9 +322,9 @@ export class ScrapeState {
   }
 
   /** Applies the parsed values: reset detection, then one Metric per family in page order. */
-  private commit(scrapeId: number, now: HrTime, help: Map<string, string>, units: Map<string, string>): ResourceBatch {
+  private commit(scrapeId: number, now: HrTime, help: StringLookup<string>, units: StringLookup<string>): ResourceBatch {
     const order: FamilyState[] = [];
-    const created = new Map<string, number>();
+    const created = new StringKeyMap<number>();
     const pendingSeries = this.pendingSeries;
     const pendingValues = this.pendingValues;
     for (let i = 0; i < pendingSeries.length; i++) {
@@ -321,7 +380,7 @@ export class ScrapeState {
     return { resource: this.resource, scopeMetrics: [{ scope: RECEIVER_SCOPE, metrics }] };
   }
 
-  private toMetric(f: FamilyState, now: HrTime, created: Map<string, number>): Metric {
+  private toMetric(f: FamilyState, now: HrTime, created: StringKeyMap<number>): Metric {
     const descriptor = { name: f.name, description: f.help, unit: f.unit, valueType: ValueType.DOUBLE };
     const prometheus = { type: f.type };
     const temporality = AggregationTemporality.CUMULATIVE;
@@ -347,7 +406,7 @@ export class ScrapeState {
     return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints, prometheus };
   }
 
-  private histogramPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>) {
+  private histogramPoint(f: FamilyState, g: GroupState, now: HrTime, created: StringKeyMap<number>) {
     sortByBound(g);
     const n = g.bounds.length;
     const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
@@ -384,7 +443,7 @@ export class ScrapeState {
     };
   }
 
-  private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>): DataPoint<SummaryValue> {
+  private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: StringKeyMap<number>): DataPoint<SummaryValue> {
     const quantiles = g.bounds.map((quantile, i) => ({ quantile, value: g.values[i]!, label: g.boundTexts[i]! }));
     const count = Number.isNaN(g.count) ? 0 : g.count;
     this.detectGroupReset(g, count, now, true);
@@ -458,7 +517,7 @@ function baseName(name: string, suffix: string): string {
   return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
 }
 
-function createdStart(created: Map<string, number>, metric: string, attributes: Attributes): HrTime | undefined {
+function createdStart(created: StringKeyMap<number>, metric: string, attributes: Attributes): HrTime | undefined {
   if (created.size === 0) return undefined;
   const seconds = created.get(createdKey(metric, attributes));
   return seconds === undefined ? undefined : createdToHrTime(seconds);

@@ -12,6 +12,7 @@ import { fetchPage, ScrapeError } from './fetch.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
 import type { Resource } from '@opentelemetry/resources';
+import type { LabelLimits } from '../../prometheus/parser.js';
 
 export interface TargetScraperOptions {
   readonly address: TargetAddress;
@@ -23,6 +24,7 @@ export interface TargetScraperOptions {
   readonly timeoutMs: number;
   readonly bodyLimit: number;
   readonly sampleLimit: number;
+  readonly labelLimits: LabelLimits;
   readonly headers: Record<string, string>;
   readonly next: Consumer;
   readonly logger: Logger;
@@ -42,7 +44,7 @@ export class TargetScraper {
   private readonly health;
 
   constructor(private readonly opts: TargetScraperOptions) {
-    this.state = new ScrapeState(opts.resource, opts.sampleLimit);
+    this.state = new ScrapeState(opts.resource, opts.sampleLimit, opts.labelLimits);
     const m = opts.selfMetrics;
     this.health = {
       up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
@@ -113,7 +115,8 @@ export class TargetScraper {
         headers: o.headers,
       });
       this.health.bytes.add(o.healthLabels, page.wireBytes);
-      const result = this.state.convert(page.body, page.contentType, scrapeTime);
+      // In slices: a large page must not hold up the other targets or a /metrics answer.
+      const result = await this.state.convertInSlices(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
       o.next.consume([result.batch]);
       this.health.samples.set(o.healthLabels, result.samples);
