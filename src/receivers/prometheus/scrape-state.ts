@@ -38,6 +38,7 @@ import { setBoundLabels } from '../../model/bound-labels.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
+import { Slicer } from './slicer.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
@@ -106,11 +107,12 @@ export interface ConvertResult {
   readonly duplicates: number;
 }
 
-/** Work done between two looks at the clock while converting in slices: entries, and bytes of the page. */
-const CHECK_EVERY_ENTRIES = 256;
-const CHECK_EVERY_BYTES = 64 * 1024;
 /** How long convertInSlices() keeps the event loop before letting other work run. */
 export const SLICE_MS = 5;
+/** Work units (see Slicer) of one sample line besides its bytes, of one committed sample, of one point. */
+const PER_ENTRY = 64;
+const PER_SAMPLE = 32;
+const PER_POINT = 32;
 
 export class ScrapeState {
   // Keyed by page text, which can be longer than V8 hashes strings by content.
@@ -141,7 +143,7 @@ export class ScrapeState {
 
   /** Parses a page and, if it is whole and valid, returns the target's new snapshot; in one go. */
   convert(body: string, contentType: string, scrapeTimeMs: number): ConvertResult {
-    const steps = this.steps(body, contentType, scrapeTimeMs, Infinity);
+    const steps = this.steps(body, contentType, scrapeTimeMs, Slicer.NEVER);
     for (;;) {
       const step = steps.next();
       if (step.done) return step.value;
@@ -154,26 +156,28 @@ export class ScrapeState {
    * overlap (a target's scrapes never do); the outcome is the same whole page or nothing.
    */
   async convertInSlices(body: string, contentType: string, scrapeTimeMs: number, sliceMs = SLICE_MS): Promise<ConvertResult> {
-    const steps = this.steps(body, contentType, scrapeTimeMs, sliceMs);
+    const slicer = new Slicer(sliceMs);
+    const steps = this.steps(body, contentType, scrapeTimeMs, slicer);
     for (;;) {
       const step = steps.next();
       if (step.done) return step.value;
       await new Promise<void>((resolve) => setImmediate(resolve));
+      slicer.start();
     }
   }
 
-  /** The conversion, pausing (yield) whenever it has run for `sliceMs`. */
-  private *steps(body: string, contentType: string, scrapeTimeMs: number, sliceMs: number): Generator<void, ConvertResult, void> {
+  /** The conversion, pausing (yield) whenever the slicer says its slice is over. */
+  private *steps(body: string, contentType: string, scrapeTimeMs: number, slicer: Slicer): Generator<void, ConvertResult, void> {
     if (this.converting) throw new Error('ScrapeState: a page is already being converted');
     this.converting = true;
     try {
-      return yield* this.convertPage(body, contentType, scrapeTimeMs, sliceMs);
+      return yield* this.convertPage(body, contentType, scrapeTimeMs, slicer);
     } finally {
       this.converting = false;
     }
   }
 
-  private *convertPage(body: string, contentType: string, scrapeTimeMs: number, sliceMs: number): Generator<void, ConvertResult, void> {
+  private *convertPage(body: string, contentType: string, scrapeTimeMs: number, slicer: Slicer): Generator<void, ConvertResult, void> {
     const openMetrics = contentType.includes('application/openmetrics-text');
     const scrapeId = this.scrapeId + 1;
     const pass = ++this.pass;
@@ -189,20 +193,11 @@ export class ScrapeState {
     let duplicates = 0;
     const previousSeries = this.previousSeries;
     const parser = new ExpositionParser(body, { openMetrics, limits: this.labelLimits });
-    const sliced = sliceMs !== Infinity;
-    let deadline = sliced ? performance.now() + sliceMs : Infinity;
-    let countdown = CHECK_EVERY_ENTRIES;
-    let checkAt = CHECK_EVERY_BYTES;
+    let offset = 0;
     try {
       for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
-        if (sliced && (--countdown === 0 || parser.offset >= checkAt)) {
-          countdown = CHECK_EVERY_ENTRIES;
-          checkAt = parser.offset + CHECK_EVERY_BYTES;
-          if (performance.now() >= deadline) {
-            yield;
-            deadline = performance.now() + sliceMs;
-          }
-        }
+        if (slicer.due(PER_ENTRY + parser.offset - offset)) yield;
+        offset = parser.offset;
         if (kind === 'series') {
           const key = parser.seriesKey();
           // Runners write their series in the same order every scrape: comparing the key with
@@ -236,14 +231,14 @@ export class ScrapeState {
       }
     } catch (err) {
       // Series created for a page that failed are rolled back with it.
-      if (seriesAdded > 0) this.dropUncommitted();
+      if (seriesAdded > 0) yield* this.dropUncommitted(slicer);
       if (err instanceof LabelLimitError) throw new ScrapeError(err.message, err.limit);
       if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
       throw err;
     }
     this.scrapeId = scrapeId;
-    const batch = this.commit(scrapeId, now, help, units);
-    this.sweep(scrapeId, pendingSeries.length);
+    const batch = yield* this.commit(scrapeId, now, help, units, slicer);
+    yield* this.sweep(scrapeId, pendingSeries.length, slicer);
     this.previousSeries = pendingSeries;
     this.pendingSeries = previousSeries;
     return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
@@ -317,17 +312,21 @@ export class ScrapeState {
   }
 
   /** Series never committed (lastSeen 0) can only come from the page that just failed. */
-  private dropUncommitted(): void {
-    for (const [key, s] of this.series) if (s.lastSeen === 0) this.series.delete(key);
+  private *dropUncommitted(slicer: Slicer): Generator<void, void, void> {
+    for (const [key, s] of this.series) {
+      if (s.lastSeen === 0) this.series.delete(key);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
   }
 
   /** Applies the parsed values: reset detection, then one Metric per family in page order. */
-  private commit(scrapeId: number, now: HrTime, help: StringLookup<string>, units: StringLookup<string>): ResourceBatch {
+  private *commit(scrapeId: number, now: HrTime, help: StringLookup<string>, units: StringLookup<string>, slicer: Slicer): Generator<void, ResourceBatch, void> {
     const order: FamilyState[] = [];
     const created = new StringKeyMap<number>();
     const pendingSeries = this.pendingSeries;
     const pendingValues = this.pendingValues;
     for (let i = 0; i < pendingSeries.length; i++) {
+      if (slicer.due(PER_SAMPLE)) yield;
       const s = pendingSeries[i]!;
       const v = pendingValues[i]!;
       const f = s.family;
@@ -376,6 +375,7 @@ export class ScrapeState {
     const metrics: Metric[] = [];
     for (const f of order) {
       if (f.members.length > 0) metrics.push(this.toMetric(f, now, created));
+      if (slicer.due(PER_POINT * f.members.length)) yield;
     }
     return { resource: this.resource, scopeMetrics: [{ scope: RECEIVER_SCOPE, metrics }] };
   }
@@ -461,11 +461,17 @@ export class ScrapeState {
   }
 
   /** Forgets series the runner stopped exposing, so memory follows the live series set. */
-  private sweep(scrapeId: number, seenThisScrape: number): void {
+  private *sweep(scrapeId: number, seenThisScrape: number, slicer: Slicer): Generator<void, void, void> {
     if (this.series.size <= seenThisScrape) return;
-    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId) this.series.delete(key);
+    for (const [key, s] of this.series) {
+      if (s.lastSeen !== scrapeId) this.series.delete(key);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
     for (const [key, g] of this.groups) if (g.scrapeId !== scrapeId) this.groups.delete(key);
-    for (const [key, f] of this.families) if (f.scrapeId !== scrapeId) this.families.delete(key);
+    for (const [key, f] of this.families) {
+      if (f.scrapeId !== scrapeId) this.families.delete(key);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
   }
 }
 
