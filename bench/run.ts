@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory)
+ * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, stall)
  * and prints figures as ratios against baselines measured in the same run.
  * Figures vary with machine load; compare ratios, not absolute times.
  */
@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   render: () => import('./render.js'),
   otlp: () => import('./otlp.js'),
   memory: () => import('./memory.js'),
+  stall: () => import('./stall.js'),
 };
 
 const wanted = process.argv.slice(2);
