@@ -195,6 +195,7 @@ export class ScrapeState {
     const parser = new ExpositionParser(body, { openMetrics, limits: this.labelLimits });
     let offset = 0;
     try {
+      if (this.sampleLimit > 0) yield* this.checkSampleLimit(body, openMetrics, slicer);
       for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
         if (slicer.due(PER_ENTRY + parser.offset - offset)) yield;
         offset = parser.offset;
@@ -242,6 +243,28 @@ export class ScrapeState {
     this.previousSeries = pendingSeries;
     this.pendingSeries = previousSeries;
     return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
+  }
+
+  /**
+   * Fails a page with more sample lines than sample_limit (duplicates count, as in
+   * Prometheus) before any series is made: converting up to the limit and rolling back
+   * would churn the heap on every scrape of such a page. Lines bound the samples, so
+   * most pages are cleared by a native count of line feeds; only a page with more lines
+   * than the limit is parsed (cached path only) to count its samples.
+   */
+  private *checkSampleLimit(body: string, openMetrics: boolean, slicer: Slicer): Generator<void, void, void> {
+    const limit = this.sampleLimit;
+    let lines = 1;
+    for (let at = body.indexOf('\n'); at >= 0 && lines <= limit; at = body.indexOf('\n', at + 1)) lines++;
+    if (lines <= limit) return;
+    const counter = new ExpositionParser(body, { openMetrics });
+    let samples = 0;
+    let offset = 0;
+    for (let kind = counter.next(); kind !== 'eof'; kind = counter.next()) {
+      if (slicer.due(PER_ENTRY + counter.offset - offset)) yield;
+      offset = counter.offset;
+      if (kind === 'series' && ++samples > limit) throw new ScrapeError(`more than sample_limit ${limit} samples`, 'sample_limit');
+    }
   }
 
   private newSeries(key: string, parser: ExpositionParser, declared: StringLookup<PrometheusType>, now: HrTime): SeriesState {

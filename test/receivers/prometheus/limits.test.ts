@@ -87,6 +87,26 @@ describe('label limits, as in Prometheus', () => {
   });
 });
 
+describe('sample_limit', () => {
+  const limited = (limit: number, labels: LabelLimits = {}) => new ScrapeState(resourceFromAttributes({}), limit, labels);
+
+  it('counts sample lines, duplicates included, as Prometheus does', () => {
+    assert.equal(limited(2).convert('# HELP a x\n# TYPE a gauge\n# more\na 1\nb 1\n', TEXT, 1_000_000).samples, 2);
+    assert.equal(failure(limited(2), 'a 1\na 2\nb 1\n').reason, 'sample_limit');
+  });
+
+  it('fails a page over the limit before making any of its series', () => {
+    // The first series would fail label_limit if it were made: the page fails on its sample count first.
+    const s = limited(2, { labels: 2 });
+    assert.equal(failure(s, 'big{x="1",y="2"} 1\nb 1\nc 1\n').reason, 'sample_limit');
+    assert.equal(s.seriesCount, 0);
+  });
+
+  it('still reports a malformed page over the limit as a parse failure', () => {
+    assert.equal(failure(limited(2), 'a 1\nbroken{\nb 1\nc 1\n').reason, 'parse');
+  });
+});
+
 describe('receiver defaults protect the process', () => {
   const config = prometheusReceiverConfigSchema.parse({ targets: [{ url: 'http://127.0.0.1:9/metrics' }] });
 
