@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, load)
+ * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, load, stall)
  * and prints figures as ratios against baselines measured in the same run.
  * Figures vary with machine load; compare ratios, not absolute times.
  */
@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   otlp: () => import('./otlp.js'),
   memory: () => import('./memory.js'),
   load: () => import('./load.js'),
+  stall: () => import('./stall.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -14,6 +14,7 @@ export const MINUS = 45;
 export const DOT = 46;
 export const EQUALS = 61;
 export const BACKSLASH = 92;
+export const LOWER_N = 110;
 export const LBRACE = 123;
 export const RBRACE = 125;
 

@@ -5,6 +5,7 @@
  */
 import type { PrometheusType } from '../model/batch.js';
 import { ExpositionParser, type ParserOptions } from './parser.js';
+import { StringKeyMap } from '../model/string-key-map.js';
 
 export type Labels = string[]; // flat [n0, v0, n1, v1, ...]
 
@@ -103,8 +104,9 @@ export function storedName(sampleName: string, resolved: ResolvedFamily): string
 export function parseFamilies(text: string, options?: ParserOptions): MetricFamily[] {
   const parser = new ExpositionParser(text, options);
   const families: MetricFamily[] = [];
-  const byName = new Map<string, MetricFamily>();
-  const declared = new Map<string, PrometheusType>();
+  // Names can be longer than V8 hashes by content: see StringKeyMap.
+  const byName = new StringKeyMap<MetricFamily>();
+  const declared = new StringKeyMap<PrometheusType>();
 
   const familyNamed = (name: string, type: PrometheusType): MetricFamily => {
     let family = byName.get(name);

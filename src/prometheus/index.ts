@@ -1,5 +1,5 @@
 /** The exposition-format parser and writer, shared by the scrape receiver and the /metrics exporter. */
-export { ExpositionParser, ParseError, type EntryKind, type ParserOptions } from './parser.js';
+export { ExpositionParser, LabelLimitError, ParseError, type EntryKind, type LabelLimitName, type LabelLimits, type ParserOptions } from './parser.js';
 export {
   parseFamilies,
   resolveFamily,

@@ -22,6 +22,7 @@ import {
   HASH,
   LBRACE,
   LF,
+  LOWER_N,
   QUOTE,
   RBRACE,
   describeChar,
@@ -31,17 +32,30 @@ import {
   isMetricNameChar,
   isMetricNameStart,
 } from './chars.js';
-import { ParseError } from './errors.js';
+import { LabelLimitError, ParseError, type LabelLimitName } from './errors.js';
 import { unescape } from './escapes.js';
 import { isNaNToken, parseFloatToken, parseIntegerToken } from './numbers.js';
 
-export { ParseError };
+export { LabelLimitError, ParseError, type LabelLimitName };
 
 export type EntryKind = 'series' | 'help' | 'type' | 'unit' | 'comment' | 'eof';
 
 export interface ParserOptions {
   /** OpenMetrics 1.0: `# EOF` required at the end, timestamps in seconds. */
   openMetrics?: boolean;
+  /** Prometheus' per-series label limits, checked by labels(); 0 or absent means no limit. */
+  limits?: LabelLimits;
+}
+
+/**
+ * As in Prometheus' scrape config: `labels` counts a series' labels with its name
+ * (`__name__`); lengths are UTF-8 bytes of the unescaped text, and the value limit
+ * also applies to the metric name.
+ */
+export interface LabelLimits {
+  readonly labels?: number;
+  readonly nameLength?: number;
+  readonly valueLength?: number;
 }
 
 const TYPES: ReadonlySet<string> = new Set<PrometheusType>([
@@ -60,11 +74,16 @@ const TYPES: ReadonlySet<string> = new Set<PrometheusType>([
 const SPAN = 4;
 const NAME_ESCAPED = 1;
 const VALUE_ESCAPED = 2;
+/** Up to this many labels, a new label name is compared with each earlier one; beyond, a Set keeps it linear. */
+const LINEAR_DUPLICATE_CHECK = 8;
 
 export class ExpositionParser {
   private readonly text: string;
   private readonly end: number;
   private readonly openMetrics: boolean;
+  private readonly labelLimit: number;
+  private readonly nameLengthLimit: number;
+  private readonly valueLengthLimit: number;
 
   private pos = 0;
   private lineNo = 1;
@@ -74,9 +93,16 @@ export class ExpositionParser {
   private failure: ParseError | undefined;
   /** Set by scanQuoted: whether the string it just read holds a backslash. */
   private quotedEscaped = false;
-  /** Cache for nextBackslash(): the first backslash at or after backslashFrom. */
+  /**
+   * The first backslash of the current line, or any offset at or past its end when it
+   * has none: escapes are rare, so quoted strings before it need no character loop.
+   */
+  private lineBackslash = 0;
+  /** Caches of the first backslash (quote) at or after an offset; every search for them moves forward. */
   private backslashFrom = 0;
   private backslashAt = -1;
+  private quoteFrom = 0;
+  private quoteAt = -1;
 
   // The current series.
   private keyStart = 0;
@@ -89,6 +115,8 @@ export class ExpositionParser {
   private pendingLabelSet = -1;
   private spans = new Int32Array(16 * SPAN);
   private escapes = new Uint8Array(16);
+  /** Names of the label set being read, once it has more than LINEAR_DUPLICATE_CHECK labels. */
+  private labelNames = new Set<string>();
   private sampleValue = 0;
   private sampleTimestamp: number | undefined;
 
@@ -104,6 +132,14 @@ export class ExpositionParser {
     this.text = text;
     this.end = text.length;
     this.openMetrics = options?.openMetrics === true;
+    this.labelLimit = options?.limits?.labels ?? 0;
+    this.nameLengthLimit = options?.limits?.nameLength ?? 0;
+    this.valueLengthLimit = options?.limits?.valueLength ?? 0;
+  }
+
+  /** Offset in the body up to which it has been read: the end of the current entry's line. */
+  get offset(): number {
+    return this.pos;
   }
 
   /** Line number (1-based) of the current entry. */
@@ -154,11 +190,13 @@ export class ExpositionParser {
    * a new array per call. The first call for a `name{…}` series validates its label set
    * and throws ParseError, with the series' line number, for an invalid or empty label
    * name, a missing `=`, an unquoted label value, a missing `,` between labels, a
-   * duplicate label name, or a quoted metric name after a bare one.
+   * duplicate label name, or a quoted metric name after a bare one; and LabelLimitError
+   * for a series beyond the `limits` option.
    */
   labels(): string[] {
     if (this.failure !== undefined) throw this.failure;
     if (this.pendingLabelSet >= 0) this.validateLabelSet();
+    if (this.nameLengthLimit > 0 || this.valueLengthLimit > 0) this.checkLengths();
     const { text, spans, escapes } = this;
     const out: string[] = [];
     for (let i = 0; i < this.labelCount; i++) {
@@ -186,6 +224,69 @@ export class ExpositionParser {
     }
   }
 
+  /**
+   * Checks names and values against the length limits before anything is cut out or
+   * unescaped, so an oversized value costs no more than the limit; a failure is sticky.
+   */
+  private checkLengths(): void {
+    const { spans, escapes, nameLengthLimit, valueLengthLimit } = this;
+    try {
+      if (valueLengthLimit > 0 && this.exceedsBytes(this.nameStart, this.nameEnd, this.nameEscaped, valueLengthLimit)) {
+        this.failLimit('label_value_length_limit', `metric name longer than ${valueLengthLimit} bytes`);
+      }
+      for (let i = 0; i < this.labelCount; i++) {
+        const s = i * SPAN;
+        const flags = escapes[i]!;
+        if (nameLengthLimit > 0 && this.exceedsBytes(spans[s]!, spans[s + 1]!, (flags & NAME_ESCAPED) !== 0, nameLengthLimit)) {
+          this.failLimit('label_name_length_limit', `label name ${this.excerpt(spans[s]!, spans[s + 1]!)} longer than ${nameLengthLimit} bytes`);
+        }
+        if (valueLengthLimit > 0 && this.exceedsBytes(spans[s + 2]!, spans[s + 3]!, (flags & VALUE_ESCAPED) !== 0, valueLengthLimit)) {
+          this.failLimit('label_value_length_limit', `value of label ${this.excerpt(spans[s]!, spans[s + 1]!)} longer than ${valueLengthLimit} bytes`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof ParseError) this.failure = error;
+      throw error;
+    }
+  }
+
+  /**
+   * Whether text[start, end), unescaped, is more than `limit` UTF-8 bytes. Each raw
+   * character is 1 to 3 bytes and an escape pair becomes one character, so only a text
+   * near the limit is counted, and the count stops past it: the cost is bounded by the limit.
+   */
+  private exceedsBytes(start: number, end: number, escaped: boolean, limit: number): boolean {
+    const length = end - start;
+    if (length * 3 <= limit) return false;
+    if (escaped ? length > 2 * limit : length > limit) return true;
+    const text = this.text;
+    let bytes = 0;
+    for (let p = start; p < end && bytes <= limit; p++) {
+      const c = text.charCodeAt(p);
+      if (c === BACKSLASH && escaped && p + 1 < end) {
+        const next = text.charCodeAt(p + 1);
+        if (next === QUOTE || next === BACKSLASH || next === LOWER_N) {
+          bytes++;
+          p++;
+          continue;
+        }
+      }
+      // A surrogate pair is 4 bytes: 2 for each half.
+      bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+    }
+    return bytes > limit;
+  }
+
+  /** Up to 50 characters of text[start, end), quoted, for a message. */
+  private excerpt(start: number, end: number): string {
+    return JSON.stringify(this.text.slice(start, Math.min(end, start + 50)));
+  }
+
+  private failLimit(limit: LabelLimitName, detail: string): never {
+    const metric = this.nameStart >= 0 ? this.excerpt(this.nameStart, this.nameEnd) : 'unknown';
+    throw new LabelLimitError(this.entryLine, limit, `${limit} exceeded (metric ${metric}: ${detail})`);
+  }
+
   familyName(): string {
     const raw = this.text.slice(this.metaNameStart, this.metaNameEnd);
     return this.metaNameEscaped ? unescape(raw) : raw;
@@ -211,6 +312,7 @@ export class ExpositionParser {
       let lineEnd = text.indexOf('\n', this.pos);
       if (lineEnd < 0) lineEnd = end;
       const p = this.skipBlanks(this.pos);
+      this.lineBackslash = this.nextBackslash(p);
       if (p === lineEnd) {
         // Blank line.
         this.pos = lineEnd + 1;
@@ -314,12 +416,14 @@ export class ExpositionParser {
     const { text, lineEnd } = this;
     // Native searches beat a loop over every character. With no backslash in the way, the
     // first `}` ends the set unless it is inside a quoted string, i.e. follows an odd quote.
+    // Each search stops on this line (a valid set has its `}` and closing quotes there), but
+    // for the opening quote: the set may hold none, so that search is cached, never repeated.
     const close = text.indexOf('}', brace + 1);
-    if (close >= 0 && close < lineEnd && this.nextBackslash(brace + 1) > close) {
+    if (close >= 0 && close < lineEnd && this.lineBackslash > close) {
       let from = brace + 1;
       for (;;) {
-        const open = text.indexOf('"', from);
-        if (open < 0 || open > close) return close + 1;
+        const open = this.nextQuote(from);
+        if (open > close) return close + 1;
         const shut = text.indexOf('"', open + 1);
         if (shut < 0 || shut > close) break;
         from = shut + 1;
@@ -409,10 +513,26 @@ export class ExpositionParser {
 
   private addLabel(nameStart: number, nameEnd: number, valueStart: number, valueEnd: number, flags: number): void {
     const index = this.labelCount;
+    // The name counts as a label, as in Prometheus; stopping here bounds the work on a huge set.
+    if (this.labelLimit > 0 && index + 2 > this.labelLimit) {
+      this.failLimit('label_limit', `more than ${this.labelLimit} labels, its name included`);
+    }
     if ((index + 1) * SPAN > this.spans.length) this.growLabels();
     const spans = this.spans;
-    for (let i = 0; i < index; i++) {
-      if (this.sameName(i, nameStart, nameEnd, flags)) this.fail(`duplicate label name "${this.labelName(i)}"`);
+    if (index < LINEAR_DUPLICATE_CHECK) {
+      for (let i = 0; i < index; i++) {
+        if (this.sameName(i, nameStart, nameEnd, flags)) this.fail(`duplicate label name "${this.labelName(i)}"`);
+      }
+    } else {
+      const names = this.labelNames;
+      if (index === LINEAR_DUPLICATE_CHECK) {
+        names.clear();
+        for (let i = 0; i < index; i++) names.add(this.labelName(i));
+      }
+      const raw = this.text.slice(nameStart, nameEnd);
+      const name = flags & NAME_ESCAPED ? unescape(raw) : raw;
+      if (names.has(name)) this.fail(`duplicate label name "${name}"`);
+      names.add(name);
     }
     const s = index * SPAN;
     spans[s] = nameStart;
@@ -575,27 +695,33 @@ export class ExpositionParser {
   /** From an opening quote to just past the closing one, on this line; sets quotedEscaped. */
   private scanQuoted(quote: number): number {
     const { text, lineEnd } = this;
-    // Native searches for the closing quote and for backslashes beat a loop over every character.
+    // A native search for the closing quote beats a loop over every character; it runs past
+    // the line only when the string is unterminated, which ends the parse.
     const close = text.indexOf('"', quote + 1);
     if (close < 0 || close >= lineEnd) this.fail('unterminated quoted string');
-    if (this.nextBackslash(quote + 1) > close) {
+    if (this.lineBackslash > close) {
       this.quotedEscaped = false;
       return close + 1;
     }
+    let escaped = false;
     for (let p = quote + 1; p < lineEnd; p++) {
       const c = text.charCodeAt(p);
       if (c === QUOTE) {
-        this.quotedEscaped = true;
+        this.quotedEscaped = escaped;
         return p + 1;
       }
-      if (c === BACKSLASH) p++;
+      if (c === BACKSLASH) {
+        escaped = true;
+        p++;
+      }
     }
     return this.fail('unterminated quoted string');
   }
 
   /**
-   * Offset of the first backslash at or after `from` (or the end), cached: escapes are rare.
-   * Scans mostly move forward, but labels() goes back over a series already scanned.
+   * Offset of the first backslash at or after `from` (or the end of the body). Called once
+   * per line, with offsets that only grow, so no part of the body is searched twice
+   * however far the next backslash is.
    */
   private nextBackslash(from: number): number {
     if (from > this.backslashAt || from < this.backslashFrom) {
@@ -604,6 +730,16 @@ export class ExpositionParser {
       this.backslashAt = at < 0 ? this.end : at;
     }
     return this.backslashAt;
+  }
+
+  /** As nextBackslash() for quotes; only skipLabelSet() asks, with offsets that only grow. */
+  private nextQuote(from: number): number {
+    if (from > this.quoteAt || from < this.quoteFrom) {
+      const at = this.text.indexOf('"', from);
+      this.quoteFrom = from;
+      this.quoteAt = at < 0 ? this.end : at;
+    }
+    return this.quoteAt;
   }
 
   /** Up to the next blank or the end of the line. */

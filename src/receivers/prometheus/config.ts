@@ -5,6 +5,12 @@ import { socketGlobProblem } from '../../discovery/socket-sd.js';
 import { resolveTarget } from './target.js';
 
 const DEFAULT_METRICS_PATH = '/metrics';
+// Limits on by default, unlike Prometheus, to protect the one process every runner shares;
+// the receiver README explains the figures.
+const DEFAULT_SAMPLE_LIMIT = 50_000;
+const DEFAULT_LABEL_LIMIT = 64;
+const DEFAULT_LABEL_NAME_LENGTH_LIMIT = 1024;
+const DEFAULT_LABEL_VALUE_LENGTH_LIMIT = 4096;
 
 const target = z
   .strictObject({
@@ -68,7 +74,30 @@ export const prometheusReceiverConfigSchema = componentConfig({
   scrape_timeout: positiveDuration().default(10_000).describe('Give up on a scrape after this long (capped at scrape_interval).'),
   metrics_path: z.string().default(DEFAULT_METRICS_PATH),
   body_size_limit: byteSize().default(16 * 1024 * 1024).describe('Larger bodies fail the scrape (uncompressed size). 0 = no limit.'),
-  sample_limit: z.number().int().nonnegative().default(0).describe('More samples than this fail the scrape. 0 = no limit.'),
+  sample_limit: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(DEFAULT_SAMPLE_LIMIT)
+    .describe('More samples on one page than this fail the scrape (reason `sample_limit`). 0 = no limit.'),
+  label_limit: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(DEFAULT_LABEL_LIMIT)
+    .describe('A series with more labels than this, its name included, fails the scrape (reason `label_limit`). 0 = no limit.'),
+  label_name_length_limit: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(DEFAULT_LABEL_NAME_LENGTH_LIMIT)
+    .describe('A label name longer than this many bytes fails the scrape (reason `label_name_length_limit`). 0 = no limit.'),
+  label_value_length_limit: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(DEFAULT_LABEL_VALUE_LENGTH_LIMIT)
+    .describe('A label value or metric name longer than this many bytes fails the scrape (reason `label_value_length_limit`). 0 = no limit.'),
   headers: httpHeaders().default({}).describe('Extra request headers (e.g. Authorization).'),
   targets: z.array(target).default([]).describe('Targets scraped always (static targets).'),
   file_sd_configs: z.array(fileSdConfig).default([]).describe('Targets discovered from files (Prometheus file_sd format).'),

@@ -7,6 +7,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { SELF_SCOPE } from '../../telemetry/self-metrics.js';
+import type { LabelLimitName } from '../../prometheus/errors.js';
 
 /**
  * Text format 0.0.4 only. Python's prometheus_client (vLLM, SGLang) answers with
@@ -18,11 +19,22 @@ export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=1.0,*/*;q=0.1';
 
 const USER_AGENT = `runner-metrics/${SELF_SCOPE.version}`;
 
+/** Why a scrape failed: the `reason` label of the failure counter. */
+export type ScrapeFailureReason =
+  | 'connect'
+  | 'timeout'
+  | 'http_status'
+  | 'body_too_large'
+  | 'parse'
+  | 'sample_limit'
+  | LabelLimitName
+  | 'io';
+
 export class ScrapeError extends Error {
   constructor(
     message: string,
     /** A short, stable cause for the failure counter's `reason` label. */
-    readonly reason: 'connect' | 'timeout' | 'http_status' | 'body_too_large' | 'parse' | 'sample_limit' | 'io',
+    readonly reason: ScrapeFailureReason,
     /** The HTTP status, for reason `http_status` (a 404 tells "not served" from "failing"). */
     readonly status?: number,
   ) {

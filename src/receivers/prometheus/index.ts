@@ -83,6 +83,11 @@ export class PrometheusReceiver implements Receiver {
       timeoutMs: this.timeoutMs,
       bodyLimit: config.body_size_limit,
       sampleLimit: config.sample_limit,
+      labelLimits: {
+        labels: config.label_limit,
+        nameLength: config.label_name_length_limit,
+        valueLength: config.label_value_length_limit,
+      },
       headers,
       next: this.next,
       logger: context.logger,

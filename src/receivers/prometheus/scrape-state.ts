@@ -18,10 +18,12 @@
  *    be stored under one metric name, fail the page with a parse error.
  *  - A scrape is committed only when the whole page parsed: one bad line fails the
  *    scrape (as in Prometheus) and leaves the previous state untouched.
+ *  - The work is linear in the page, and convertInSlices() does it in slices of a few
+ *    milliseconds, so one large page cannot hold up other targets or /metrics.
  */
 import { ValueType } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { ExpositionParser, ParseError } from '../../prometheus/parser.js';
+import { ExpositionParser, LabelLimitError, ParseError, type LabelLimits } from '../../prometheus/parser.js';
 import { SAMPLE_SUFFIXES, familyStem, resolveFamily, storedName, type DeclaredTypes, type SampleRole } from '../../prometheus/families.js';
 import {
   AggregationTemporality,
@@ -41,6 +43,8 @@ import { ownCopy } from '../../model/own-copy.js';
 import { setAttribute } from '../../model/attributes.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
+import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
+import { Slicer } from './slicer.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
@@ -142,14 +146,22 @@ export interface ConvertResult {
   readonly duplicates: number;
 }
 
+/** How long convertInSlices() keeps the event loop before letting other work run. */
+export const SLICE_MS = 5;
+/** Work units (see Slicer) of one sample line besides its bytes, of one committed sample, of one point. */
+const PER_ENTRY = 64;
+const PER_SAMPLE = 32;
+const PER_POINT = 32;
+
 export class ScrapeState {
+  // Keyed by page text, which can be longer than V8 hashes strings by content.
   /** Series by raw text; within a page, also other texts of the same series (aliases), dropped at commit. */
-  private readonly series = new Map<string, SeriesState>();
+  private readonly series = new StringKeyMap<SeriesState>();
   /** Series by identity, one entry per series. */
-  private readonly identities = new Map<string, SeriesState>();
-  private readonly families = new Map<string, FamilyState>();
-  private readonly groups = new Map<string, GroupState>();
-  private readonly declarations = new Map<string, Declaration>();
+  private readonly identities = new StringKeyMap<SeriesState>();
+  private readonly families = new StringKeyMap<FamilyState>();
+  private readonly groups = new StringKeyMap<GroupState>();
+  private readonly declarations = new StringKeyMap<Declaration>();
   /** The types the page being read has declared so far, as resolveFamily asks for them. */
   private readonly declaredNow: DeclaredTypes = {
     get: (name) => {
@@ -162,6 +174,8 @@ export class ScrapeState {
   private pass = 0;
   /** Declarations used by the current convert() call, to know when some are left to sweep. */
   private declarationsUsed = 0;
+  /** Set while a page is being converted: between slices the state is half updated. */
+  private converting = false;
 
   // Per-scrape scratch space, reused to avoid allocating per sample.
   private pendingSeries: SeriesState[] = [];
@@ -174,20 +188,56 @@ export class ScrapeState {
   constructor(
     private readonly resource: Resource,
     private readonly sampleLimit = 0,
+    private readonly labelLimits: LabelLimits = {},
   ) {}
 
   get seriesCount(): number {
     return this.identities.size;
   }
 
-  /** Parses a page and, if it is whole and valid, returns the target's new snapshot. */
+  /** Parses a page and, if it is whole and valid, returns the target's new snapshot; in one go. */
   convert(body: string, contentType: string, scrapeTimeMs: number): ConvertResult {
+    const steps = this.steps(body, contentType, scrapeTimeMs, Slicer.NEVER);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * As convert(), but hands the event loop back after about `sliceMs` of work, so a
+   * large page cannot delay other targets' scrapes or a /metrics answer. Calls must not
+   * overlap (a target's scrapes never do); the outcome is the same whole page or nothing.
+   */
+  async convertInSlices(body: string, contentType: string, scrapeTimeMs: number, sliceMs = SLICE_MS): Promise<ConvertResult> {
+    const slicer = new Slicer(sliceMs);
+    const steps = this.steps(body, contentType, scrapeTimeMs, slicer);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      slicer.start();
+    }
+  }
+
+  /** The conversion, pausing (yield) whenever the slicer says its slice is over. */
+  private *steps(body: string, contentType: string, scrapeTimeMs: number, slicer: Slicer): Generator<void, ConvertResult, void> {
+    if (this.converting) throw new Error('ScrapeState: a page is already being converted');
+    this.converting = true;
+    try {
+      return yield* this.convertPage(body, contentType, scrapeTimeMs, slicer);
+    } finally {
+      this.converting = false;
+    }
+  }
+
+  private *convertPage(body: string, contentType: string, scrapeTimeMs: number, slicer: Slicer): Generator<void, ConvertResult, void> {
     const openMetrics = contentType.includes('application/openmetrics-text');
     const scrapeId = this.scrapeId + 1;
     const pass = ++this.pass;
     const now = millisToHrTime(scrapeTimeMs);
-    const help = new Map<string, string>();
-    const units = new Map<string, string>();
+    const help = new StringKeyMap<string>();
+    const units = new StringKeyMap<string>();
     const pendingSeries = this.pendingSeries;
     const pendingValues = this.pendingValues;
     pendingSeries.length = 0;
@@ -197,9 +247,13 @@ export class ScrapeState {
     let seriesAdded = 0;
     let duplicates = 0;
     const previousSeries = this.previousSeries;
-    const parser = new ExpositionParser(body, { openMetrics });
+    const parser = new ExpositionParser(body, { openMetrics, limits: this.labelLimits });
+    let offset = 0;
     try {
+      if (this.sampleLimit > 0) yield* this.checkSampleLimit(body, openMetrics, slicer);
       for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
+        if (slicer.due(PER_ENTRY + parser.offset - offset)) yield;
+        offset = parser.offset;
         if (kind === 'series') {
           const key = parser.seriesKey();
           // Runners write their series in the same order every scrape: comparing the key with
@@ -251,20 +305,43 @@ export class ScrapeState {
       }
     } catch (err) {
       // Series created or resolved again for a page that failed are rolled back with it.
-      if (seriesAdded > 0) this.dropUncommitted();
+      if (seriesAdded > 0) yield* this.dropUncommitted(slicer);
       for (const s of this.replaced) {
         this.series.set(s.key, s);
         this.identities.set(s.identity, s);
       }
+      if (err instanceof LabelLimitError) throw new ScrapeError(err.message, err.limit);
       if (err instanceof ParseError) throw new ScrapeError(`invalid exposition: ${err.message}`, 'parse');
       throw err;
     }
     this.scrapeId = scrapeId;
-    const batch = this.commit(scrapeId, now, help, units);
-    this.sweep(scrapeId, pendingSeries.length, pass);
+    const batch = yield* this.commit(scrapeId, now, help, units, slicer);
+    yield* this.sweep(scrapeId, pendingSeries.length, pass, slicer);
     this.previousSeries = pendingSeries;
     this.pendingSeries = previousSeries;
     return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
+  }
+
+  /**
+   * Fails a page with more sample lines than sample_limit (duplicates count, as in
+   * Prometheus) before any series is made: converting up to the limit and rolling back
+   * would churn the heap on every scrape of such a page. Lines bound the samples, so
+   * most pages are cleared by a native count of line feeds; only a page with more lines
+   * than the limit is parsed (cached path only) to count its samples.
+   */
+  private *checkSampleLimit(body: string, openMetrics: boolean, slicer: Slicer): Generator<void, void, void> {
+    const limit = this.sampleLimit;
+    let lines = 1;
+    for (let at = body.indexOf('\n'); at >= 0 && lines <= limit; at = body.indexOf('\n', at + 1)) lines++;
+    if (lines <= limit) return;
+    const counter = new ExpositionParser(body, { openMetrics });
+    let samples = 0;
+    let offset = 0;
+    for (let kind = counter.next(); kind !== 'eof'; kind = counter.next()) {
+      if (slicer.due(PER_ENTRY + counter.offset - offset)) yield;
+      offset = counter.offset;
+      if (kind === 'series' && ++samples > limit) throw new ScrapeError(`more than sample_limit ${limit} samples`, 'sample_limit');
+    }
   }
 
   /**
@@ -436,18 +513,25 @@ export class ScrapeState {
   }
 
   /** Series never committed (lastSeen 0) can only come from the page that just failed. */
-  private dropUncommitted(): void {
-    for (const [key, s] of this.series) if (s.lastSeen === 0) this.series.delete(key);
-    for (const [identity, s] of this.identities) if (s.lastSeen === 0) this.identities.delete(identity);
+  private *dropUncommitted(slicer: Slicer): Generator<void, void, void> {
+    for (const [key, s] of this.series) {
+      if (s.lastSeen === 0) this.series.delete(key);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
+    for (const [identity, s] of this.identities) {
+      if (s.lastSeen === 0) this.identities.delete(identity);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
   }
 
   /** Applies the parsed values: reset detection, then one Metric per family in page order. */
-  private commit(scrapeId: number, now: HrTime, help: Map<string, string>, units: Map<string, string>): ResourceBatch {
+  private *commit(scrapeId: number, now: HrTime, help: StringLookup<string>, units: StringLookup<string>, slicer: Slicer): Generator<void, ResourceBatch, void> {
     const order: FamilyState[] = [];
-    const created = new Map<string, number>();
+    const created = new StringKeyMap<number>();
     const pendingSeries = this.pendingSeries;
     const pendingValues = this.pendingValues;
     for (let i = 0; i < pendingSeries.length; i++) {
+      if (slicer.due(PER_SAMPLE)) yield;
       const s = pendingSeries[i]!;
       const v = pendingValues[i]!;
       const f = s.family;
@@ -496,11 +580,12 @@ export class ScrapeState {
     const metrics: Metric[] = [];
     for (const f of order) {
       if (f.members.length > 0) metrics.push(this.toMetric(f, now, created));
+      if (slicer.due(PER_POINT * f.members.length)) yield;
     }
     return { resource: this.resource, scopeMetrics: [{ scope: RECEIVER_SCOPE, metrics }] };
   }
 
-  private toMetric(f: FamilyState, now: HrTime, created: Map<string, number>): Metric {
+  private toMetric(f: FamilyState, now: HrTime, created: StringKeyMap<number>): Metric {
     const descriptor = { name: f.name, description: f.help, unit: f.unit, valueType: ValueType.DOUBLE };
     const prometheus = { type: f.type };
     const temporality = AggregationTemporality.CUMULATIVE;
@@ -526,7 +611,7 @@ export class ScrapeState {
     return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints, prometheus };
   }
 
-  private histogramPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>) {
+  private histogramPoint(f: FamilyState, g: GroupState, now: HrTime, created: StringKeyMap<number>) {
     sortByBound(g);
     const n = g.bounds.length;
     const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
@@ -567,7 +652,7 @@ export class ScrapeState {
     };
   }
 
-  private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: Map<string, number>): DataPoint<SummaryValue> {
+  private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: StringKeyMap<number>): DataPoint<SummaryValue> {
     const quantiles = g.bounds.map((quantile, i) => ({ quantile, value: g.values[i]!, label: g.boundTexts[i]! }));
     const count = Number.isNaN(g.count) ? 0 : g.count;
     this.detectGroupReset(g, count, now, true);
@@ -585,16 +670,28 @@ export class ScrapeState {
   }
 
   /** Forgets series the runner stopped exposing, so memory follows the live series set. */
-  private sweep(scrapeId: number, seenThisScrape: number, pass: number): void {
+  private *sweep(scrapeId: number, seenThisScrape: number, pass: number, slicer: Slicer): Generator<void, void, void> {
     if (this.declarations.size > this.declarationsUsed) {
-      for (const [name, d] of this.declarations) if (d.usedIn !== pass) this.declarations.delete(name);
+      for (const [name, d] of this.declarations) {
+        if (d.usedIn !== pass) this.declarations.delete(name);
+        if (slicer.due(PER_SAMPLE)) yield;
+      }
     }
     if (this.series.size <= seenThisScrape) return;
     // Aliases go too: kept, one would outlive a series that a TYPE change made anew.
-    for (const [key, s] of this.series) if (s.lastSeen !== scrapeId || s.key !== key) this.series.delete(key);
-    for (const [identity, s] of this.identities) if (s.lastSeen !== scrapeId) this.identities.delete(identity);
+    for (const [key, s] of this.series) {
+      if (s.lastSeen !== scrapeId || s.key !== key) this.series.delete(key);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
+    for (const [identity, s] of this.identities) {
+      if (s.lastSeen !== scrapeId) this.identities.delete(identity);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
     for (const [key, g] of this.groups) if (g.scrapeId !== scrapeId) this.groups.delete(key);
-    for (const [key, f] of this.families) if (f.scrapeId !== scrapeId) this.families.delete(key);
+    for (const [key, f] of this.families) {
+      if (f.scrapeId !== scrapeId) this.families.delete(key);
+      if (slicer.due(PER_SAMPLE)) yield;
+    }
   }
 }
 
@@ -668,7 +765,7 @@ function baseName(name: string, suffix: string): string {
   return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
 }
 
-function createdStart(created: Map<string, number>, metric: string, attributes: Attributes): HrTime | undefined {
+function createdStart(created: StringKeyMap<number>, metric: string, attributes: Attributes): HrTime | undefined {
   if (created.size === 0) return undefined;
   const seconds = created.get(createdKey(metric, attributes));
   return seconds === undefined ? undefined : createdToHrTime(seconds);

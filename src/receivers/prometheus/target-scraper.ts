@@ -13,6 +13,7 @@ import { fetchPage, ScrapeError } from './fetch.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
 import type { Resource } from '@opentelemetry/resources';
+import type { LabelLimits } from '../../prometheus/parser.js';
 
 export interface TargetScraperOptions {
   readonly address: TargetAddress;
@@ -24,6 +25,7 @@ export interface TargetScraperOptions {
   readonly timeoutMs: number;
   readonly bodyLimit: number;
   readonly sampleLimit: number;
+  readonly labelLimits: LabelLimits;
   readonly headers: Record<string, string>;
   readonly next: Consumer;
   readonly logger: Logger;
@@ -46,7 +48,7 @@ export class TargetScraper {
   private readonly health;
 
   constructor(private readonly opts: TargetScraperOptions) {
-    this.state = new ScrapeState(opts.resource, opts.sampleLimit);
+    this.state = new ScrapeState(opts.resource, opts.sampleLimit, opts.labelLimits);
     const m = opts.selfMetrics;
     this.health = {
       up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
@@ -123,7 +125,8 @@ export class TargetScraper {
         headers: o.headers,
       });
       this.health.bytes.add(o.healthLabels, page.wireBytes);
-      const result = this.state.convert(page.body, page.contentType, scrapeTime);
+      // In slices: a large page must not hold up the other targets or a /metrics answer.
+      const result = await this.state.convertInSlices(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
       this.handOn([result.batch]);
       samples = result.samples;

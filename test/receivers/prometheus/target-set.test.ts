@@ -48,7 +48,7 @@ function targetSet(staticUrls: string[], discoverers: Discoverer[]) {
       const reporter = health.target({ job: 'prometheus/test', instance: target.address.instance, endpoint: target.address.display, attributes: target.attributes });
       const scraper = new TargetScraper({
         address: target.address, resource, healthLabels, dispatcher: agent, intervalMs: 50, timeoutMs: 1000,
-        bodyLimit: 0, sampleLimit: 0, headers: {}, next: sink, logger, selfMetrics: metrics, reporter,
+        bodyLimit: 0, sampleLimit: 0, labelLimits: {}, headers: {}, next: sink, logger, selfMetrics: metrics, reporter,
       });
       return { scraper, resource, healthLabels, close: async () => { metrics.dispose(); reporter.remove(); } };
     },
