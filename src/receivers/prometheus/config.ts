@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuration } from '../../config/schema-helpers.js';
 import { fileSdPathProblem } from '../../discovery/file-sd.js';
 import { socketGlobProblem } from '../../discovery/socket-sd.js';
+import {
+  DEFAULT_LABEL_LIMIT,
+  DEFAULT_LABEL_NAME_LENGTH_LIMIT,
+  DEFAULT_LABEL_VALUE_LENGTH_LIMIT,
+  DEFAULT_SAMPLE_LIMIT,
+} from './page-limits.js';
 import { resolveTarget } from './target.js';
 
 const DEFAULT_METRICS_PATH = '/metrics';
-// Limits on by default, unlike Prometheus, to protect the one process every runner shares;
-// the receiver README explains the figures.
-const DEFAULT_SAMPLE_LIMIT = 50_000;
-const DEFAULT_LABEL_LIMIT = 64;
-const DEFAULT_LABEL_NAME_LENGTH_LIMIT = 1024;
-const DEFAULT_LABEL_VALUE_LENGTH_LIMIT = 4096;
 
 const target = z
   .strictObject({

@@ -45,6 +45,7 @@ import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
 import { Slicer } from './slicer.js';
+import { DEFAULT_LABEL_LIMITS, DEFAULT_SAMPLE_LIMIT } from './page-limits.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
@@ -187,8 +188,8 @@ export class ScrapeState {
 
   constructor(
     private readonly resource: Resource,
-    private readonly sampleLimit = 0,
-    private readonly labelLimits: LabelLimits = {},
+    private readonly sampleLimit = DEFAULT_SAMPLE_LIMIT,
+    private readonly labelLimits: LabelLimits = DEFAULT_LABEL_LIMITS,
   ) {}
 
   get seriesCount(): number {
