@@ -1,14 +1,13 @@
 /** Config of the `prometheus` exporter; README.md documents every key. */
 import { z } from 'zod';
 import { attributeValue, componentConfig, duration, listenEndpoint } from '../../config/schema-helpers.js';
-import { sanitizeLabelName } from './series-labels.js';
+import { isLegacyLabelName } from '../../prometheus/chars.js';
+import { ESCAPING_SCHEMES, escapeLabelName } from '../../prometheus/writer.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:9464';
 export const DEFAULT_PATH = '/metrics';
 export const DEFAULT_RESOURCE_LABELS = ['backend', 'model', 'mode'] as const;
 export const DEFAULT_METRIC_EXPIRATION_MS = 5 * 60_000;
-
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const endpoint = listenEndpoint(DEFAULT_ENDPOINT);
 
@@ -22,22 +21,25 @@ function reservedBecause(name: string): string | undefined {
 
 const labelName = z
   .string()
-  .regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
+  .refine(isLegacyLabelName, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
   .superRefine((name, ctx) => {
     const why = reservedBecause(name);
     if (why) ctx.addIssue({ code: 'custom', message: `label name "${name}" is reserved: ${why}` });
   });
 
-/** A resource attribute to copy as a label, checked under the name it gets (`a.b` → `a_b`). */
+/** A resource attribute to copy as a label, checked under every name a scraper may get (`a.b` → `a_b`). */
 const resourceAttributeLabel = z
   .string()
   .min(1)
   .superRefine((attribute, ctx) => {
-    const label = sanitizeLabelName(attribute);
-    const why = reservedBecause(label);
-    if (!why) return;
-    const subject = label === attribute ? `label name "${label}"` : `attribute "${attribute}" becomes label "${label}", which`;
-    ctx.addIssue({ code: 'custom', message: `${subject} is reserved: ${why}` });
+    for (const scheme of ESCAPING_SCHEMES) {
+      const label = escapeLabelName(attribute, scheme);
+      const why = reservedBecause(label);
+      if (!why) continue;
+      const subject = label === attribute ? `label name "${label}"` : `attribute "${attribute}" becomes label "${label}", which`;
+      ctx.addIssue({ code: 'custom', message: `${subject} is reserved: ${why}` });
+      return;
+    }
   });
 
 export const prometheusExporterConfigSchema = componentConfig({

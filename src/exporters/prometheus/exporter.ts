@@ -10,14 +10,14 @@ import { statusPage, targetRows } from './status-page.js';
 import type { ComponentContext, Exporter } from '../../component.js';
 import type { Batch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../../prometheus/writer.js';
+import { contentType, type EscapingScheme } from '../../prometheus/writer.js';
 import type { Counter, Gauge } from '../../telemetry/self-metrics.js';
 import type { PrometheusExporterConfig } from './config.js';
 import { renderExposition, type ExpositionSource } from './exposition.js';
 import type { ExpositionFormat } from './family-naming.js';
 import { HttpListener } from '../../net/http-listener.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../net/listen-address.js';
-import { acceptsGzip, negotiateFormat, requestedNames } from './negotiation.js';
+import { acceptsGzip, negotiate, requestedNames } from './negotiation.js';
 import { SeriesLabels, type AddedLabelsConfig } from './series-labels.js';
 import { SnapshotStore } from './snapshot-store.js';
 
@@ -31,8 +31,13 @@ export interface PrometheusExporterOptions {
 
 export interface RenderOptions {
   readonly format?: ExpositionFormat;
+  /** How names outside the legacy charsets are written; `underscores` by default. */
+  readonly escaping?: EscapingScheme;
   readonly names?: ReadonlySet<string> | undefined;
 }
+
+/** Families whose clash was already logged; bounded, so odd runners cannot grow it without limit. */
+const MAX_LOGGED_CLASHES = 1000;
 
 interface OwnMetrics {
   readonly attributes: { readonly exporter: string };
@@ -50,6 +55,7 @@ export class PrometheusExporter implements Exporter {
   private readonly disabled: boolean;
   /** Label cache for the collector's own resource, which never expires. */
   private ownLabels: SeriesLabels | undefined;
+  private readonly loggedClashes = new Set<string>();
 
   constructor(
     private readonly config: PrometheusExporterConfig,
@@ -115,9 +121,21 @@ export class PrometheusExporter implements Exporter {
     this.own.scrapes.add(attributes);
     this.own.series.set(attributes, this.store.points);
     this.own.resources.set(attributes, this.store.size);
-    const body = renderExposition(this.sources(), { format: options.format ?? 'text', names: options.names });
+    const body = renderExposition(this.sources(), {
+      format: options.format ?? 'text',
+      escaping: options.escaping,
+      names: options.names,
+      onLeftOut: (name, reason) => this.logClash(name, reason),
+    });
     this.own.renderSeconds.set(attributes, (performance.now() - started) / 1000);
     return body;
+  }
+
+  /** A family left out of the body for a name clash: said once per family, not on every scrape. */
+  private logClash(family: string, reason: string): void {
+    if (this.loggedClashes.has(family) || this.loggedClashes.size >= MAX_LOGGED_CLASHES) return;
+    this.loggedClashes.add(family);
+    this.context.logger.warn('family left out of /metrics: its names clash with another family', { family, reason });
   }
 
   /** Stored snapshots in resource-key order, with the collector's own metrics in their place. */
@@ -150,15 +168,15 @@ export class PrometheusExporter implements Exporter {
 
   private serveMetrics(req: IncomingMessage, res: ServerResponse, url: URL): void {
     let body: string;
-    const format = negotiateFormat(req.headers.accept);
+    const { format, escaping } = negotiate(req.headers.accept);
     try {
-      body = this.render({ format, names: requestedNames(url.searchParams) });
+      body = this.render({ format, escaping, names: requestedNames(url.searchParams) });
     } catch (error) {
       this.context.logger.error('render failed', { error });
       send(req, res, 500, 'text/plain; charset=utf-8', 'render failed\n');
       return;
     }
-    const type = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
+    const type = contentType(format === 'openmetrics', escaping);
     res.setHeader('Vary', 'Accept, Accept-Encoding');
     if (!acceptsGzip(req.headers['accept-encoding'])) {
       send(req, res, 200, type, body);

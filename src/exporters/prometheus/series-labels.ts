@@ -1,16 +1,22 @@
 /**
  * The label text of each series of one resource: the point's own attributes plus
- * the labels this exporter adds (chosen resource attributes and const labels).
+ * the labels this exporter adds (chosen resource attributes and const labels),
+ * with every name escaped for the scraper's escaping scheme.
  *
  * Receivers hand over the same `attributes` object for an unchanged series on
- * every scrape, so the rendered text is cached per object: in steady state a
- * series costs one WeakMap lookup instead of escaping and joining its labels.
- * The text does not depend on the metric, so one cache per resource serves all
- * of its metrics; it goes away with the resource.
+ * every scrape, so the rendered text is cached per object and scheme: in steady
+ * state a series costs one WeakMap lookup instead of escaping and joining its
+ * labels. The text does not depend on the metric, so one cache per resource serves
+ * all of its metrics; it goes away with the resource.
+ *
+ * Names that collide once escaped (`a.b` and `a_b` both `a_b` under underscores)
+ * would make a series with two labels of one name, which no parser accepts: the
+ * first in attribute order is kept, later ones are left out. `__name__` is left
+ * out too, since it is the metric name's label.
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { escapeLabelValue } from '../../prometheus/writer.js';
+import { escapeLabelName, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
 
 export interface AddedLabelsConfig {
   /** Resource attributes to copy onto every series, by attribute name. */
@@ -21,20 +27,32 @@ export interface AddedLabelsConfig {
   readonly honorLabels: boolean;
 }
 
-const VALID_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** `service.name` → `service_name`; anything else outside [a-zA-Z0-9_] becomes `_` too. */
-export function sanitizeLabelName(name: string): string {
-  if (VALID_LABEL_NAME.test(name)) return name;
-  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
-  return /^[0-9]/.test(s) ? `_${s}` : s;
-}
+const METRIC_NAME_LABEL = '__name__';
 
 export function attributeText(value: AttributeValue): string {
   return typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
 }
 
 export class SeriesLabels {
+  private readonly schemes = new Map<EscapingScheme, SchemeLabels>();
+
+  constructor(
+    private readonly resource: Resource,
+    private readonly config: AddedLabelsConfig,
+  ) {}
+
+  /** The label texts for a scraper reading names under `scheme`. */
+  forScheme(scheme: EscapingScheme): SchemeLabels {
+    let labels = this.schemes.get(scheme);
+    if (labels === undefined) {
+      labels = new SchemeLabels(this.resource, this.config, scheme);
+      this.schemes.set(scheme, labels);
+    }
+    return labels;
+  }
+}
+
+export class SchemeLabels {
   /** Added labels in output order, as `name="escaped value"`. */
   private readonly added: ReadonlyArray<readonly [name: string, pair: string]>;
   private readonly addedNames: ReadonlySet<string>;
@@ -46,19 +64,23 @@ export class SeriesLabels {
   constructor(
     resource: Resource,
     private readonly config: AddedLabelsConfig,
+    private readonly scheme: EscapingScheme,
   ) {
     const values = new Map<string, string>();
     for (const attribute of config.resourceAttributes) {
       const value = resource.attributes[attribute];
       if (value === undefined || value === null) continue;
       const text = attributeText(value);
-      if (text !== '') values.set(sanitizeLabelName(attribute), text);
+      const name = escapeLabelName(attribute, scheme);
+      // `service.name` and `service_name` may both be listed: the first listed wins.
+      if (text !== '' && name !== '' && !values.has(name)) values.set(name, text);
     }
-    for (const [name, value] of Object.entries(config.constLabels)) {
+    for (const [constName, value] of Object.entries(config.constLabels)) {
+      const name = escapeLabelName(constName, scheme);
       values.delete(name); // re-inserted last, so const labels keep their configured order
       values.set(name, value);
     }
-    this.added = [...values].map(([name, value]) => [name, `${name}="${escapeLabelValue(value)}"`] as const);
+    this.added = [...values].map(([name, value]) => [name, writeLabelPair(name, value)] as const);
     this.addedNames = new Set(values.keys());
     this.addedText = this.added.map(([, pair]) => pair).join(',');
   }
@@ -89,22 +111,30 @@ export class SeriesLabels {
   }
 
   private inner(attributes: Attributes): string {
-    const parts: string[] = [];
-    let dropped: Set<string> | undefined;
+    // The runner's labels under their escaped names, the first of colliding names kept.
+    const own = new Map<string, AttributeValue>();
     for (const key of Object.keys(attributes)) {
       const value = attributes[key];
       if (value === undefined || value === null) continue;
-      let name = sanitizeLabelName(key);
+      const name = escapeLabelName(key, this.scheme);
+      if (name === '' || name === METRIC_NAME_LABEL || own.has(name)) continue;
+      own.set(name, value);
+    }
+    const parts: string[] = [];
+    const written = new Set<string>();
+    let dropped: Set<string> | undefined;
+    for (let [name, value] of own) {
       if (this.addedNames.has(name)) {
         if (this.config.honorLabels) {
           (dropped ??= new Set()).add(name);
         } else {
           // Prometheus' honor_labels=false rule: the target's label steps aside.
           do name = `exported_${name}`;
-          while (this.addedNames.has(name) || Object.hasOwn(attributes, name));
+          while (this.addedNames.has(name) || own.has(name) || written.has(name));
         }
       }
-      parts.push(`${name}="${escapeLabelValue(attributeText(value))}"`);
+      written.add(name);
+      parts.push(writeLabelPair(name, attributeText(value)));
     }
     if (dropped === undefined) {
       if (this.addedText !== '') parts.push(this.addedText);
