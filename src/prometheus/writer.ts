@@ -144,6 +144,18 @@ export function writeLabelPair(name: string, value: string): string {
   return writeLabelName(name) + '="' + escapeLabelValue(value) + '"';
 }
 
+/**
+ * Whether Prometheus reads `text` as a float where it must be one (`le`, `quantile`):
+ * decimal with optional exponent, or Inf/Infinity/NaN, as Go's strconv.ParseFloat
+ * takes them. A runner's bound text is written back verbatim only then.
+ */
+export function isFloatText(text: string): boolean {
+  return DECIMAL.test(text) || SPECIAL_FLOAT.test(text);
+}
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const SPECIAL_FLOAT = /^(?:[+-]?inf(?:inity)?|nan)$/i;
+
 /** `{a="b",c="d"}`, or '' when there are no labels. Names outside the legacy charset are quoted. */
 export function writeLabels(labels: Labels): string {
   if (labels.length === 0) return '';

@@ -10,6 +10,7 @@ import {
   escapeLabelValue,
   escapeMetricName,
   formatValue,
+  isFloatText,
   joinSeries,
   toEscapingScheme,
   writeFamilies,
@@ -127,6 +128,13 @@ describe('name escaping schemes (prometheus/common EscapeName examples)', () => 
     assert.equal(toEscapingScheme('allow-utf-8'), 'allow-utf-8');
     assert.equal(toEscapingScheme('values'), 'values');
     assert.equal(toEscapingScheme('Underscores'), undefined);
+  });
+});
+
+describe('isFloatText', () => {
+  it("accepts what Go's ParseFloat reads as a bound, and nothing else", () => {
+    for (const ok of ['1', '1.0', '.5', '5.', '-0.25', '1e+06', '1E-3', '+Inf', 'Inf', '-inf', 'Infinity', 'NaN', 'nan']) assert.ok(isFloatText(ok), ok);
+    for (const bad of ['', ' 1', '1 ', '0x10', '1_000', 'abc', '\\n', '+NaN', 'e5', '1e', '.']) assert.ok(!isFloatText(bad), bad);
   });
 });
 

@@ -17,7 +17,7 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { boundLabels } from '../../model/bound-labels.js';
 import { SUMMARY, type DataPoint, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
-import { DEFAULT_ESCAPING, formatValue, helpLine, joinSeries, typeLine, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
+import { DEFAULT_ESCAPING, formatValue, helpLine, isFloatText, joinSeries, typeLine, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
 import { familyNaming, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
 import type { SchemeLabels, SeriesLabels } from './series-labels.js';
 
@@ -132,6 +132,7 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
     case DataPointType.SUM:
     case DataPointType.GAUGE:
       for (const point of metric.dataPoints) {
+        if (typeof point.value !== 'number') continue; // malformed point: see isWellShaped
         const closed = labels.closedText(point.attributes);
         if (isRepeat(seen, closed)) continue;
         out.push(joinSeries(naming.value, closed) + ' ' + formatValue(point.value) + '\n');
@@ -139,9 +140,10 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
       return;
     case DataPointType.HISTOGRAM:
       for (const point of metric.dataPoints) {
-        const closed = labels.closedText(point.attributes);
+        if (!isWellShaped(point.value, 'buckets')) continue;
+        const closed = labels.closedText(point.attributes, 'le');
         if (isRepeat(seen, closed)) continue;
-        const bucket = joinSeries(naming.bucket, labels.openText(point.attributes));
+        const bucket = joinSeries(naming.bucket, labels.openText(point.attributes, 'le'));
         const { boundaries, counts } = point.value.buckets;
         // The runner's own `le` texts when the point was scraped: Prometheus keys the
         // series by them, so `1.0` must not come back as `1`.
@@ -151,7 +153,8 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
         for (let i = 0; i < boundaries.length; i++) {
           cumulative += counts[i] ?? 0;
           const text = texts?.[i];
-          const le = text ? textLabel(leTextCache, 'le', text) : leLabel(boundaries[i]!);
+          const le = text ? textLabel(leTextCache, 'le', text, boundaries[i]!) : leLabel(boundaries[i]!);
+          if (i > 0 && sameBound(boundaries[i]!, boundaries[i - 1]!) && repeatsBound(boundaries, texts, i, le)) continue;
           out.push(bucket + le + formatValue(cumulative) + '\n');
         }
         cumulative += counts[boundaries.length] ?? 0;
@@ -161,12 +164,16 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
       return;
     case SUMMARY:
       for (const point of metric.dataPoints as DataPoint<SummaryValue>[]) {
-        const closed = labels.closedText(point.attributes);
+        if (!isWellShaped(point.value, 'quantiles')) continue;
+        const closed = labels.closedText(point.attributes, 'quantile');
         if (isRepeat(seen, closed)) continue;
-        const quantile = joinSeries(naming.value, labels.openText(point.attributes));
-        for (const q of point.value.quantiles) {
-          const label = q.label ? textLabel(quantileTextCache, 'quantile', q.label) : quantileLabel(q.quantile);
-          out.push(quantile + label + formatValue(q.value) + '\n');
+        const quantile = joinSeries(naming.value, labels.openText(point.attributes, 'quantile'));
+        const { quantiles } = point.value;
+        for (let i = 0; i < quantiles.length; i++) {
+          const label = quantileText(quantiles[i]!);
+          // A quantile given twice would be a duplicate series: the first one is kept.
+          if (quantiles.findIndex((q) => quantileText(q) === label) < i) continue;
+          out.push(quantile + label + formatValue(quantiles[i]!.value) + '\n');
         }
         writeSumAndCount(out, point.value.sum, point.value.count, closed, naming);
       }
@@ -174,6 +181,36 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
     default:
       return;
   }
+}
+
+function quantileText(q: SummaryValue['quantiles'][number]): string {
+  return q.label ? textLabel(quantileTextCache, 'quantile', q.label, q.quantile) : quantileLabel(q.quantile);
+}
+
+function sameBound(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
+/**
+ * Whether bucket `i`'s `le` label (`le`) was already written for this point: only
+ * bounds equal in number can share a text (`1` and `1.0` do not), and boundaries
+ * are sorted, so only the run of equal bounds before `i` is searched.
+ */
+function repeatsBound(boundaries: readonly number[], texts: readonly string[] | undefined, i: number, le: string): boolean {
+  for (let j = i - 1; j >= 0 && sameBound(boundaries[j]!, boundaries[i]!); j--) {
+    const text = texts?.[j];
+    if ((text ? textLabel(leTextCache, 'le', text, boundaries[j]!) : leLabel(boundaries[j]!)) === le) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a histogram or summary point holds what its type promises. A point of
+ * another shape (a source that mislabelled it) is left out rather than written as
+ * `undefined` or failing the whole render.
+ */
+function isWellShaped(value: unknown, field: 'buckets' | 'quantiles'): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[field] === 'object';
 }
 
 /** True when a series with these labels was already written in this family; records it otherwise. */
@@ -217,9 +254,11 @@ function cachedLabel(cache: Map<number, string>, name: string, value: number): s
   return text;
 }
 
-function textLabel(cache: Map<string, string>, name: string, value: string): string {
+/** The runner's text when Prometheus can read it as a float; any other text (`""`, `0x10`) gives way to the number. */
+function textLabel(cache: Map<string, string>, name: string, value: string, bound: number): string {
   let text = cache.get(value);
   if (text === undefined) {
+    if (!isFloatText(value)) return cachedLabel(name === 'le' ? leCache : quantileCache, name, bound);
     text = writeLabelPair(name, value) + '} ';
     if (cache.size < MAX_CACHED_BOUNDS) cache.set(value, text);
   }

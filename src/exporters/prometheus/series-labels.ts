@@ -12,7 +12,8 @@
  * Names that collide once escaped (`a.b` and `a_b` both `a_b` under underscores)
  * would make a series with two labels of one name, which no parser accepts: the
  * first in attribute order is kept, later ones are left out. `__name__` is left
- * out too, since it is the metric name's label.
+ * out too, since it is the metric name's label, and so is a runner's own `le` on a
+ * histogram's series (`quantile` on a summary's), which its buckets write.
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
@@ -28,6 +29,9 @@ export interface AddedLabelsConfig {
 }
 
 const METRIC_NAME_LABEL = '__name__';
+
+/** The label a histogram bucket or summary quantile series adds to its point's labels. */
+export type BoundLabel = 'le' | 'quantile';
 
 export function attributeText(value: AttributeValue): string {
   return typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
@@ -59,7 +63,8 @@ export class SchemeLabels {
   /** All added pairs joined, for the common case where nothing clashes. */
   private readonly addedText: string;
   private readonly closed = new WeakMap<Attributes, string>();
-  private readonly open = new WeakMap<Attributes, string>();
+  /** Per bound label (`le`, `quantile`): texts of histogram and summary points, which leave a runner's label of that name out. */
+  private readonly bounded = new Map<BoundLabel, { closed: WeakMap<Attributes, string>; open: WeakMap<Attributes, string> }>();
 
   constructor(
     resource: Resource,
@@ -85,39 +90,54 @@ export class SchemeLabels {
     this.addedText = this.added.map(([, pair]) => pair).join(',');
   }
 
-  /** `{a="1",backend="x"}`, or the empty string for a series without labels. */
-  closedText(attributes: Attributes): string {
-    let text = this.closed.get(attributes);
+  /**
+   * `{a="1",backend="x"}`, or the empty string for a series without labels. For the
+   * `_sum` and `_count` of a histogram or summary, `bound` names the label its buckets
+   * or quantiles add, which the runner's labels must not also hold.
+   */
+  closedText(attributes: Attributes, bound?: BoundLabel): string {
+    const cache = bound === undefined ? this.closed : this.boundCaches(bound).closed;
+    let text = cache.get(attributes);
     if (text === undefined) {
-      const inner = this.inner(attributes);
+      const inner = this.inner(attributes, bound);
       text = inner === '' ? '' : `{${inner}}`;
-      this.closed.set(attributes, text);
+      cache.set(attributes, text);
     }
     return text;
   }
 
   /**
-   * `{a="1",backend="x",` or `{`: the caller appends one more label and the
+   * `{a="1",backend="x",` or `{`: the caller appends the `bound` label and the
    * closing brace (`le` of a bucket, `quantile` of a summary).
    */
-  openText(attributes: Attributes): string {
-    let text = this.open.get(attributes);
+  openText(attributes: Attributes, bound: BoundLabel): string {
+    const cache = this.boundCaches(bound).open;
+    let text = cache.get(attributes);
     if (text === undefined) {
-      const inner = this.inner(attributes);
+      const inner = this.inner(attributes, bound);
       text = inner === '' ? '{' : `{${inner},`;
-      this.open.set(attributes, text);
+      cache.set(attributes, text);
     }
     return text;
   }
 
-  private inner(attributes: Attributes): string {
+  private boundCaches(bound: BoundLabel) {
+    let caches = this.bounded.get(bound);
+    if (caches === undefined) {
+      caches = { closed: new WeakMap(), open: new WeakMap() };
+      this.bounded.set(bound, caches);
+    }
+    return caches;
+  }
+
+  private inner(attributes: Attributes, bound: BoundLabel | undefined): string {
     // The runner's labels under their escaped names, the first of colliding names kept.
     const own = new Map<string, AttributeValue>();
     for (const key of Object.keys(attributes)) {
       const value = attributes[key];
       if (value === undefined || value === null) continue;
       const name = escapeLabelName(key, this.scheme);
-      if (name === '' || name === METRIC_NAME_LABEL || own.has(name)) continue;
+      if (name === '' || name === METRIC_NAME_LABEL || name === bound || own.has(name)) continue;
       own.set(name, value);
     }
     const parts: string[] = [];

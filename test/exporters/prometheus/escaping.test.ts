@@ -162,6 +162,32 @@ describe('names that collide once escaped', () => {
   });
 });
 
+describe('bucket and quantile labels Prometheus could not read', () => {
+  it('a runner `le` text that is no float is written as its number; one text per bucket', () => {
+    const page = '# TYPE h histogram\nh_bucket{le=""} 1\nh_bucket{le="0"} 1\nh_bucket{le="1.0"} 2\nh_bucket{le="+Inf"} 3\nh_sum 1\nh_count 3\n';
+    const { exporter } = exporterOf([scraped(page)]);
+    assert.equal(
+      exporter.render(),
+      '# TYPE h histogram\nh_bucket{le="0"} 1\nh_bucket{le="1.0"} 2\nh_bucket{le="+Inf"} 3\nh_sum 1\nh_count 3\n',
+    );
+  });
+
+  it("a runner's own le on a histogram's _sum, or quantile on a summary's _count, does not double the bucket label", () => {
+    const page =
+      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum{le="x"} 3\nh_count{le="x"} 2\n' +
+      '# TYPE s summary\ns{quantile="0.5"} 1\ns_sum{quantile="y"} 2\ns_count{quantile="y"} 3\n';
+    const { exporter } = exporterOf([scraped(page)]);
+    for (const { options, body } of everyRender(exporter)) {
+      for (const family of parseFamilies(body, { openMetrics: options.format === 'openmetrics' })) {
+        for (const sample of family.samples) {
+          const names = sample.labels.filter((_, i) => i % 2 === 0);
+          assert.equal(new Set(names).size, names.length, `${JSON.stringify(options)} ${sample.name} ${names}`);
+        }
+      }
+    }
+  });
+});
+
 describe('escaping negotiated over HTTP', () => {
   let exporter: PrometheusExporter;
   let address: ListenAddress;
