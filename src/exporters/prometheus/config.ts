@@ -1,13 +1,15 @@
 /** Config of the `prometheus` exporter; README.md documents every key. */
 import { z } from 'zod';
 import { attributeValue, componentConfig, duration, listenEndpoint } from '../../config/schema-helpers.js';
-import { isLegacyLabelName } from '../../prometheus/chars.js';
 import { ESCAPING_SCHEMES, escapeLabelName } from '../../prometheus/writer.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:9464';
 export const DEFAULT_PATH = '/metrics';
 export const DEFAULT_RESOURCE_LABELS = ['backend', 'model', 'mode'] as const;
 export const DEFAULT_METRIC_EXPIRATION_MS = 5 * 60_000;
+
+/** Legacy label names only (a regex, so that the JSON schema carries it too). */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const endpoint = listenEndpoint(DEFAULT_ENDPOINT);
 
@@ -21,7 +23,7 @@ function reservedBecause(name: string): string | undefined {
 
 const labelName = z
   .string()
-  .refine(isLegacyLabelName, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
+  .regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
   .superRefine((name, ctx) => {
     const why = reservedBecause(name);
     if (why) ctx.addIssue({ code: 'custom', message: `label name "${name}" is reserved: ${why}` });
@@ -52,7 +54,7 @@ export const prometheusExporterConfigSchema = componentConfig({
   resource_attributes_as_labels: z
     .array(resourceAttributeLabel)
     .default([...DEFAULT_RESOURCE_LABELS])
-    .describe('Resource attributes copied onto every series as labels (dots become underscores)'),
+    .describe('Resource attributes copied onto every series as labels (names escaped for the scraper: dots become underscores by default)'),
   const_labels: z
     .record(labelName, attributeValue.transform(String))
     .default({})
