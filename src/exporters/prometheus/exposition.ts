@@ -19,7 +19,7 @@ import { boundLabels } from '../../model/bound-labels.js';
 import { SUMMARY, type DataPoint, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
 import { DEFAULT_ESCAPING, formatValue, helpLine, isFloatText, joinSeries, typeLine, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
 import { familyNaming, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
-import type { SchemeLabels, SeriesLabels } from './series-labels.js';
+import { labelSetKey, labelText, type SchemeLabels, type SeriesLabels, type SeriesText } from './series-labels.js';
 
 export interface ExpositionSource {
   readonly batch: ResourceBatch;
@@ -133,16 +133,18 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
     case DataPointType.GAUGE:
       for (const point of metric.dataPoints) {
         if (typeof point.value !== 'number') continue; // malformed point: see isWellShaped
-        const closed = labels.closedText(point.attributes);
-        if (isRepeat(seen, closed)) continue;
+        const series = labels.series(point.attributes);
+        if (isRepeat(seen, series)) continue;
+        const closed = labelText(series);
         out.push(joinSeries(naming.value, closed) + ' ' + formatValue(point.value) + '\n');
       }
       return;
     case DataPointType.HISTOGRAM:
       for (const point of metric.dataPoints) {
         if (!isWellShaped(point.value, 'buckets')) continue;
-        const closed = labels.closedText(point.attributes, 'le');
-        if (isRepeat(seen, closed)) continue;
+        const series = labels.series(point.attributes, 'le');
+        if (isRepeat(seen, series)) continue;
+        const closed = labelText(series);
         const bucket = joinSeries(naming.bucket, labels.openText(point.attributes, 'le'));
         const { boundaries, counts } = point.value.buckets;
         // The runner's own `le` texts when the point was scraped: Prometheus keys the
@@ -165,8 +167,9 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
     case SUMMARY:
       for (const point of metric.dataPoints as DataPoint<SummaryValue>[]) {
         if (!isWellShaped(point.value, 'quantiles')) continue;
-        const closed = labels.closedText(point.attributes, 'quantile');
-        if (isRepeat(seen, closed)) continue;
+        const series = labels.series(point.attributes, 'quantile');
+        if (isRepeat(seen, series)) continue;
+        const closed = labelText(series);
         const quantile = joinSeries(naming.value, labels.openText(point.attributes, 'quantile'));
         const { quantiles } = point.value;
         for (let i = 0; i < quantiles.length; i++) {
@@ -213,10 +216,10 @@ function isWellShaped(value: unknown, field: 'buckets' | 'quantiles'): boolean {
   return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[field] === 'object';
 }
 
-/** True when a series with these labels was already written in this family; records it otherwise. */
-function isRepeat(seen: Set<string>, labels: string): boolean {
+/** True when a series with this label set was already written in this family; records it otherwise. */
+function isRepeat(seen: Set<string>, series: SeriesText): boolean {
   const before = seen.size;
-  seen.add(labels);
+  seen.add(labelSetKey(series));
   return seen.size === before;
 }
 

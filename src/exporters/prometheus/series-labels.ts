@@ -56,15 +56,31 @@ export class SeriesLabels {
   }
 }
 
+/**
+ * A series' label text, `{a="1",b="2"}` or ''; when its labels are not in name
+ * order, with the sorted text too, which identifies the label set: `{b="2",a="1"}`
+ * is the same series to Prometheus. Most label sets need no second string.
+ */
+export type SeriesText = string | { readonly text: string; readonly key: string };
+
+export function labelText(series: SeriesText): string {
+  return typeof series === 'string' ? series : series.text;
+}
+
+/** Equal for two series exactly when Prometheus sees one label set. */
+export function labelSetKey(series: SeriesText): string {
+  return typeof series === 'string' ? series : series.key;
+}
+
+type Pair = readonly [name: string, pair: string];
+
 export class SchemeLabels {
   /** Added labels in output order, as `name="escaped value"`. */
-  private readonly added: ReadonlyArray<readonly [name: string, pair: string]>;
+  private readonly added: readonly Pair[];
   private readonly addedNames: ReadonlySet<string>;
-  /** All added pairs joined, for the common case where nothing clashes. */
-  private readonly addedText: string;
-  private readonly closed = new WeakMap<Attributes, string>();
+  private readonly closed = new WeakMap<Attributes, SeriesText>();
   /** Per bound label (`le`, `quantile`): texts of histogram and summary points, which leave a runner's label of that name out. */
-  private readonly bounded = new Map<BoundLabel, { closed: WeakMap<Attributes, string>; open: WeakMap<Attributes, string> }>();
+  private readonly bounded = new Map<BoundLabel, { closed: WeakMap<Attributes, SeriesText>; open: WeakMap<Attributes, string> }>();
 
   constructor(
     resource: Resource,
@@ -87,23 +103,24 @@ export class SchemeLabels {
     }
     this.added = [...values].map(([name, value]) => [name, writeLabelPair(name, value)] as const);
     this.addedNames = new Set(values.keys());
-    this.addedText = this.added.map(([, pair]) => pair).join(',');
   }
 
   /**
-   * `{a="1",backend="x"}`, or the empty string for a series without labels. For the
-   * `_sum` and `_count` of a histogram or summary, `bound` names the label its buckets
-   * or quantiles add, which the runner's labels must not also hold.
+   * `{a="1",backend="x"}` (or '' for a series without labels), with the key of its
+   * label set; labelText and labelSetKey read them. For a histogram's or summary's
+   * series, `bound` names the label its buckets or quantiles add, which the runner's
+   * labels must not also hold.
    */
-  closedText(attributes: Attributes, bound?: BoundLabel): string {
+  series(attributes: Attributes, bound?: BoundLabel): SeriesText {
     const cache = bound === undefined ? this.closed : this.boundCaches(bound).closed;
-    let text = cache.get(attributes);
-    if (text === undefined) {
-      const inner = this.inner(attributes, bound);
-      text = inner === '' ? '' : `{${inner}}`;
-      cache.set(attributes, text);
+    let series = cache.get(attributes);
+    if (series === undefined) {
+      const pairs = this.pairs(attributes, bound);
+      const text = pairs.length === 0 ? '' : `{${pairs.map(pairText).join(',')}}`;
+      series = isSorted(pairs) ? text : { text, key: `{${[...pairs].sort(byName).map(pairText).join(',')}}` };
+      cache.set(attributes, series);
     }
-    return text;
+    return series;
   }
 
   /**
@@ -114,8 +131,8 @@ export class SchemeLabels {
     const cache = this.boundCaches(bound).open;
     let text = cache.get(attributes);
     if (text === undefined) {
-      const inner = this.inner(attributes, bound);
-      text = inner === '' ? '{' : `{${inner},`;
+      const pairs = this.pairs(attributes, bound);
+      text = pairs.length === 0 ? '{' : `{${pairs.map(pairText).join(',')},`;
       cache.set(attributes, text);
     }
     return text;
@@ -130,7 +147,8 @@ export class SchemeLabels {
     return caches;
   }
 
-  private inner(attributes: Attributes, bound: BoundLabel | undefined): string {
+  /** The series' labels in output order: the runner's (escaped, renamed on a clash), then the added ones. */
+  private pairs(attributes: Attributes, bound: BoundLabel | undefined): Pair[] {
     // The runner's labels under their escaped names, the first of colliding names kept.
     const own = new Map<string, AttributeValue>();
     for (const key of Object.keys(attributes)) {
@@ -140,7 +158,7 @@ export class SchemeLabels {
       if (name === '' || name === METRIC_NAME_LABEL || name === bound || own.has(name)) continue;
       own.set(name, value);
     }
-    const parts: string[] = [];
+    const pairs: Pair[] = [];
     const written = new Set<string>();
     let dropped: Set<string> | undefined;
     for (let [name, value] of own) {
@@ -154,13 +172,22 @@ export class SchemeLabels {
         }
       }
       written.add(name);
-      parts.push(writeLabelPair(name, attributeText(value)));
+      pairs.push([name, writeLabelPair(name, attributeText(value))]);
     }
-    if (dropped === undefined) {
-      if (this.addedText !== '') parts.push(this.addedText);
-    } else {
-      for (const [name, pair] of this.added) if (!dropped.has(name)) parts.push(pair);
-    }
-    return parts.join(',');
+    for (const added of this.added) if (dropped === undefined || !dropped.has(added[0])) pairs.push(added);
+    return pairs;
   }
+}
+
+function pairText(pair: Pair): string {
+  return pair[1];
+}
+
+function byName(a: Pair, b: Pair): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+function isSorted(pairs: readonly Pair[]): boolean {
+  for (let i = 1; i < pairs.length; i++) if (pairs[i - 1]![0] > pairs[i]![0]) return false;
+  return true;
 }

@@ -154,6 +154,20 @@ describe('names that collide once escaped', () => {
     assert.equal(exporter.render(), '# TYPE g gauge\ng{model="m"} 1\n');
   });
 
+  it('a series repeated with its labels in another order is written once', () => {
+    const { exporter } = exporterOf([scraped('m{a="1",b="2"} 1\nm{b="2",a="1"} 2\nm{b="3",a="1"} 3\n')]);
+    assert.equal(exporter.render(), '# TYPE m untyped\nm{a="1",b="2"} 1\nm{b="3",a="1"} 3\n');
+  });
+
+  it('a runner label equal to an added label of another resource is the same series', () => {
+    // One resource has no `model` attribute but the runner sends a `model` label.
+    const { exporter } = exporterOf(
+      [resourceBatch({ backend: 'b', model: 'm' }, [gauge('g', '', [[{}, 1]])]), resourceBatch({ backend: 'b' }, [gauge('g', '', [[{ model: 'm' }, 2]])])],
+      { resource_attributes_as_labels: ['backend', 'model'] },
+    );
+    assert.equal(exporter.render(), '# TYPE g gauge\ng{backend="b",model="m"} 1\n');
+  });
+
   it('label values differing only in lone surrogates are one series, written as U+FFFD', () => {
     const { exporter } = exporterOf([resourceBatch({}, [gauge('g', 'h\uD800', [[{ v: 'x\uD800' }, 1], [{ v: 'x\uDC00' }, 2], [{ __name__: 'n' }, 3]])])]);
     const body = exporter.render();

@@ -147,7 +147,7 @@ function mutatedFamilies(rng: Rng, source: readonly MetricFamily[], openMetrics:
   for (let m = 1 + rng.int(4); m > 0 && families.length > 0; m--) {
     const at = rng.int(families.length);
     const family = families[at]!;
-    switch (rng.int(7)) {
+    switch (rng.int(8)) {
       case 0: // another name, often one that collides once escaped
         families[at] = renamed(family, rng.chance(0.5) ? family.name.replace(/[_:]/g, () => rng.pick(['.', '_', ':', '/'])) : randomName(rng, NAMES));
         break;
@@ -173,6 +173,15 @@ function mutatedFamilies(rng: Rng, source: readonly MetricFamily[], openMetrics:
       case 5:
         families.push(randomFamily(rng, openMetrics));
         break;
+      case 6: {
+        // a series again with its labels in another order: the same series to Prometheus
+        const sample = family.samples[rng.int(family.samples.length)];
+        if (sample === undefined || sample.labels.length < 4) break;
+        const pairs: string[][] = [];
+        for (let i = 0; i < sample.labels.length; i += 2) pairs.push([sample.labels[i]!, sample.labels[i + 1]!]);
+        family.samples.push({ ...sample, labels: pairs.reverse().flat() });
+        break;
+      }
       default:
         families = families.filter((_, i) => i !== at);
     }
