@@ -16,7 +16,8 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
  * it with the `escaping` parameter of `Accept` (prometheus/common `EscapingScheme`):
  * - `allow-utf-8`: kept as they are, written quoted (`{"a.b",x="1"}`);
  * - `underscores`: every character outside the charset becomes `_` (`a.b` → `a_b`);
- * - `dots`: `.` → `_dot_`, `_` → `__`, any other outside character → `__`;
+ * - `dots`: `.` → `_dot_`, `_` → `__`, any other outside character → `__` (as
+ *   prometheus/common's code and tests do; its docs page says `_`);
  * - `values`: `U__`, then `_` → `__` and any other outside character → `_<hex code point>_`.
  * Names already valid pass through every scheme unchanged, as on Prometheus' wire.
  */

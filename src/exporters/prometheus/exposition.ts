@@ -156,6 +156,8 @@ function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming
           cumulative += counts[i] ?? 0;
           const text = texts?.[i];
           const le = text ? textLabel(leTextCache, 'le', text, boundaries[i]!) : leLabel(boundaries[i]!);
+          // `+Inf` is the overflow bucket, written last; a bound given twice is written once.
+          if (boundaries[i] === Infinity) continue;
           if (i > 0 && sameBound(boundaries[i]!, boundaries[i - 1]!) && repeatsBound(boundaries, texts, i, le)) continue;
           out.push(bucket + le + formatValue(cumulative) + '\n');
         }

@@ -186,6 +186,12 @@ describe('bucket and quantile labels Prometheus could not read', () => {
     );
   });
 
+  it('an +Inf bucket given twice (labels reordered) is written once, as the overflow bucket', () => {
+    const page = '# TYPE h histogram\nh_bucket{a="1",le="1"} 1\nh_bucket{a="1",le="+Inf"} 2\nh_bucket{le="+Inf",a="1"} 2\nh_count{a="1"} 2\n';
+    const { exporter } = exporterOf([scraped(page)]);
+    assert.equal(exporter.render(), '# TYPE h histogram\nh_bucket{a="1",le="1"} 1\nh_bucket{a="1",le="+Inf"} 2\nh_count{a="1"} 2\n');
+  });
+
   it("a runner's own le on a histogram's _sum, or quantile on a summary's _count, does not double the bucket label", () => {
     const page =
       '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum{le="x"} 3\nh_count{le="x"} 2\n' +

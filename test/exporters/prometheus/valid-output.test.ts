@@ -17,6 +17,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -290,6 +293,13 @@ function problem(body: string, openMetrics: boolean, escaping: EscapingScheme): 
   return undefined;
 }
 
+/** Writes a failing body and the pages it came from to a file, for a failure message too long to hold them. */
+function keep(where: string, body: string, pages: readonly string[]): string {
+  const file = join(tmpdir(), `valid-output-${SEED}-${where.replace(/\W+/g, '-')}.txt`);
+  writeFileSync(file, `${body}\n==== from pages:\n${pages.join('\n==== next page:\n')}`);
+  return file;
+}
+
 interface Body {
   readonly where: string;
   readonly body: string;
@@ -363,7 +373,7 @@ describe('every body served is valid, whatever the runners send', () => {
           bodies++;
           const where = `case ${c} (${format}, ${escaping})`;
           const why = problem(body, format === 'openmetrics', escaping);
-          if (why) problems.push(`${where}: ${why}\n${body.slice(0, 3000)}\n-- from pages:\n${pages.join('\n--\n').slice(0, 5000)}`);
+          if (why) problems.push(`${where}: ${why}\n(body and pages in full: ${keep(where, body, pages)})\n${body.slice(0, 2000)}`);
           else if (format === 'text' && escaping !== 'allow-utf-8') forPromtool.push({ where, body });
         }
       }
