@@ -57,9 +57,11 @@ export class SeriesLabels {
 }
 
 /**
- * A series' label text, `{a="1",b="2"}` or ''; when its labels are not in name
- * order, with the sorted text too, which identifies the label set: `{b="2",a="1"}`
- * is the same series to Prometheus. Most label sets need no second string.
+ * A series' label text, `{a="1",b="2"}` or '', and the key of its label set:
+ * `{b="2",a="1"}` is the same series to Prometheus. The key lists the runner's
+ * labels sorted by name, then the configured added labels in their configured
+ * order, so most series (runner labels already sorted, then ours) need no second
+ * string: the text is the key.
  */
 export type SeriesText = string | { readonly text: string; readonly key: string };
 
@@ -78,6 +80,8 @@ export class SchemeLabels {
   /** Added labels in output order, as `name="escaped value"`. */
   private readonly added: readonly Pair[];
   private readonly addedNames: ReadonlySet<string>;
+  /** Every added label name the config can give, in output order, whichever a resource has. */
+  private readonly addedOrder = new Map<string, number>();
   private readonly closed = new WeakMap<Attributes, SeriesText>();
   /** Per bound label (`le`, `quantile`): texts of histogram and summary points, which leave a runner's label of that name out. */
   private readonly bounded = new Map<BoundLabel, { closed: WeakMap<Attributes, SeriesText>; open: WeakMap<Attributes, string> }>();
@@ -87,6 +91,14 @@ export class SchemeLabels {
     private readonly config: AddedLabelsConfig,
     private readonly scheme: EscapingScheme,
   ) {
+    const order = new Set<string>();
+    for (const attribute of config.resourceAttributes) order.add(escapeLabelName(attribute, scheme));
+    for (const constName of Object.keys(config.constLabels)) {
+      const name = escapeLabelName(constName, scheme);
+      order.delete(name);
+      order.add(name);
+    }
+    for (const name of order) this.addedOrder.set(name, this.addedOrder.size);
     const values = new Map<string, string>();
     for (const attribute of config.resourceAttributes) {
       const value = resource.attributes[attribute];
@@ -117,7 +129,8 @@ export class SchemeLabels {
     if (series === undefined) {
       const pairs = this.pairs(attributes, bound);
       const text = pairs.length === 0 ? '' : `{${pairs.map(pairText).join(',')}}`;
-      series = isSorted(pairs) ? text : { text, key: `{${[...pairs].sort(byName).map(pairText).join(',')}}` };
+      const key = pairs.length === 0 ? '' : `{${[...pairs].sort((a, b) => this.compare(a, b)).map(pairText).join(',')}}`;
+      series = key === text ? text : { text, key };
       cache.set(attributes, series);
     }
     return series;
@@ -136,6 +149,14 @@ export class SchemeLabels {
       cache.set(attributes, text);
     }
     return text;
+  }
+
+  /** Key order: other labels by name, then added label names in configured order. */
+  private compare(a: Pair, b: Pair): number {
+    const ra = this.addedOrder.get(a[0]) ?? -1;
+    const rb = this.addedOrder.get(b[0]) ?? -1;
+    if (ra !== rb) return ra - rb;
+    return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
   }
 
   private boundCaches(bound: BoundLabel) {
@@ -183,11 +204,3 @@ function pairText(pair: Pair): string {
   return pair[1];
 }
 
-function byName(a: Pair, b: Pair): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
-
-function isSorted(pairs: readonly Pair[]): boolean {
-  for (let i = 1; i < pairs.length; i++) if (pairs[i - 1]![0] > pairs[i]![0]) return false;
-  return true;
-}

@@ -161,11 +161,16 @@ describe('names that collide once escaped', () => {
 
   it('a runner label equal to an added label of another resource is the same series', () => {
     // One resource has no `model` attribute but the runner sends a `model` label.
-    const { exporter } = exporterOf(
-      [resourceBatch({ backend: 'b', model: 'm' }, [gauge('g', '', [[{}, 1]])]), resourceBatch({ backend: 'b' }, [gauge('g', '', [[{ model: 'm' }, 2]])])],
-      { resource_attributes_as_labels: ['backend', 'model'] },
-    );
-    assert.equal(exporter.render(), '# TYPE g gauge\ng{backend="b",model="m"} 1\n');
+    for (const [labels, text] of [
+      [['backend', 'model'], '{backend="b",model="m"}'],
+      [['model', 'backend'], '{model="m",backend="b"}'],
+    ] as const) {
+      const { exporter } = exporterOf(
+        [resourceBatch({ backend: 'b', model: 'm' }, [gauge('g', '', [[{}, 1]])]), resourceBatch({ backend: 'b' }, [gauge('g', '', [[{ model: 'm' }, 2]])])],
+        { resource_attributes_as_labels: labels },
+      );
+      assert.equal(exporter.render(), `# TYPE g gauge\ng${text} 1\n`, labels.join());
+    }
   });
 
   it('label values differing only in lone surrogates are one series, written as U+FFFD', () => {
