@@ -37,7 +37,8 @@ export function makeRunners(shape: FarmShape): Runner[] {
     slots: Array.from({ length: shape.slots }, (_, i) => ({ slot_id: String(i) })),
     histogramSeries: Array.from({ length: shape.histogramPoints }, (_, i) => ({
       slot_id: String(i % shape.slots),
-      phase: i % 2 ? 'prompt' : 'decode',
+      // One phase per pass over the slots, so that no two points share their labels.
+      phase: ['decode', 'prompt'][Math.floor(i / shape.slots) % 2]!,
     })),
   }));
 }

@@ -4,11 +4,20 @@ import { parseFamilies, type MetricFamily } from '../../src/prometheus/families.
 import {
   OPENMETRICS_CONTENT_TYPE,
   TEXT_CONTENT_TYPE,
+  contentType,
   escapeHelp,
+  escapeLabelName,
   escapeLabelValue,
+  escapeMetricName,
   formatValue,
+  isFloatText,
+  joinSeries,
+  toEscapingScheme,
   writeFamilies,
+  writeLabelName,
   writeLabels,
+  writeMetricName,
+  writeSeriesName,
 } from '../../src/prometheus/writer.js';
 
 describe('formatValue', () => {
@@ -52,6 +61,104 @@ describe('escaping', () => {
     assert.equal(writeLabels([]), '');
     assert.equal(writeLabels(['a', 'b', 'c', 'x"y']), '{a="b",c="x\\"y"}');
     assert.equal(writeLabels(['label.x', '1']), '{"label.x"="1"}');
+  });
+});
+
+describe('name escaping schemes (prometheus/common EscapeName examples)', () => {
+  // [input, underscores, dots, values], from Prometheus' own tests and docs/instrumenting/escaping_schemes.md.
+  const examples: ReadonlyArray<readonly [string, string, string, string]> = [
+    ['mysystem.prod.west.cpu.load', 'mysystem_prod_west_cpu_load', 'mysystem_dot_prod_dot_west_dot_cpu_dot_load', 'U__mysystem_2e_prod_2e_west_2e_cpu_2e_load'],
+    ['mysystem.prod.west.cpu.load_total', 'mysystem_prod_west_cpu_load_total', 'mysystem_dot_prod_dot_west_dot_cpu_dot_load__total', 'U__mysystem_2e_prod_2e_west_2e_cpu_2e_load__total'],
+    ['http.status:sum', 'http_status:sum', 'http_dot_status:sum', 'U__http_2e_status:sum'],
+    ['label with 😱', 'label_with__', 'label__with____', 'U__label_20_with_20__1f631_'],
+    ['花火', '__', '____', 'U___82b1__706b_'],
+    ['label with \u0100', 'label_with__', 'label__with____', 'U__label_20_with_20__100_'],
+    ['metric.name/with/slashes', 'metric_name_with_slashes', 'metric_dot_name__with__slashes', 'U__metric_2e_name_2f_with_2f_slashes'],
+    ['metric.name', 'metric_name', 'metric_dot_name', 'U__metric_2e_name'],
+  ];
+
+  for (const [input, underscores, dots, values] of examples) {
+    it(`escapes ${JSON.stringify(input)}`, () => {
+      assert.equal(escapeMetricName(input, 'underscores'), underscores);
+      assert.equal(escapeMetricName(input, 'dots'), dots);
+      assert.equal(escapeMetricName(input, 'values'), values);
+      assert.equal(escapeMetricName(input, 'allow-utf-8'), input);
+    });
+  }
+
+  it('leaves valid names alone under every scheme, as Prometheus writes them', () => {
+    for (const scheme of ['allow-utf-8', 'underscores', 'dots', 'values'] as const) {
+      assert.equal(escapeMetricName('no:escaping_required', scheme), 'no:escaping_required');
+      assert.equal(escapeMetricName('vllm:num_requests_running', scheme), 'vllm:num_requests_running');
+      assert.equal(escapeLabelName('engine_id', scheme), 'engine_id');
+    }
+  });
+
+  it('escapes a leading digit, and an empty name stays empty (unwritable)', () => {
+    assert.equal(escapeMetricName('1valid', 'underscores'), '_valid');
+    assert.equal(escapeMetricName('1valid', 'values'), 'U___31_valid');
+    assert.equal(escapeMetricName('', 'underscores'), '');
+    assert.equal(escapeLabelName('', 'values'), '');
+  });
+
+  it('treats `:` as outside the label-name charset', () => {
+    assert.equal(escapeLabelName('a:b', 'underscores'), 'a_b');
+    assert.equal(escapeLabelName('a:b', 'dots'), 'a__b');
+    assert.equal(escapeLabelName('a:b', 'values'), 'U__a_3a_b');
+    assert.equal(escapeMetricName('a:b', 'underscores'), 'a:b');
+  });
+
+  it('escapes an injection attempt into one harmless name', () => {
+    const name = '"} 2\ninjected 1\n#';
+    assert.equal(escapeMetricName(name, 'underscores'), '___2_injected_1__');
+    assert.equal(escapeMetricName(name, 'values'), 'U___22__7d__20_2_a_injected_20_1_a__23_');
+    // Under allow-utf-8 the name stays one quoted token on one line.
+    assert.equal(writeMetricName(name), '"\\"} 2\\ninjected 1\\n#"');
+  });
+
+  it('turns lone surrogates into U+FFFD so the body is valid UTF-8', () => {
+    assert.equal(escapeMetricName('a\uD800b', 'allow-utf-8'), 'a\uFFFDb');
+    assert.equal(escapeMetricName('a\uD800', 'values'), 'U__a_FFFD_');
+    assert.equal(escapeLabelValue('x\uDC00y'), 'x\uFFFDy');
+    assert.equal(escapeLabelValue('ok 😱'), 'ok 😱');
+    assert.equal(escapeHelp('h\uD83D'), 'h\uFFFD');
+  });
+
+  it('reads scheme names as Prometheus spells them', () => {
+    assert.equal(toEscapingScheme('allow-utf-8'), 'allow-utf-8');
+    assert.equal(toEscapingScheme('values'), 'values');
+    assert.equal(toEscapingScheme('Underscores'), undefined);
+  });
+});
+
+describe('isFloatText', () => {
+  it("accepts what Go's ParseFloat reads as a bound, and nothing else", () => {
+    for (const ok of ['1', '1.0', '.5', '5.', '-0.25', '1e+06', '1E-3', '+Inf', 'Inf', '-inf', 'Infinity', 'NaN', 'nan']) assert.ok(isFloatText(ok), ok);
+    for (const bad of ['', ' 1', '1 ', '0x10', '1_000', 'abc', '\\n', '+NaN', 'e5', '1e', '.']) assert.ok(!isFloatText(bad), bad);
+  });
+});
+
+describe('writing names', () => {
+  it('writes valid names bare and quotes others, escaping \\, " and newlines', () => {
+    assert.equal(writeMetricName('a:b_c'), 'a:b_c');
+    assert.equal(writeMetricName('a.b'), '"a.b"');
+    assert.equal(writeMetricName('a\\b"c\nd'), '"a\\\\b\\"c\\nd"');
+    assert.equal(writeLabelName('a:b'), '"a:b"');
+    assert.equal(writeLabelName('_ok'), '_ok');
+  });
+
+  it('puts a quoted metric name inside the braces', () => {
+    assert.equal(writeSeriesName('a.b', ['x', '1']), '{"a.b",x="1"}');
+    assert.equal(writeSeriesName('a.b', []), '{"a.b"}');
+    assert.equal(writeSeriesName('ab', ['x.y', '1']), 'ab{"x.y"="1"}');
+    assert.equal(joinSeries('"a.b"', '{x="1",'), '{"a.b",x="1",');
+    assert.equal(joinSeries('"a.b"', '{'), '{"a.b",');
+    assert.equal(joinSeries('ab', '{'), 'ab{');
+  });
+
+  it('names the escaping in the Content-Type, as expfmt does', () => {
+    assert.equal(contentType(false, 'underscores'), 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores');
+    assert.equal(contentType(true, 'allow-utf-8'), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
   });
 });
 

@@ -2,13 +2,14 @@
 import { z } from 'zod';
 import { attributeValue, componentConfig, duration, listenEndpoint, positiveDuration, unixSocketMode } from '../../config/schema-helpers.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../net/http-listener.js';
-import { sanitizeLabelName } from './series-labels.js';
+import { ESCAPING_SCHEMES, escapeLabelName } from '../../prometheus/writer.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:9464';
 export const DEFAULT_PATH = '/metrics';
 export const DEFAULT_RESOURCE_LABELS = ['backend', 'model', 'mode'] as const;
 export const DEFAULT_METRIC_EXPIRATION_MS = 5 * 60_000;
 
+/** Legacy label names only (a regex, so that the JSON schema carries it too). */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const endpoint = listenEndpoint(DEFAULT_ENDPOINT);
@@ -29,16 +30,19 @@ const labelName = z
     if (why) ctx.addIssue({ code: 'custom', message: `label name "${name}" is reserved: ${why}` });
   });
 
-/** A resource attribute to copy as a label, checked under the name it gets (`a.b` → `a_b`). */
+/** A resource attribute to copy as a label, checked under every name a scraper may get (`a.b` → `a_b`). */
 const resourceAttributeLabel = z
   .string()
   .min(1)
   .superRefine((attribute, ctx) => {
-    const label = sanitizeLabelName(attribute);
-    const why = reservedBecause(label);
-    if (!why) return;
-    const subject = label === attribute ? `label name "${label}"` : `attribute "${attribute}" becomes label "${label}", which`;
-    ctx.addIssue({ code: 'custom', message: `${subject} is reserved: ${why}` });
+    for (const scheme of ESCAPING_SCHEMES) {
+      const label = escapeLabelName(attribute, scheme);
+      const why = reservedBecause(label);
+      if (!why) continue;
+      const subject = label === attribute ? `label name "${label}"` : `attribute "${attribute}" becomes label "${label}", which`;
+      ctx.addIssue({ code: 'custom', message: `${subject} is reserved: ${why}` });
+      return;
+    }
   });
 
 export const prometheusExporterConfigSchema = componentConfig({
@@ -61,7 +65,7 @@ export const prometheusExporterConfigSchema = componentConfig({
   resource_attributes_as_labels: z
     .array(resourceAttributeLabel)
     .default([...DEFAULT_RESOURCE_LABELS])
-    .describe('Resource attributes copied onto every series as labels (dots become underscores)'),
+    .describe('Resource attributes copied onto every series as labels (names escaped for the scraper: dots become underscores by default)'),
   const_labels: z
     .record(labelName, attributeValue.transform(String))
     .default({})

@@ -9,7 +9,7 @@ import { statusPage } from './status-page.js';
 import type { ComponentContext, Exporter } from '../../component.js';
 import type { Batch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../../prometheus/writer.js';
+import { contentType, type EscapingScheme } from '../../prometheus/writer.js';
 import type { ExporterReporter } from '../../telemetry/health.js';
 import type { Counter, Gauge } from '../../telemetry/self-metrics.js';
 import { BodyCache, CachedBody } from './body-cache.js';
@@ -18,7 +18,7 @@ import { renderExposition, type ExpositionSource } from './exposition.js';
 import type { ExpositionFormat } from './family-naming.js';
 import { HttpListener } from '../../net/http-listener.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../net/listen-address.js';
-import { acceptsGzip, negotiateFormat, requestedNames } from './negotiation.js';
+import { acceptsGzip, negotiate, requestedNames } from './negotiation.js';
 import { SeriesLabels, type AddedLabelsConfig } from './series-labels.js';
 import { SnapshotStore } from './snapshot-store.js';
 
@@ -43,8 +43,13 @@ export interface PrometheusExporterOptions {
 
 export interface RenderOptions {
   readonly format?: ExpositionFormat;
+  /** How names outside the legacy charsets are written; `underscores` by default. */
+  readonly escaping?: EscapingScheme;
   readonly names?: ReadonlySet<string> | undefined;
 }
+
+/** Families whose clash was already logged; bounded, so odd runners cannot grow it without limit. */
+const MAX_LOGGED_CLASHES = 1000;
 
 interface OwnMetrics {
   readonly attributes: { readonly exporter: string };
@@ -66,6 +71,7 @@ export class PrometheusExporter implements Exporter {
   private readonly health: ExporterReporter;
   /** Label cache for the collector's own resource, which never expires. */
   private ownLabels: SeriesLabels | undefined;
+  private readonly loggedClashes = new Set<string>();
 
   constructor(
     private readonly config: PrometheusExporterConfig,
@@ -151,9 +157,21 @@ export class PrometheusExporter implements Exporter {
     this.own.renders.add(attributes);
     this.own.series.set(attributes, this.store.points);
     this.own.resources.set(attributes, this.store.size);
-    const body = renderExposition(this.sources(), { format: options.format ?? 'text', names: options.names });
+    const body = renderExposition(this.sources(), {
+      format: options.format ?? 'text',
+      escaping: options.escaping,
+      names: options.names,
+      onLeftOut: (name, reason) => this.logClash(name, reason),
+    });
     this.own.renderSeconds.set(attributes, (performance.now() - started) / 1000);
     return body;
+  }
+
+  /** A family left out of the body for a name clash: said once per family, not on every scrape. */
+  private logClash(family: string, reason: string): void {
+    if (this.loggedClashes.has(family) || this.loggedClashes.size >= MAX_LOGGED_CLASHES) return;
+    this.loggedClashes.add(family);
+    this.context.logger.warn('family left out of /metrics: its names clash with another family', { family, reason });
   }
 
   /** Stored snapshots in resource-key order, with the collector's own metrics in their place. */
@@ -187,19 +205,19 @@ export class PrometheusExporter implements Exporter {
   }
 
   private serveMetrics(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    const format = negotiateFormat(req.headers.accept);
+    const { format, escaping } = negotiate(req.headers.accept);
     const names = requestedNames(url.searchParams);
     this.own.scrapes.add(this.own.attributes);
     this.health.scrapeServed();
     let body: CachedBody;
     try {
-      body = this.body(format, names);
+      body = this.body(format, escaping, names);
     } catch (error) {
       this.context.logger.error('render failed', { error });
       send(req, res, 500, 'text/plain; charset=utf-8', 'render failed\n');
       return;
     }
-    const type = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
+    const type = contentType(format === 'openmetrics', escaping);
     res.setHeader('Vary', 'Accept, Accept-Encoding');
     if (!acceptsGzip(req.headers['accept-encoding'])) {
       send(req, res, 200, type, body.bytes);
@@ -218,13 +236,14 @@ export class PrometheusExporter implements Exporter {
   }
 
   /** The body for this format and filter: cached while the data is unchanged (see OWN_METRICS_MAX_AGE_MS). */
-  private body(format: ExpositionFormat, names: ReadonlySet<string> | undefined): CachedBody {
-    const render = () => this.renderNow({ format, names });
+  private body(format: ExpositionFormat, escaping: EscapingScheme, names: ReadonlySet<string> | undefined): CachedBody {
+    const render = () => this.renderNow({ format, escaping, names });
     if (!this.bodies) return new CachedBody(Buffer.from(render(), 'utf8'));
     let version: string | number = this.store.version;
     if (this.config.include_own_metrics) version = `${version}/${Math.floor(this.now() / OWN_METRICS_MAX_AGE_MS)}`;
     // Names sorted, so the same filter in another order shares the body.
-    const key = names === undefined ? format : `${format}\u0000${[...names].sort().join('\u0000')}`;
+    const shape = `${format}\u0000${escaping}`;
+    const key = names === undefined ? shape : `${shape}\u0000${[...names].sort().join('\u0000')}`;
     return this.bodies.get(key, version, render);
   }
 }

@@ -1,4 +1,5 @@
 /** What a scrape request asks for: exposition format, compression, and which families. */
+import { DEFAULT_ESCAPING, toEscapingScheme, type EscapingScheme } from '../../prometheus/writer.js';
 import type { ExpositionFormat } from './family-naming.js';
 
 interface Preference {
@@ -23,19 +24,35 @@ function parseList(header: string): Preference[] {
   return out;
 }
 
+export interface Negotiated {
+  readonly format: ExpositionFormat;
+  /** How names outside the legacy charsets are written: the chosen clause's `escaping`, else underscores. */
+  readonly escaping: EscapingScheme;
+}
+
 /**
  * OpenMetrics when the client ranks `application/openmetrics-text` at least as
  * high as plain text (Prometheus sends both, OpenMetrics first); text 0.0.4 otherwise.
+ * The escaping scheme is the `escaping` parameter of the clause chosen, so a
+ * Prometheus 3 that sends `escaping=allow-utf-8` on its OpenMetrics and
+ * `text/plain;version=1.0.0` clauses gets UTF-8 names, and any other scraper
+ * (Prometheus 2.x, curl) gets names it can read. An unknown value is ignored.
  */
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (!accept) return 'text';
-  let openMetrics = 0;
-  let text = 0;
-  for (const { value, q } of parseList(accept)) {
-    if (value === 'application/openmetrics-text') openMetrics = Math.max(openMetrics, q);
-    else if (value === 'text/plain' || value === 'text/*' || value === '*/*') text = Math.max(text, q);
+export function negotiate(accept: string | undefined): Negotiated {
+  let openMetrics: Preference | undefined;
+  let text: Preference | undefined;
+  for (const preference of parseList(accept ?? '')) {
+    const { value, q } = preference;
+    if (value === 'application/openmetrics-text') {
+      if (q > (openMetrics?.q ?? 0)) openMetrics = preference;
+    } else if (value === 'text/plain' || value === 'text/*' || value === '*/*') {
+      if (q > (text?.q ?? 0)) text = preference;
+    }
   }
-  return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
+  const useOpenMetrics = openMetrics !== undefined && openMetrics.q >= (text?.q ?? 0);
+  const chosen = useOpenMetrics ? openMetrics : text;
+  const escaping = toEscapingScheme(chosen?.params.get('escaping') ?? '') ?? DEFAULT_ESCAPING;
+  return { format: useOpenMetrics ? 'openmetrics' : 'text', escaping };
 }
 
 /** True when Accept-Encoding allows gzip (explicitly or through `*`) with a non-zero weight. */

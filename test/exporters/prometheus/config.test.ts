@@ -6,7 +6,7 @@ import { prometheusExporterConfigSchema } from '../../../src/exporters/prometheu
 import { registry } from '../../../src/registry.js';
 import { prometheusExporterFactory } from '../../../src/exporters/prometheus/index.js';
 import { parseListenAddress } from '../../../src/net/listen-address.js';
-import { acceptsGzip, negotiateFormat, requestedNames } from '../../../src/exporters/prometheus/negotiation.js';
+import { acceptsGzip, negotiate, requestedNames } from '../../../src/exporters/prometheus/negotiation.js';
 
 /** The formatted config errors of a prometheus exporter with these `const_labels`, loaded with the real components. */
 function constLabelErrors(constLabels: string): string[] {
@@ -120,12 +120,36 @@ describe('listen addresses', () => {
 
 describe('scrape negotiation', () => {
   it('picks OpenMetrics only when it ranks at least as high as text', () => {
+    const negotiateFormat = (accept: string | undefined) => negotiate(accept).format;
     assert.equal(negotiateFormat(undefined), 'text');
     assert.equal(negotiateFormat('*/*'), 'text');
     assert.equal(negotiateFormat('text/plain;version=0.0.4'), 'text');
     assert.equal(negotiateFormat('application/openmetrics-text; version=1.0.0'), 'openmetrics');
     assert.equal(negotiateFormat('text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5'), 'text');
     assert.equal(negotiateFormat('application/openmetrics-text;q=0'), 'text');
+  });
+
+  it("takes the escaping scheme from the chosen clause's escaping parameter, underscores by default", () => {
+    // What Prometheus 3 sends with its default scrape protocols and UTF-8 names.
+    const prometheus3 =
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,' +
+      'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1';
+    assert.deepEqual(negotiate(prometheus3), { format: 'openmetrics', escaping: 'allow-utf-8' });
+    assert.deepEqual(negotiate('text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1'), {
+      format: 'text',
+      escaping: 'allow-utf-8',
+    });
+    // Prometheus 2.x names no scheme.
+    const prometheus2 = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    assert.deepEqual(negotiate(prometheus2), { format: 'openmetrics', escaping: 'underscores' });
+    assert.deepEqual(negotiate(undefined), { format: 'text', escaping: 'underscores' });
+    for (const scheme of ['underscores', 'dots', 'values'] as const) {
+      assert.deepEqual(negotiate(`text/plain;version=0.0.4;escaping=${scheme}`), { format: 'text', escaping: scheme });
+    }
+    // An unknown scheme is ignored, as Prometheus' expfmt ignores it.
+    assert.deepEqual(negotiate('text/plain;escaping=utf-16'), { format: 'text', escaping: 'underscores' });
+    // A clause that is not chosen does not set the scheme.
+    assert.deepEqual(negotiate('application/openmetrics-text;escaping=allow-utf-8;q=0.2,text/plain;q=0.9'), { format: 'text', escaping: 'underscores' });
   });
 
   it('allows gzip explicitly or through *', () => {

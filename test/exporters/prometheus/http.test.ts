@@ -38,7 +38,7 @@ describe('prometheus exporter over TCP', () => {
   it('serves text format 0.0.4 by default', async () => {
     const res = await scrape(address);
     assert.equal(res.status, 200);
-    assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores');
     assert.equal(res.headers['content-encoding'], undefined);
     assert.equal(res.body, EXPECTED_TEXT);
   });
@@ -59,7 +59,7 @@ describe('prometheus exporter over TCP', () => {
         Accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
       },
     });
-    assert.equal(res.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+    assert.equal(res.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores');
     assert.ok(res.body.endsWith('# EOF\n'));
     assert.match(res.body, /^# TYPE llamacpp:prompt_tokens counter$/m);
     assert.match(res.body, /^llamacpp:prompt_tokens_total\{/m);
