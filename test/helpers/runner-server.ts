@@ -20,6 +20,8 @@ export class RunnerServer {
   behaviour: Behaviour;
   requests = 0;
   lastHeaders: IncomingMessage['headers'] = {};
+  /** The headers of the last request for each path (a scrape and identity questions go to different paths). */
+  readonly headersByPath = new Map<string, IncomingMessage['headers']>();
   private readonly server: Server;
   private readonly hung: ServerResponse[] = [];
 
@@ -54,6 +56,7 @@ export class RunnerServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests++;
     this.lastHeaders = req.headers;
+    this.headersByPath.set(new URL(req.url ?? '/', 'http://x').pathname, req.headers);
     const b = this.behaviour;
     switch (b.kind) {
       case 'body': {

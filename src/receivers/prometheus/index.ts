@@ -3,13 +3,13 @@
  * `--metrics`, Docker Model Runner, vLLM, TorchServe :8082, …) over HTTP or a Unix
  * socket, one resource per target.
  */
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig } from './config.js';
 import { createDispatcher } from './fetch.js';
 import { resolveTarget } from './target.js';
 import { TargetScraper } from './target-scraper.js';
+import { TargetIdentity, withoutEmptyIdentity } from './identity.js';
 
 export class PrometheusReceiver implements Receiver {
   readonly scrapers: TargetScraper[] = [];
@@ -23,24 +23,28 @@ export class PrometheusReceiver implements Receiver {
       const address = resolveTarget(target, config.metrics_path);
       const dispatcher = address.socketPath ? createDispatcher(address.socketPath, timeoutMs) : tcpAgent;
       if (dispatcher !== tcpAgent) this.agents.push(dispatcher);
-      const attributes = Object.fromEntries(Object.entries(target.attributes).map(([k, v]) => [k, String(v)]));
-      const resource = resourceFromAttributes({
-        'service.name': context.id,
-        'service.instance.id': address.instance,
-        'server.address': address.instance,
-        ...attributes,
+      const attributes = withoutEmptyIdentity(Object.fromEntries(Object.entries(target.attributes).map(([k, v]) => [k, String(v)])));
+      const headers = address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers;
+      const identity = new TargetIdentity({
+        address,
+        runner: target.runner,
+        attributes: { 'service.name': context.id, 'service.instance.id': address.instance, 'server.address': address.instance, ...attributes },
+        dispatcher,
+        timeoutMs,
+        headers,
+        logger: context.logger,
       });
       this.scrapers.push(
         new TargetScraper({
           address,
-          resource,
+          identity,
           healthLabels: { job: context.id, instance: address.instance, ...attributes },
           dispatcher,
           intervalMs: config.scrape_interval,
           timeoutMs,
           bodyLimit: config.body_size_limit,
           sampleLimit: config.sample_limit,
-          headers: address.authorization ? { authorization: address.authorization, ...config.headers } : config.headers,
+          headers,
           next,
           logger: context.logger,
           selfMetrics: context.selfMetrics,

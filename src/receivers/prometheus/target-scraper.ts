@@ -11,11 +11,12 @@ import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { fetchPage, ScrapeError } from './fetch.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
-import type { Resource } from '@opentelemetry/resources';
+import type { TargetIdentity } from './identity.js';
 
 export interface TargetScraperOptions {
   readonly address: TargetAddress;
-  readonly resource: Resource;
+  /** The target's resource: configured attributes, plus the runner's identity where they leave it out. */
+  readonly identity: TargetIdentity;
   /** Labels of the target's health series: job, instance and the target's attributes. */
   readonly healthLabels: Attributes;
   readonly dispatcher: Dispatcher;
@@ -42,7 +43,7 @@ export class TargetScraper {
   private readonly health;
 
   constructor(private readonly opts: TargetScraperOptions) {
-    this.state = new ScrapeState(opts.resource, opts.sampleLimit);
+    this.state = new ScrapeState(opts.identity.resource, opts.sampleLimit);
     const m = opts.selfMetrics;
     this.health = {
       up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
@@ -103,6 +104,7 @@ export class TargetScraper {
     const o = this.opts;
     const started = performance.now();
     const scrapeTime = Date.now();
+    let identityMs = 0;
     this.health.scrapes.add(o.healthLabels);
     try {
       const page = await fetchPage({
@@ -115,7 +117,9 @@ export class TargetScraper {
       this.health.bytes.add(o.healthLabels, page.wireBytes);
       const result = this.state.convert(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
-      o.next.consume([result.batch]);
+      const resource = await this.identify(page.body, page.contentType, result.seriesAdded, (ms) => (identityMs = ms));
+      if (this.stopped) return;
+      o.next.consume([resource === result.batch.resource ? result.batch : { ...result.batch, resource }]);
       this.health.samples.set(o.healthLabels, result.samples);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
       this.health.added.set(o.healthLabels, result.seriesAdded);
@@ -126,9 +130,26 @@ export class TargetScraper {
       this.health.failures.add({ ...o.healthLabels, reason: e.reason });
       this.markDown(e);
     } finally {
-      this.health.duration.set(o.healthLabels, (performance.now() - started) / 1000);
+      // Asking the runner who it is is not part of the scrape.
+      this.health.duration.set(o.healthLabels, (performance.now() - started - identityMs) / 1000);
       this.health.series.set(o.healthLabels, this.state.seriesCount);
     }
+  }
+
+  /**
+   * The resource for this scrape's batch, asking the runner who it is when due
+   * (first success, back after down, …). A changed identity makes the old
+   * resource's series stale at once, as a target going down does.
+   */
+  private async identify(body: string, contentType: string, seriesAdded: number, took: (ms: number) => void): Promise<TargetIdentity['resource']> {
+    const identity = this.opts.identity;
+    if (!identity.due(seriesAdded)) return identity.resource;
+    const before = identity.resource;
+    const started = performance.now();
+    await identity.refresh(body, contentType);
+    took(performance.now() - started);
+    if (identity.resource !== before && this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: before, scopeMetrics: [] }]);
+    return identity.resource;
   }
 
   private markUp(): void {
@@ -142,7 +163,9 @@ export class TargetScraper {
     this.health.up.set(this.opts.healthLabels, 0);
     // As Prometheus marks a failed target's series stale, hand on an empty snapshot
     // once, so exporters stop serving its last values at once, not at expiry.
-    if (this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: this.opts.resource, scopeMetrics: [] }]);
+    if (this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: this.opts.identity.resource, scopeMetrics: [] }]);
+    // It may come back serving another model.
+    this.opts.identity.forget();
     // Log on the transition only (and when the cause changes), not on every scrape.
     if (this.healthy !== false || this.lastError !== err.reason) {
       this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
