@@ -154,9 +154,10 @@ export class TargetIdentity {
   private resolveKind(facts: PageFacts): RunnerKind | undefined {
     const setting = this.opts.runner;
     if (setting !== 'auto' && setting !== 'none') return setting;
+    // Series labelled with their own model come from several runners (whatever the backend says).
+    if (facts.labelledModel) return undefined;
     const backend = this.configured['backend'];
-    if (backend !== undefined) return KIND_BY_BACKEND.get(backend.toLowerCase());
-    return facts.labelledModel ? undefined : facts.kind;
+    return backend !== undefined ? KIND_BY_BACKEND.get(backend.toLowerCase()) : facts.kind;
   }
 
   private async ask(kind: RunnerKind, facts: PageFacts, problems: string[]): Promise<RunnerIdentity> {

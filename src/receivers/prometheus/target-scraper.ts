@@ -146,7 +146,12 @@ export class TargetScraper {
     if (!identity.due(seriesAdded)) return identity.resource;
     const before = identity.resource;
     const started = performance.now();
-    await identity.refresh(body, contentType);
+    try {
+      await identity.refresh(body, contentType);
+    } catch (err) {
+      // Identity is a side question: whatever goes wrong with it, the scrape stands.
+      this.opts.logger.warn('runner identity failed', { target: this.opts.address.display, error: String((err as Error)?.message ?? err) });
+    }
     took(performance.now() - started);
     if (identity.resource !== before && this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: before, scopeMetrics: [] }]);
     return identity.resource;

@@ -232,15 +232,28 @@ test('an empty configured model or mode (an unset ${env:…:-}) means "ask the r
 test('a page whose series carry their own model label (Docker Model Runner) is not asked and gets no model', async () => {
   const server = await LlamaServer.start(B4748_COMPLETION);
   server.answer('/metrics', { kind: 'body', body: readFixture('runners', 'dmr-aggregated.prom') });
-  const { r, sink, scrape } = receiver([{ url: server.url, attributes: { 'service.namespace': 'docker-model-runner' } }]);
+  const { r, sink, scrape } = receiver([
+    { url: server.url, attributes: { 'service.namespace': 'docker-model-runner' } },
+    { url: `${server.url}/metrics?llama`, attributes: { backend: 'llama.cpp' } },
+  ]);
   try {
     await scrape();
-    assert.deepEqual(identity(last(sink)), { backend: undefined, model: undefined, mode: undefined });
-    assert.deepEqual(server.requests.map((q) => q.path), ['/metrics']);
+    await r.scrapers[1]!.scrapeOnce();
+    assert.deepEqual(identity(sink.batches[0]![0]), { backend: undefined, model: undefined, mode: undefined });
+    assert.deepEqual(identity(sink.batches[1]![0]), { backend: 'llama.cpp', model: undefined, mode: undefined });
+    assert.deepEqual(server.requests.map((q) => q.path), ['/metrics', '/metrics']);
   } finally {
     await r.shutdown();
     await server.close();
   }
+});
+
+test('config: runner defaults to auto; an unknown runner is refused with the choices', () => {
+  const parsed = prometheusReceiverConfigSchema.parse({ targets: [{ url: 'http://127.0.0.1:8080' }] });
+  assert.equal(parsed.targets[0]!.runner, 'auto');
+  const bad = prometheusReceiverConfigSchema.safeParse({ targets: [{ url: 'http://127.0.0.1:8080', runner: 'ollama' }] });
+  assert.equal(bad.success, false);
+  assert.match(JSON.stringify(bad.error!.issues), /llamacpp.*vllm.*tgi.*sglang/);
 });
 
 test('TGI asks GET /info, SGLang GET /get_model_info', async () => {
