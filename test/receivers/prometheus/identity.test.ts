@@ -294,3 +294,24 @@ test('a router target scraped per model asks /props for that model without loadi
     await server.close();
   }
 });
+
+test('a new cause of failure is logged again; the same cause is not', async () => {
+  const server = await LlamaServer.start(B4748_COMPLETION);
+  server.answer('/props', { kind: 'status', status: 500 });
+  server.answer('/v1/models', { kind: 'status', status: 500 });
+  const { r, sink, scrape, logger } = receiver([{ url: server.url, attributes: { backend: 'llama.cpp' } }]);
+  try {
+    for (let i = 0; i < 2; i++) await scrape();
+    assert.equal(server.asked('/props'), 2);
+    assert.equal(logger.count(UNKNOWN_LOG), 1);
+    server.answer('/v1/models', { kind: 'body', body: '{"object":"list","data":[]}' });
+    for (let i = 0; i < 4; i++) await scrape();
+    assert.equal(server.asked('/props'), 3);
+    assert.equal(logger.count(UNKNOWN_LOG), 2, 'the new cause');
+    assert.match(String(logger.lines.filter((l) => l.msg === UNKNOWN_LOG)[1]!['reason']), /answered no model with an "id"/);
+    assert.equal(identity(last(sink)).model, 'unknown');
+  } finally {
+    await r.shutdown();
+    await server.close();
+  }
+});
