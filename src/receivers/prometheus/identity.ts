@@ -197,7 +197,9 @@ export class TargetIdentity {
       });
       return parse(page.body);
     } catch (err) {
-      if (err instanceof ScrapeError || err instanceof RunnerAnswerError) problems.push(`${endpoint}: ${err.message}`);
+      // A parser's message already names the endpoint ("/props answered invalid JSON: …").
+      if (err instanceof RunnerAnswerError) problems.push(err.message);
+      else if (err instanceof ScrapeError) problems.push(`${endpoint}: ${err.message}`);
       else problems.push(`${endpoint}: ${String((err as Error)?.message ?? err)}`);
       return undefined;
     }

@@ -155,7 +155,7 @@ test('identity endpoints failing or answering garbage: still scraped, model="unk
         assert.ok(hasSeries(batch[0]!), name);
       }
       assert.equal(logger.count(UNKNOWN_LOG), 1, `${name}: logged once`);
-      assert.match(String(logger.lines.find((l) => l.msg === UNKNOWN_LOG)!['reason']), /\/props: .*; \/v1\/models: /);
+      assert.match(String(logger.lines.find((l) => l.msg === UNKNOWN_LOG)!['reason']), /^\/props[: ].*; \/v1\/models[: ]/);
       assert.equal(logger.count('target is down'), 0, name);
       // Asked again, less and less often: after 1, 2, 4 scrapes.
       assert.equal(server.asked('/props'), 3, name);
