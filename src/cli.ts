@@ -10,7 +10,9 @@ import { printConfig } from './config/print.js';
 import { registry } from './registry.js';
 import { VERSION } from './version.js';
 import { Service, StartupError } from './service/service.js';
+import { errorCause } from './service/component-failures.js';
 import type { LogLevel } from './telemetry/logger.js';
+import { scrubSecrets } from './telemetry/secrets.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
 
@@ -49,6 +51,16 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
 
 class UsageError extends Error {}
 
+/** Every line the CLI itself writes to stderr: scrubbed of secrets, and each line marked as ours. */
+function writeError(text: string): void {
+  const lines = scrubSecrets(text).replace(/\n+$/, '').split('\n');
+  process.stderr.write(lines.map((line) => `runner-metrics: ${line}\n`).join(''));
+}
+
+function writeOut(text: string): void {
+  process.stdout.write(scrubSecrets(text));
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** LOG_LEVEL overrides the config's level; empty means unset, anything else unknown is a usage error. */
@@ -71,20 +83,58 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'validate') {
     const loaded = loadConfig(args.configs, registry);
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${formatIssue(w)}\n`);
-    process.stdout.write(`${args.configs.join(', ')}: valid\n`);
+    for (const w of loaded.warnings) writeError(`warning: ${formatIssue(w)}`);
+    writeOut(`${args.configs.join(', ')}: valid\n`);
     return 0;
   }
   if (args.command === 'print-config') {
-    process.stdout.write(printConfig(loadConfig(args.configs, registry), registry));
+    writeOut(printConfig(loadConfig(args.configs, registry), registry));
     return 0;
   }
   return run(args.configs);
 }
 
+/** Distinct causes of unexpected errors logged; past that they are only counted. */
+const MAX_LOGGED_CAUSES = 100;
+
+/**
+ * Once the config has loaded, an error nothing handled (a throw in a timer or
+ * socket callback of a component, a promise nobody awaited) is logged once per
+ * cause and counted in `runner_metrics_unhandled_errors_total{type}`, and the
+ * collector keeps running: the other targets and exporters are unaffected, and
+ * a component that broke shows it in its own health series. None of them is
+ * fatal while running. What still ends the process: errors before the collector
+ * runs (usage, config, a component that cannot start, as values returned to
+ * main()), a reload whose previous config cannot start again, and what no
+ * handler ever sees (V8 running out of memory).
+ */
+function keepRunningOnUnexpectedErrors(service: Service): void {
+  const counter = service.selfMetrics.counter(
+    'runner_metrics_unhandled_errors_total',
+    'Errors no component handled (uncaught exceptions, unhandled promise rejections); the collector kept running.',
+  );
+  const logged = new Set<string>();
+  const report = (type: string, err: unknown) => {
+    counter.add({ type });
+    const cause = errorCause(err);
+    // Once per cause also ends the loop of a log line that itself fails (stderr closed).
+    if (logged.has(cause) || logged.size >= MAX_LOGGED_CAUSES) return;
+    logged.add(cause);
+    service.log.error('unexpected error; the collector keeps running', {
+      type,
+      error: cause,
+      stack: err instanceof Error ? err.stack : undefined,
+      note: 'logged once per cause; see runner_metrics_unhandled_errors_total',
+    });
+  };
+  process.on('uncaughtException', (err) => report('uncaught_exception', err));
+  process.on('unhandledRejection', (reason) => report('unhandled_rejection', reason));
+}
+
 async function run(configFiles: string[]): Promise<number> {
   const loaded = loadConfig(configFiles, registry);
   const service = new Service({ configFiles, registry, logLevel: logLevelFromEnv(process.env.LOG_LEVEL) }, loaded);
+  keepRunningOnUnexpectedErrors(service);
   await service.start();
 
   // Timers and sockets of components may all be unref'd (a push-only pipeline, or
@@ -122,21 +172,29 @@ async function run(configFiles: string[]): Promise<number> {
   });
 }
 
+// A crash is reported like any other error: scrubbed of secrets, each line ours (node's own report would print the raw message).
+const crash = (err: unknown) => {
+  writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof ConfigError || err instanceof UsageError || err instanceof StartupError) {
-      process.stderr.write(`runner-metrics: ${err.message}\n`);
+      writeError(err.message);
       if (err instanceof UsageError) process.stderr.write(USAGE);
       process.exit(err instanceof UsageError ? 2 : 1);
     }
     const e = err as NodeJS.ErrnoException;
     // Operational errors (a port in use, a socket path not writable) need no stack trace.
     if (e && typeof e.code === 'string') {
-      process.stderr.write(`runner-metrics: ${e.message}\n`);
+      writeError(e.message);
       process.exit(1);
     }
-    process.stderr.write(`runner-metrics: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    writeError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
     process.exit(1);
   },
 );

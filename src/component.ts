@@ -31,7 +31,22 @@ export interface Lifecycle {
   shutdown(reason?: ShutdownReason): Promise<void>;
 }
 
-export type Receiver = Lifecycle;
+export interface Receiver extends Lifecycle {
+  /**
+   * Whether a changed config can be applied in place by `reconfigure`, keeping
+   * what did not change (e.g. the scrape loops of unchanged targets). No side
+   * effects; only asked of a started receiver. Absent or false: the service
+   * replaces the receiver.
+   */
+  canReconfigure?(config: unknown): boolean;
+  /**
+   * Applies a config `canReconfigure` accepted, once the new pipelines run.
+   * Resources it no longer produces must be withdrawn (an empty snapshot each,
+   * as for a target that went down).
+   */
+  reconfigure?(config: unknown): Promise<void>;
+}
+
 export type Processor = Consumer & Lifecycle;
 export interface Exporter extends Consumer, Lifecycle {
   /**
@@ -47,8 +62,11 @@ export interface Exporter extends Consumer, Lifecycle {
 export interface Extension extends Lifecycle {
   /** Called once every pipeline has started (e.g. a health check turns ready). */
   pipelinesReady?(): void;
-  /** Called before the pipelines stop, on shutdown or reload. */
-  pipelinesStopping?(): void;
+  /**
+   * Called before the pipelines stop: `final` on shutdown, `reload` when a
+   * reloaded config's pipelines follow (a health check stays ready through it).
+   */
+  pipelinesStopping?(reason: ShutdownReason): void;
 }
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
@@ -67,6 +85,18 @@ interface FactoryBase<C> {
   readonly configSchema: z.ZodType<C, any>;
   /** Config keys whose values are secrets: redacted in print-config and never logged. */
   readonly secretKeys?: readonly string[];
+  /**
+   * Advice on a valid config (a setting that cannot take effect as written),
+   * shown as warnings by validate and in the log by run; never a refusal.
+   * `input` is the body as written, to tell a value set from a default.
+   */
+  readonly configWarnings?: (config: C, input: unknown) => readonly ConfigAdvice[];
+}
+
+/** A warning about one key of a component's body: `path` is relative to the body. */
+export interface ConfigAdvice {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
 }
 
 export interface ReceiverFactory<C = any> extends FactoryBase<C> {

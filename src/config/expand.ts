@@ -20,7 +20,21 @@ export interface Expansion {
   unset: string[];
 }
 
-export class ExpansionError extends Error {}
+/**
+ * A malformed reference. `message` quotes the reference; `blind` says the same
+ * without any of the value's text, for a secret (whose `$` is more likely a
+ * literal dollar in a password than a reference).
+ */
+export class ExpansionError extends Error {
+  constructor(
+    message: string,
+    readonly blind: string,
+  ) {
+    super(message);
+  }
+}
+
+const LITERAL_HINT = '(write $$ for a literal $)';
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -42,8 +56,11 @@ export function expandText(input: string, env: NodeJS.ProcessEnv): Expansion {
       i = dollar + 2;
     } else if (next === '{') {
       const close = input.indexOf('}', dollar + 2);
-      if (close < 0) throw new ExpansionError(`unterminated reference "${input.slice(dollar)}" (use $$ for a literal $)`);
-      text += resolveReference(input.slice(dollar + 2, close), env, unset);
+      const at = `at character ${dollar + 1} of the value`;
+      if (close < 0) {
+        throw new ExpansionError(`unterminated reference "${input.slice(dollar)}" ${LITERAL_HINT}`, `unterminated \${ reference ${at} ${LITERAL_HINT}`);
+      }
+      text += resolveReference(input.slice(dollar + 2, close), env, unset, at);
       references++;
       i = close + 1;
     } else {
@@ -55,16 +72,21 @@ export function expandText(input: string, env: NodeJS.ProcessEnv): Expansion {
   return { text, singleReference, unset };
 }
 
-function resolveReference(body: string, env: NodeJS.ProcessEnv, unset: string[]): string {
+function resolveReference(body: string, env: NodeJS.ProcessEnv, unset: string[], at: string): string {
   if (!body.startsWith('env:')) {
-    const hint = VAR_NAME.test(body) ? ` (did you mean \${env:${body}}?)` : '';
-    throw new ExpansionError(`unsupported reference "\${${body}}": only \${env:VAR} is supported${hint}`);
+    const hint = VAR_NAME.test(body) ? ` (did you mean \${env:${body}}?)` : ` ${LITERAL_HINT}`;
+    throw new ExpansionError(
+      `unsupported reference "\${${body}}": only \${env:VAR} is supported${hint}`,
+      `unsupported reference ${at}: only \${env:VAR} is supported ${LITERAL_HINT}`,
+    );
   }
   const spec = body.slice('env:'.length);
   const sep = spec.indexOf(':-');
   const name = sep < 0 ? spec : spec.slice(0, sep);
-  if (name === '') throw new ExpansionError(`empty variable name in "\${${body}}"`);
-  if (!VAR_NAME.test(name)) throw new ExpansionError(`invalid variable name "${name}" in "\${${body}}"`);
+  if (name === '') throw new ExpansionError(`empty variable name in "\${${body}}"`, `empty variable name in the reference ${at}`);
+  if (!VAR_NAME.test(name)) {
+    throw new ExpansionError(`invalid variable name "${name}" in "\${${body}}"`, `invalid variable name in the reference ${at} ${LITERAL_HINT}`);
+  }
   const value = env[name];
   if (sep >= 0) return value === undefined || value === '' ? spec.slice(sep + 2) : value;
   if (value === undefined) unset.push(name);
@@ -86,9 +108,13 @@ function retype(text: string): unknown {
 }
 
 /** Expands every string value in one file, in place; keys are left as written. */
+/** A value in which a `${…}` is more likely part of a credential than a reference: never quoted in errors. */
+const URL_WITH_CREDENTIALS = /^\s*[a-z][a-z0-9+.-]*:\/\/[^\s]*[@?]/i;
+
 export function expandSource(
   source: YamlSource,
   env: NodeJS.ProcessEnv,
+  isSecret: (path: Path) => boolean = () => false,
 ): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
@@ -107,8 +133,9 @@ export function expandSource(
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => visit(item, [...path, i]));
     } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
+      const written = node.value;
       try {
-        const result = expandText(node.value, env);
+        const result = expandText(written, env);
         for (const name of result.unset) {
           warnings.push(at(node, path, `environment variable ${name} is not set; using an empty string`));
         }
@@ -116,7 +143,8 @@ export function expandSource(
         node.value = result.singleReference && plain ? retype(result.text) : result.text;
       } catch (e) {
         if (!(e instanceof ExpansionError)) throw e;
-        errors.push(at(node, path, e.message));
+        const blind = isSecret(path) || URL_WITH_CREDENTIALS.test(written);
+        errors.push(at(node, path, blind ? e.blind : e.message));
       }
     }
   };

@@ -13,6 +13,9 @@ import type { ComponentRegistry } from './registry-types.js';
 import type { LoadedConfig } from './types.js';
 import { validateConfig } from './validate.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
+import { secretValuesOf } from './secret-values.js';
+import { isSecretConfigPath } from './redact.js';
+import { registerSecrets } from '../telemetry/secrets.js';
 
 export type { CollectorConfig, LoadedConfig, PipelineConfig, ServiceConfig } from './types.js';
 
@@ -60,7 +63,7 @@ export function loadConfigFromText(
   const expansionErrors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   for (const source of parsed) {
-    const result = expandSource(source, env);
+    const result = expandSource(source, env, (path) => isSecretConfigPath(path, registry));
     expansionErrors.push(...result.errors);
     warnings.push(...result.warnings);
   }
@@ -74,6 +77,8 @@ export function loadConfigFromText(
       throw fail([{ file: source.name, path: '', message: (e as Error).message }]);
     }
   }
+  // Every secret of every file (an overridden one too) is known before any message can quote it.
+  for (const tree of trees) registerSecrets(secretValuesOf(tree, registry));
   const raw = mergeConfigs(trees);
 
   const findings = new Findings(new Locator(parsed));

@@ -2,11 +2,12 @@
  * Secret redaction for print-config: the keys each factory declares secret,
  * plus anything that looks like a credential wherever it appears.
  */
-import { isPlainObject, setOwn, type Path } from './paths.js';
+import { isPlainObject, setOwn, type Path, type PathSegment } from './paths.js';
 import type { ComponentRegistry } from './registry-types.js';
-import { SECTION_KEYS, parseId } from './sections.js';
+import { SECTION_KEYS, parseId, type SectionKey } from './sections.js';
+import { REDACTED, redactUrlText } from '../telemetry/secrets.js';
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 /** Key names that hold credentials in any component (`max_tokens` does not). `*_file` keys hold a path, not the secret. */
 const SECRET_KEY = /password|passwd|token(?!s)|secret|api[_-]?key|authorization|bearer|credential/i;
@@ -14,9 +15,6 @@ const PATH_KEY = /_(file|path)$/i;
 
 /** HTTP headers that carry credentials, inside any `headers:` map. */
 const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-.*-(key|token|secret))$/i;
-
-/** `scheme://user:password@host`: keep the user, hide the password. */
-const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:\s]*:)[^/?#@\s]+@/i;
 
 export function redactConfig(raw: unknown, registry: ComponentRegistry): unknown {
   const copy = redactTree(raw);
@@ -49,29 +47,28 @@ export function isSecretPath(path: Path, secretKeys: readonly string[] = []): bo
   return secretKeys.some((dotted) => dotted.split('.').every((part, i) => keys[i] === part));
 }
 
-/** A whole value that is a URL, whose query parameters may carry tokens (`?api_key=…`). */
-const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\/\S*$/i;
-
-/** A string value with a URL's password and query parameter values hidden. */
-export function redactString(value: string): string {
-  const text = value.replace(URL_PASSWORD, `$1${REDACTED}@`);
-  return URL_LIKE.test(text) ? redactQuery(text) : text;
+/**
+ * Whether the value at `path` from the root of a config is a credential: a
+ * secret path of its component (see isSecretPath), or any header value.
+ */
+export function isSecretConfigPath(path: Path, registry: ComponentRegistry): boolean {
+  const [section, id, ...rest] = path;
+  if (path[path.length - 2] === 'headers') return true;
+  if (!(SECTION_KEYS as readonly PathSegment[]).includes(section ?? '') || typeof id !== 'string') return isSecretPath(path);
+  const type = parseId(id)?.type;
+  const secretKeys = type === undefined ? undefined : registry[section as SectionKey].get(type)?.secretKeys;
+  return isSecretPath(rest, secretKeys);
 }
 
-/** `?token=abc&v=2#top` → `?token=[REDACTED]&v=[REDACTED]#top`: names stay, so the URL still reads and loads. */
-function redactQuery(url: string): string {
-  const hash = url.indexOf('#');
-  const end = hash < 0 ? url.length : hash;
-  const start = url.indexOf('?');
-  if (start < 0 || start > end) return url;
-  const params = url
-    .slice(start + 1, end)
-    .split('&')
-    .map((param) => {
-      const eq = param.indexOf('=');
-      return eq < 0 || eq === param.length - 1 ? param : `${param.slice(0, eq + 1)}${REDACTED}`;
-    });
-  return `${url.slice(0, start + 1)}${params.join('&')}${url.slice(end)}`;
+/** A value that starts like a URL. */
+const URL_START = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * A string value with a URL's password (even one holding `@`, even in a URL
+ * that does not parse) and its query parameter values (`?api_key=…`) hidden.
+ */
+export function redactString(value: string): string {
+  return URL_START.test(value) ? redactUrlText(value) : value;
 }
 
 function hasValue(value: unknown): boolean {

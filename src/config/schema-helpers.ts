@@ -60,6 +60,30 @@ export function text() {
   return z.union([z.string(), z.number(), z.boolean()]).transform(String);
 }
 
+/** An HTTP header name: a token (RFC 9110). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What an HTTP client refuses in a header value (as undici and node:http do). */
+const BAD_HEADER_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Request headers (`name: value`). A value a client would refuse to send (a
+ * CR/LF, often a newline left by a file or a `|` block, or a control
+ * character) is a config error here, not a network error retried at every
+ * scrape or push. Messages never quote the value: header values are secrets.
+ */
+export function httpHeaders() {
+  return z.record(
+    z.string().regex(HEADER_NAME, "not a valid HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only"),
+    text().superRefine((value, ctx) => {
+      if (/[\r\n]/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: 'header value contains a line break (CR or LF), which HTTP does not allow: remove it (a trailing newline from a file or a `|` block is a common cause; `>-` or a quoted string has none)' });
+      } else if (BAD_HEADER_VALUE_CHAR.test(value)) {
+        ctx.addIssue({ code: 'custom', message: 'header value contains a control character or a character above U+00FF, which HTTP does not allow' });
+      }
+    }),
+  );
+}
+
 /** Component bodies may be empty in YAML (`filter:`); treat that as `{}` so defaults apply. */
 export function componentConfig<T extends z.ZodRawShape>(shape: T) {
   return z.preprocess((v) => (v === null || v === undefined ? {} : v), z.strictObject(shape));

@@ -44,6 +44,9 @@ export function validateSection(
     const result = factory.configSchema.safeParse(input);
     if (result.success) {
       parsed[id] = result.data;
+      for (const advice of factory.configWarnings?.(result.data, input) ?? []) {
+        findings.warn([section, id, ...advice.path], advice.message);
+      }
     } else {
       const isSecret = (path: Path) => isSecretPath(path, factory.secretKeys);
       for (const issue of describeZodIssues(result.error.issues, factory.configSchema, input, isSecret)) {

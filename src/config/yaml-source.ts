@@ -29,7 +29,7 @@ export function parseYamlSource(name: string, text: string): { source: YamlSourc
   const reported = syntax.length > 0 ? syntax.slice(0, 1) : doc.errors;
   const issues = reported.map((e): ConfigIssue => {
     const { line, col } = lines.linePos(e.pos[0]);
-    return { file: name, line, column: col, path: '', message: yamlMessage(doc, e) };
+    return { file: name, line, column: col, path: '', message: yamlMessage(doc, e) + flowReferenceHint(text, line) };
   });
   return { source: { name, doc, lines }, issues };
 }
@@ -39,7 +39,20 @@ function yamlMessage(doc: Document, error: YAMLError): string {
     const key = duplicateKeyAt(doc, error.pos[0]);
     return key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key)}`;
   }
-  return `YAML syntax error: ${error.message.split('\n')[0]}`;
+  // The parser may quote the token it stopped at: a value, perhaps a secret, whose position is given anyway.
+  const first = error.message.split('\n')[0]!.replace(/: "[^"]{3,}"$/, '');
+  return `YAML syntax error: ${first}`;
+}
+
+/**
+ * `{ model: ${env:M} }`: inside a flow map or list, YAML reads `{` as the start
+ * of a nested map, so an unquoted reference breaks the syntax. Says so, with
+ * the quoted form, when the line in error has a reference inside `{…}` or `[…]`.
+ */
+function flowReferenceHint(text: string, line: number): string {
+  const source = text.split(/\r?\n/)[line - 1] ?? '';
+  const ref = /[[{,][^'"\n]*?(\$\{[^}\s]*\})/.exec(source)?.[1];
+  return ref ? `; a \${…} inside { } or [ ] must be quoted: write "${ref}"` : '';
 }
 
 /** The parser's error only points at the second occurrence; the key's text comes from the node there. */

@@ -4,7 +4,7 @@
  * branch that came closest, and type errors say what was found (only its kind
  * for a secret, so an error never prints a credential).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { didYouMean } from './suggest.js';
 import { isPlainObject, valueAt, type Path, type PathSegment } from './paths.js';
 import { REDACTED, isSecretPath, redactString } from './redact.js';
@@ -53,15 +53,83 @@ function describe(issue: Issue, base: PathSegment[], ctx: Context): PathIssue[] 
     case 'invalid_key':
       // A map key failed its own schema: say why, at the key.
       return issue.issues.flatMap((inner) => describe(inner as Issue, path, ctx)).map((found) => ({ ...found, anchor: 'key' as const }));
+    case 'invalid_element':
+      // A map or set entry failed its schema: say why, at the entry.
+      return issue.issues.flatMap((inner) => describe(inner as Issue, [...path, toSegment(issue.key as PropertyKey)], ctx));
     case 'invalid_type': {
       const value = valueAt(ctx.input, path);
-      if (value === undefined) return [{ path, message: `required key missing (expected ${issue.expected})`, anchor: 'value' }];
-      return [{ path, message: `expected ${issue.expected}, received ${kindOf(value, ctx.isSecret(path))}`, anchor: 'value' }];
+      const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
+      if (value === undefined) return [{ path, message: `required key missing (expected ${expected})`, anchor: 'value' }];
+      return [{ path, message: `expected ${expected}, received ${kindOf(value, ctx.isSecret(path))}`, anchor: 'value' }];
     }
     default: {
-      const message = issue.message.replace(/^Invalid input: /, '');
+      // A schema's own message is kept; zod's stock wording is replaced by plain words.
+      const stock = issue.message === zodDefaultMessage(issue);
+      const message = (stock ? plainWords(issue, valueAt(ctx.input, path)) : undefined) ?? issue.message.replace(/^Invalid input: /, '');
       return [{ path, message: ctx.isSecret(path) ? withoutValue(message, valueAt(ctx.input, path)) : message, anchor: 'value' }];
     }
+  }
+}
+
+/** zod's names of types, as a config author says them. */
+const TYPE_WORDS: Record<string, string> = {
+  int: 'a whole number',
+  array: 'list',
+  object: 'map',
+  record: 'map',
+  map: 'map',
+  set: 'list',
+  nan: 'NaN',
+};
+
+const english = z.locales.en();
+
+function zodDefaultMessage(issue: Issue): string | undefined {
+  const made = english.localeError(issue as Parameters<typeof english.localeError>[0]);
+  return typeof made === 'string' ? made : made?.message;
+}
+
+/** Each zod issue code our schemas can raise, in the words of a config file. */
+function plainWords(issue: Issue, value: unknown): string | undefined {
+  switch (issue.code) {
+    case 'too_small': {
+      const min = Number(issue.minimum);
+      if (issue.origin === 'string') return min <= 1 ? 'must not be empty' : `must be at least ${min} characters long`;
+      if (issue.origin === 'array' || issue.origin === 'set') {
+        return min <= 1 ? 'must list at least one item (it is empty)' : `must list at least ${min} items`;
+      }
+      if (issue.inclusive === false) return `must be greater than ${min}`;
+      return min === 0 ? 'must be 0 or more (not negative)' : `must be at least ${min}`;
+    }
+    case 'too_big': {
+      const max = Number(issue.maximum);
+      if (issue.origin === 'string') return `must be at most ${max} characters long`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `must list at most ${max} items`;
+      if (issue.origin === 'int' && max === Number.MAX_SAFE_INTEGER) return `is too large (at most ${max})`;
+      return issue.inclusive === false ? `must be less than ${max}` : `must be at most ${max}`;
+    }
+    case 'invalid_value': {
+      const options = issue.values.map((v) => (typeof v === 'string' ? v : String(v)));
+      const hint = typeof value === 'string' ? didYouMean(value, options) : '';
+      return options.length === 1 ? `must be ${options[0]}` : `must be one of: ${options.join(', ')}${hint}`;
+    }
+    case 'invalid_format':
+      switch (issue.format) {
+        case 'regex':
+          return `does not have the expected form (must match ${(issue as { pattern?: string }).pattern ?? 'the pattern'})`;
+        case 'starts_with':
+          return `must start with "${(issue as { prefix?: string }).prefix}"`;
+        case 'ends_with':
+          return `must end with "${(issue as { suffix?: string }).suffix}"`;
+        case 'includes':
+          return `must contain "${(issue as { includes?: string }).includes}"`;
+        default:
+          return `is not a valid ${issue.format}`;
+      }
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(issue.divisor)}`;
+    default:
+      return undefined;
   }
 }
 
@@ -77,7 +145,7 @@ function describeUnion(
     const expected = [...new Set(branches.map((b) => (b[0] as Extract<Issue, { code: 'invalid_type' }>).expected))];
     const value = valueAt(ctx.input, path);
     const found = value === undefined ? 'nothing' : kindOf(value, ctx.isSecret(path));
-    return [{ path, message: `expected ${expected.join(' or ')}, received ${found}`, anchor: 'value' }];
+    return [{ path, message: `expected ${expected.map((e) => TYPE_WORDS[e] ?? e).join(' or ')}, received ${found}`, anchor: 'value' }];
   }
   // The value had the right shape for some branch: report what went wrong inside the closest one.
   const closest = branches.filter((b) => !isRootTypeMismatch(b)).sort((a, b) => a.length - b.length)[0]!;

@@ -1,8 +1,12 @@
 /**
  * Structured logs: one JSON object per line on stderr, so they can be read by a
- * person and by a log shipper alike. Secrets never reach here: callers log target
- * URLs through `redactUrl` and never log headers or config values marked secret.
+ * person and by a log shipper alike. Callers log target URLs through `redactUrl`
+ * and never log headers or config values marked secret; and every line still
+ * passes through the secret scrubber before it is written, so a credential
+ * echoed in an error (a backend's reply, a parser's message) never reaches it.
  */
+import { REDACTED, redactUrlText, scrubSecrets } from './secrets.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -19,22 +23,33 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
+/** A logger whose level can be changed later, for itself and every child (a config reload). */
+export interface RootLogger extends Logger {
+  setLevel(level: LogLevel): void;
+}
+
 export function createLogger(
   level: LogLevel = 'info',
   sink: LogSink = (line) => process.stderr.write(line + '\n'),
   bound: LogFields = {},
-): Logger {
-  const threshold = LEVEL_RANK[level];
+): RootLogger {
+  const threshold = { rank: LEVEL_RANK[level] };
+  const logger = boundLogger(threshold, sink, bound) as RootLogger;
+  logger.setLevel = (l) => (threshold.rank = LEVEL_RANK[l]);
+  return logger;
+}
+
+function boundLogger(threshold: { rank: number }, sink: LogSink, bound: LogFields): Logger {
   const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
-    if (LEVEL_RANK[lvl] < threshold) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...bound, ...fields }, jsonSafe));
+    if (LEVEL_RANK[lvl] < threshold.rank) return;
+    sink(scrubSecrets(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...bound, ...fields }, jsonSafe)));
   };
   return {
     debug: (m, f) => write('debug', m, f),
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(level, sink, { ...bound, ...fields }),
+    child: (fields) => boundLogger(threshold, sink, { ...bound, ...fields }),
   };
 }
 
@@ -48,7 +63,7 @@ function jsonSafe(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** A URL safe to log: user info and query string removed. */
+/** A URL safe to log: user info and query string removed, also from text that is not a valid URL. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -59,7 +74,8 @@ export function redactUrl(url: string): string {
     if (u.search) u.search = '?REDACTED';
     return u.toString();
   } catch {
-    return url;
+    // Unparseable (a password with `/` or `#`, a bad port): hide all that could be userinfo or query.
+    return redactUrlText(url).replaceAll(REDACTED, 'REDACTED');
   }
 }
 

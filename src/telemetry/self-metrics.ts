@@ -2,6 +2,11 @@
  * The collector's own metrics (scrapes, failures, durations, queue lengths, …).
  * They are collected into an ordinary ResourceBatch, so the pull endpoint serves
  * them beside the runners' metrics and a Prometheus can watch the collector itself.
+ *
+ * One SelfMetrics lives as long as the service, so series (and counter start
+ * times) survive a config reload. Each component writes through its own scope
+ * (`scope()`): disposing the scope when the component is removed takes away the
+ * series it created, and any later write of a disposed scope goes nowhere.
  */
 import { VERSION } from '../version.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -26,27 +31,47 @@ interface Series {
   value: number;
 }
 
+/** The series one scope created, per instrument; they go when the scope is disposed. */
+interface Owner {
+  readonly created: Map<Map<string, Series>, Set<string>>;
+  disposed: boolean;
+}
+
 abstract class Instrument {
-  protected readonly series = new Map<string, Series>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly unit: string,
+    /** Shared by the instrument and every scope's view of it. */
+    protected readonly series: Map<string, Series> = new Map(),
+    private readonly owner?: Owner,
   ) {}
 
+  /** The same instrument, seen through a scope that records the series it creates. */
+  abstract view(owner: Owner): Instrument;
+
   protected seriesFor(attributes: Attributes): Series {
+    if (this.owner?.disposed) return { attributes, startTime: [0, 0], value: 0 }; // a removed component's late write
     const key = attributesKey(attributes);
     let s = this.series.get(key);
     if (!s) {
       s = { attributes: { ...attributes }, startTime: millisToHrTime(Date.now()), value: 0 };
       this.series.set(key, s);
+      if (this.owner) {
+        let keys = this.owner.created.get(this.series);
+        if (!keys) this.owner.created.set(this.series, (keys = new Set()));
+        keys.add(key);
+      }
     }
     return s;
   }
 
   /** Forgets a series, e.g. a target removed by a config reload. */
   remove(attributes: Attributes): void {
-    this.series.delete(attributesKey(attributes));
+    if (this.owner?.disposed) return;
+    const key = attributesKey(attributes);
+    this.series.delete(key);
+    this.owner?.created.get(this.series)?.delete(key);
   }
 
   get size(): number {
@@ -70,6 +95,9 @@ abstract class Instrument {
 }
 
 export class Counter extends Instrument {
+  view(owner: Owner): Counter {
+    return new Counter(this.name, this.help, this.unit, this.series, owner);
+  }
   add(attributes: Attributes, delta = 1): void {
     this.seriesFor(attributes).value += delta;
   }
@@ -94,6 +122,9 @@ export class Counter extends Instrument {
 }
 
 export class Gauge extends Instrument {
+  view(owner: Owner): Gauge {
+    return new Gauge(this.name, this.help, this.unit, this.series, owner);
+  }
   set(attributes: Attributes, value: number): void {
     this.seriesFor(attributes).value = value;
   }
@@ -112,13 +143,49 @@ export class Gauge extends Instrument {
   }
 }
 
-export class SelfMetrics {
-  private readonly instruments = new Map<string, Instrument>();
-  private readonly refreshers: Array<() => void> = [];
-  private readonly resource;
+/** What every scope of one SelfMetrics shares. */
+interface Registry {
+  readonly instruments: Map<string, Instrument>;
+  readonly refreshers: Set<() => void>;
+  readonly resource: ReturnType<typeof resourceFromAttributes>;
+}
 
-  constructor(attributes: Attributes = { 'service.name': 'runner-metrics' }) {
-    this.resource = resourceFromAttributes(attributes);
+export class SelfMetrics {
+  private readonly registry: Registry;
+  /** Set on scopes: what they created, and their views of the instruments. */
+  private readonly owner: Owner | undefined;
+  private readonly views = new Map<string, Instrument>();
+  private readonly refreshers = new Set<() => void>();
+  private readonly children = new Set<SelfMetrics>();
+  private readonly parent: SelfMetrics | undefined;
+
+  constructor(attributes: Attributes = { 'service.name': 'runner-metrics' }, parent?: SelfMetrics) {
+    this.registry = parent?.registry ?? { instruments: new Map(), refreshers: new Set(), resource: resourceFromAttributes(attributes) };
+    this.owner = parent ? { created: new Map(), disposed: false } : undefined;
+    this.parent = parent;
+  }
+
+  /**
+   * A view for one component (or one target of a component): it reads and writes
+   * the same instruments, and remembers which series it created so that
+   * `dispose()` removes them.
+   */
+  scope(): SelfMetrics {
+    const child = new SelfMetrics(undefined, this);
+    if (this.owner?.disposed) child.owner!.disposed = true;
+    else this.children.add(child);
+    return child;
+  }
+
+  /** Removes every series this scope (and its sub-scopes) created; later writes through it are ignored. */
+  dispose(): void {
+    if (!this.owner || this.owner.disposed) return;
+    for (const child of [...this.children]) child.dispose();
+    this.parent?.children.delete(this);
+    this.owner.disposed = true;
+    for (const [series, keys] of this.owner.created) for (const key of keys) series.delete(key);
+    this.owner.created.clear();
+    for (const refresh of this.refreshers) this.registry.refreshers.delete(refresh);
   }
 
   /** Returns the counter of that name, creating it on first use (components share names). */
@@ -132,33 +199,39 @@ export class SelfMetrics {
 
   /** The gauge of that name if some component registered one (for read-only views such as the status page). */
   findGauge(name: string): Gauge | undefined {
-    const i = this.instruments.get(name);
+    const i = this.registry.instruments.get(name);
     return i instanceof Gauge ? i : undefined;
   }
 
   private instrument<T extends Instrument>(name: string, make: () => T, kind: abstract new (...a: any[]) => T): T {
-    const existing = this.instruments.get(name);
-    if (existing) {
-      if (!(existing instanceof kind)) throw new Error(`own metric ${name} registered twice with different types`);
-      return existing;
+    let shared = this.registry.instruments.get(name);
+    if (shared) {
+      if (!(shared instanceof kind)) throw new Error(`own metric ${name} registered twice with different types`);
+    } else {
+      shared = make();
+      this.registry.instruments.set(name, shared);
     }
-    const created = make();
-    this.instruments.set(name, created);
-    return created;
+    if (!this.owner) return shared as T;
+    let view = this.views.get(name);
+    if (!view) this.views.set(name, (view = shared.view(this.owner)));
+    return view as T;
   }
 
   /** Registers a function run before every collect, for values read on demand (process memory, CPU). */
   onCollect(refresh: () => void): void {
-    this.refreshers.push(refresh);
+    if (this.owner?.disposed) return;
+    this.refreshers.add(refresh);
+    this.registry.refreshers.add(refresh);
   }
 
+  /** Every series of every scope. */
   collect(now: HrTime = millisToHrTime(Date.now())): ResourceBatch {
-    for (const refresh of this.refreshers) refresh();
+    for (const refresh of this.registry.refreshers) refresh();
     const metrics: Metric[] = [];
-    for (const instrument of this.instruments.values()) {
+    for (const instrument of this.registry.instruments.values()) {
       const m = instrument.collect(now);
       if (m) metrics.push(m);
     }
-    return { resource: this.resource, scopeMetrics: [{ scope: SELF_SCOPE, metrics }] };
+    return { resource: this.registry.resource, scopeMetrics: [{ scope: SELF_SCOPE, metrics }] };
   }
 }

@@ -1,6 +1,6 @@
 /**
- * SIGHUP while the OTLP backend is down: the reload does not wait on the push
- * exporter, so /metrics is back at once, and what the push exporter had queued
+ * SIGHUP replacing the push exporter (its config changed) while the OTLP backend
+ * is down: the reload does not wait on the old push exporter, so /metrics is back at once, and what the push exporter had queued
  * still arrives once the backend is back: a memory queue is drained by the old
  * exporter in the background, a disk queue is handed to the new exporter
  * through its directory, each request delivered exactly once.
@@ -66,7 +66,7 @@ function hash(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-function config(runnerUrl: string, port: number, sinkUrl: string, storage?: string): string {
+function config(runnerUrl: string, port: number, sinkUrl: string, storage?: string, generation = 0): string {
   return `receivers:
   prometheus/llamacpp:
     scrape_interval: 200ms
@@ -78,6 +78,7 @@ exporters:
     endpoint: 127.0.0.1:${port}
   otlphttp:
     endpoint: ${sinkUrl}
+    headers: { x-config-generation: "${generation}" }
     encoding: json
     compression: none
     export_interval: 200ms
@@ -110,6 +111,8 @@ interface Setup {
   readonly metricsUrl: string;
   output(): string;
   signal(sig: NodeJS.Signals): void;
+  /** Writes the config again with a changed push exporter. */
+  changePushExporter(): void;
 }
 
 async function withCollector(disk: boolean, body: (s: Setup) => Promise<void>): Promise<void> {
@@ -129,6 +132,7 @@ async function withCollector(disk: boolean, body: (s: Setup) => Promise<void>): 
       metricsUrl: `http://127.0.0.1:${port}/metrics`,
       output: () => collector.output(),
       signal: (sig) => collector.child.kill(sig),
+      changePushExporter: () => writeFileSync(file, config(runner.url, port, sink.url, storage, 1)),
     });
   } finally {
     exit = await stopProcess(collector, 'SIGTERM', 15_000);
@@ -145,6 +149,7 @@ async function reloadWhileBackendDown(s: Setup): Promise<void> {
   await eventually(async () => ((await httpGet(s.metricsUrl)).body.includes('llamacpp:prompt_tokens_total{') ? true : undefined), '/metrics served');
   await eventually(() => (s.sink.received.filter((r) => r.status === 503).length >= 2 ? true : undefined), 'failed push attempts');
   await new Promise((r) => setTimeout(r, 600)); // a few more pushes queue up behind the failing one
+  s.changePushExporter();
   s.signal('SIGHUP');
   await eventually(
     async () => {

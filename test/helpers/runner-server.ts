@@ -22,6 +22,10 @@ export class RunnerServer {
   lastHeaders: IncomingMessage['headers'] = {};
   /** The headers of the last request for each path (a scrape and identity questions go to different paths). */
   readonly headersByPath = new Map<string, IncomingMessage['headers']>();
+  /** As sent, duplicates included (node keeps only the first `authorization` in `headers`). */
+  lastRawHeaders: string[] = [];
+  /** `lastRawHeaders` for each path. */
+  readonly rawHeadersByPath = new Map<string, string[]>();
   private readonly server: Server;
   private readonly hung: ServerResponse[] = [];
 
@@ -57,6 +61,8 @@ export class RunnerServer {
     this.requests++;
     this.lastHeaders = req.headers;
     this.headersByPath.set(new URL(req.url ?? '/', 'http://x').pathname, req.headers);
+    this.lastRawHeaders = req.rawHeaders;
+    this.rawHeadersByPath.set(new URL(req.url ?? '/', 'http://x').pathname, req.rawHeaders);
     const b = this.behaviour;
     switch (b.kind) {
       case 'body': {

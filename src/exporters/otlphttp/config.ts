@@ -1,10 +1,15 @@
 /** Config of the `otlphttp` exporter, after the Collector's exporter of the same name. */
 import { z } from 'zod';
-import { byteSize, componentConfig, duration, positiveDuration, text } from '../../config/schema-helpers.js';
+import { missingScheme } from '../../net/url-hints.js';
+import { byteSize, componentConfig, duration, httpHeaders, positiveDuration, text } from '../../config/schema-helpers.js';
 
 const url = (key: string) =>
-  z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-    message: `${key} must be an http:// or https:// URL`,
+  z.string().superRefine((v, ctx) => {
+    const missing = missingScheme(v);
+    if (missing) ctx.addIssue({ code: 'custom', message: `${key} has no scheme: ${missing}` });
+    else if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) {
+      ctx.addIssue({ code: 'custom', message: `${key} must be an http:// or https:// URL` });
+    }
   });
 
 const retryOnFailure = componentConfig({
@@ -27,7 +32,7 @@ const sendingQueue = componentConfig({
 export const otlpHttpConfigSchema = componentConfig({
   endpoint: url('endpoint').optional(),
   metrics_endpoint: url('metrics_endpoint').optional(),
-  headers: z.record(z.string(), text()).default({}),
+  headers: httpHeaders().default({}),
   auth: componentConfig({
     // Grafana Cloud instance ids are numbers, and a token may be all digits.
     basic: z.strictObject({ username: text().pipe(z.string().min(1)), password: text() }).optional(),

@@ -21,6 +21,7 @@ import type { Batch, ResourceBatch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
 import { redactUrl, type Logger } from '../../telemetry/logger.js';
 import { SELF_SCOPE } from '../../telemetry/self-metrics.js';
+import { basicAuthorization, requestHeaders, splitUrlCredentials } from '../../net/request-headers.js';
 import { Backoff } from './backoff.js';
 import { metricsUrl, type OtlpHttpExporterConfig } from './config.js';
 import { DiskQueue } from './disk-queue.js';
@@ -62,7 +63,9 @@ export class OtlpHttpExporter implements Exporter {
     private readonly config: OtlpHttpExporterConfig,
     context: ComponentContext,
   ) {
-    this.url = metricsUrl(config);
+    // Clients do not send credentials written in a URL: they become Basic auth, and stay out of the URL.
+    const { url, authorization } = splitUrlCredentials(new URL(metricsUrl(config)));
+    this.url = url.toString();
     this.logger = context.logger.child({ exporter: context.id });
     this.telemetry = new ExporterTelemetry(context.id, context.selfMetrics, this.logger);
     this.builder = new RequestBuilder({
@@ -74,7 +77,7 @@ export class OtlpHttpExporter implements Exporter {
     });
     this.sender = new HttpSender({
       url: this.url,
-      headers: requestHeaders(config),
+      headers: headersFor(config, authorization),
       timeout: config.timeout,
       userAgent: `runner-metrics/${SELF_SCOPE.version}`,
     });
@@ -320,14 +323,14 @@ export class OtlpHttpExporter implements Exporter {
   }
 }
 
-/** User headers plus Basic auth, lower-cased so a configured `Authorization` is replaced, not doubled. */
-function requestHeaders(config: OtlpHttpExporterConfig): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config.headers)) headers[k.toLowerCase()] = v;
+/**
+ * User headers, lower-cased, and one `authorization`: `auth.basic` replaces a
+ * configured `Authorization` (in any case), which wins over credentials in the URL.
+ */
+function headersFor(config: OtlpHttpExporterConfig, urlAuthorization: string | undefined): Record<string, string> {
+  const headers = requestHeaders(config.headers, urlAuthorization);
   const basic = config.auth?.basic;
-  if (basic) {
-    headers['authorization'] = 'Basic ' + Buffer.from(`${basic.username}:${basic.password}`).toString('base64');
-  }
+  if (basic) headers['authorization'] = basicAuthorization(basic.username, basic.password);
   return headers;
 }
 

@@ -2,8 +2,11 @@
  * Reading what an OTLP/HTTP backend answers: the partial-success part of a 2xx
  * response, and the human-readable message of an error (a `google.rpc.Status`
  * in protobuf or JSON, or plain text from a proxy in front of the backend).
+ * A backend may echo the request (its URL with `?api_key=`, its Authorization
+ * header): every message is scrubbed of secrets before it goes anywhere.
  */
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { scrubSecrets } from '../../telemetry/secrets.js';
 
 export interface PartialSuccess {
   readonly rejected: number;
@@ -55,8 +58,10 @@ export function readErrorMessage(body: Uint8Array, contentType: string | undefin
   return truncate(text.trim());
 }
 
+/** Scrubbed first: a cut could leave part of a secret that no longer matches whole. */
 function truncate(s: string): string {
-  return s.length > MAX_MESSAGE ? s.slice(0, MAX_MESSAGE) + '…' : s;
+  const clean = scrubSecrets(s);
+  return clean.length > MAX_MESSAGE ? clean.slice(0, MAX_MESSAGE) + '…' : clean;
 }
 
 /** Field 2 (`message`) of a google.rpc.Status; undefined when the bytes are not one. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { attributeValue, byteSize, componentConfig, positiveDuration, text } from '../../config/schema-helpers.js';
+import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuration } from '../../config/schema-helpers.js';
 import { resolveTarget } from './target.js';
 import { RUNNER_KINDS } from '../../runners/identity.js';
 
@@ -42,7 +42,7 @@ export const prometheusReceiverConfigSchema = componentConfig({
   metrics_path: z.string().default(DEFAULT_METRICS_PATH),
   body_size_limit: byteSize().default(16 * 1024 * 1024).describe('Larger bodies fail the scrape (uncompressed size). 0 = no limit.'),
   sample_limit: z.number().int().nonnegative().default(0).describe('More samples than this fail the scrape. 0 = no limit.'),
-  headers: z.record(z.string(), text()).default({}).describe('Extra request headers (e.g. Authorization).'),
+  headers: httpHeaders().default({}).describe('Extra request headers (e.g. Authorization).'),
   targets: z.array(target).min(1),
 }).superRefine((config, ctx) => {
   // Two targets with one identity would overwrite each other's series (and health series).

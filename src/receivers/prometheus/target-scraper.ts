@@ -5,13 +5,14 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Consumer } from '../../component.js';
-import type { Attributes } from '../../model/batch.js';
+import type { Attributes, Batch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { fetchPage, ScrapeError } from './fetch.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
 import type { TargetIdentity } from './identity.js';
+import type { Resource } from '@opentelemetry/resources';
 
 export interface TargetScraperOptions {
   readonly address: TargetAddress;
@@ -40,6 +41,7 @@ export class TargetScraper {
   /** undefined until the first scrape, then whether the last one succeeded. */
   private healthy: boolean | undefined;
   private lastError = '';
+  private consumerFailed = false;
   private readonly health;
 
   constructor(private readonly opts: TargetScraperOptions) {
@@ -61,6 +63,11 @@ export class TargetScraper {
 
   get address(): TargetAddress {
     return this.opts.address;
+  }
+
+  /** The resource its series are handed on under (it follows the runner's identity). */
+  get resource(): Resource {
+    return this.opts.identity.resource;
   }
 
   /**
@@ -119,7 +126,7 @@ export class TargetScraper {
       if (this.stopped) return;
       const resource = await this.identify(page.body, page.contentType, result.seriesAdded, (ms) => (identityMs = ms));
       if (this.stopped) return;
-      o.next.consume([resource === result.batch.resource ? result.batch : { ...result.batch, resource }]);
+      this.handOn([resource === result.batch.resource ? result.batch : { ...result.batch, resource }]);
       this.health.samples.set(o.healthLabels, result.samples);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
       this.health.added.set(o.healthLabels, result.seriesAdded);
@@ -153,8 +160,22 @@ export class TargetScraper {
       this.opts.logger.warn('runner identity failed', { target: this.opts.address.display, error: String((err as Error)?.message ?? err) });
     }
     took(performance.now() - started);
-    if (identity.resource !== before && this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: before, scopeMetrics: [] }]);
+    if (identity.resource !== before && this.healthy === true && !this.stopped) this.handOn([{ resource: before, scopeMetrics: [] }]);
     return identity.resource;
+  }
+
+  /**
+   * Hands data to the next consumer. Its failure is not the target's: it never
+   * marks the target down nor escapes the scrape (the service guards every
+   * consumer; this covers a receiver used on its own).
+   */
+  private handOn(batch: Batch): void {
+    try {
+      this.opts.next.consume(batch);
+    } catch (err) {
+      if (!this.consumerFailed) this.opts.logger.error('next consumer failed; data dropped', { target: this.opts.address.display, error: err });
+      this.consumerFailed = true;
+    }
   }
 
   private markUp(): void {
@@ -168,7 +189,7 @@ export class TargetScraper {
     this.health.up.set(this.opts.healthLabels, 0);
     // As Prometheus marks a failed target's series stale, hand on an empty snapshot
     // once, so exporters stop serving its last values at once, not at expiry.
-    if (this.healthy === true && !this.stopped) this.opts.next.consume([{ resource: this.opts.identity.resource, scopeMetrics: [] }]);
+    if (this.healthy === true && !this.stopped) this.handOn([{ resource: this.opts.identity.resource, scopeMetrics: [] }]);
     // It may come back serving another model.
     this.opts.identity.forget();
     // Log on the transition only (and when the cause changes), not on every scrape.

@@ -5,6 +5,8 @@
  */
 import type { TargetConfig } from './config.js';
 import { redactUrl } from '../../telemetry/logger.js';
+import { splitUrlCredentials } from '../../net/request-headers.js';
+import { missingScheme } from '../../net/url-hints.js';
 
 export interface TargetAddress {
   /** The URL requested; for a socket target its host is only the Host header. */
@@ -36,18 +38,14 @@ export function resolveTarget(target: Omit<TargetConfig, 'runner'>, metricsPath:
   if (url.port === '0') throw new Error(`target ${redactUrl(url.toString())} has port 0 and no unix_socket`);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   // fetch clients do not send URL credentials: turn them into a header and keep them out of the URL.
-  let authorization: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
-    url.username = '';
-    url.password = '';
-  }
-  return { url: url.toString(), socketPath: undefined, instance: `${url.hostname}:${port}`, display: redactUrl(url.toString()), authorization };
+  const { url: bare, authorization } = splitUrlCredentials(url);
+  return { url: bare.toString(), socketPath: undefined, instance: `${bare.hostname}:${port}`, display: redactUrl(bare.toString()), authorization };
 }
 
 function parseTargetUrl(text: string, metricsPath: string): URL {
+  // `localhost:8080` parses as a URL of scheme `localhost:`: a missing scheme is said first.
+  const missing = missingScheme(text);
+  if (missing) throw new Error(`target url "${redactUrl(text)}" has no scheme: ${missing}`);
   let url: URL;
   try {
     url = new URL(text);

@@ -37,6 +37,8 @@ export interface Received {
   /** Request path, e.g. `/otlp/v1/metrics`. */
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
+  /** Names and values as sent, duplicates included. */
+  readonly rawHeaders: string[];
   /** Bytes as they arrived on the wire. */
   readonly wireBytes: number;
   readonly body: Decoded;
@@ -74,7 +76,7 @@ export class OtlpReceiver {
           const body = (req.headers['content-type'] ?? '').includes('json')
             ? Request.toObject(Request.fromObject(JSON.parse(raw.toString('utf8'))), TO_OBJECT)
             : Request.toObject(Request.decode(raw), TO_OBJECT);
-          const received: Received = { path: req.url ?? '', headers: req.headers, wireBytes: wire.length, body };
+          const received: Received = { path: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, wireBytes: wire.length, body };
           receiver.attempts++;
           receiver.notify();
           const reply = (await receiver.responder(received)) ?? { status: 200 };
