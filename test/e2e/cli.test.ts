@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { RunnerServer } from '../helpers/runner-server.js';
+import { B4748_COMPLETION, LlamaServer } from '../helpers/llama-server.js';
 import { readFixture, REPO_ROOT } from '../helpers/fixtures.js';
 import { eventually, freePort, httpGet, startProcess, stopProcess } from '../helpers/processes.js';
 import { parseFamilies } from '../../src/prometheus/families.js';
@@ -21,7 +22,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 test('npm start -- --config FILE serves the runner, stops cleanly on SIGTERM', async () => {
-  const runner = await RunnerServer.start(COMPLETION);
+  // A stand-in llama-server answering /props and /v1/models too: the mode is its own, the model LLAMACPP_MODEL's.
+  const runner = await LlamaServer.start(B4748_COMPLETION);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rm-cli-'));
   try {
@@ -44,7 +46,7 @@ test('npm start -- --config FILE serves the runner, stops cleanly on SIGTERM', a
       assert.equal(fam.type, 'counter');
       const labels = Object.fromEntries(chunk(fam.samples[0]!.labels));
       assert.equal(labels['backend'], 'llama.cpp');
-      assert.equal(labels['model'], 'tiny-llama');
+      assert.equal(labels['model'], 'tiny-llama', 'LLAMACPP_MODEL overrides the name the server reports (tiny-llama-rand)');
       assert.equal(labels['mode'], 'completion');
       assert.equal(fam.samples[0]!.value, Number(/^llamacpp:prompt_tokens_total (\S+)$/m.exec(COMPLETION)![1]));
     } finally {

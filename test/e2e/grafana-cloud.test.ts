@@ -7,14 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RunnerServer } from '../helpers/runner-server.js';
-import { readFixture, REPO_ROOT } from '../helpers/fixtures.js';
+import { B4748_COMPLETION, LlamaServer } from '../helpers/llama-server.js';
+import { REPO_ROOT } from '../helpers/fixtures.js';
 import { eventually, freePort, httpGet, startProcess, stopProcess } from '../helpers/processes.js';
 import { attr, OtlpReceiver, type Decoded, type Received } from '../exporters/otlphttp/receiver.js';
 import { parseFamilies } from '../../src/prometheus/families.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli.js');
-const COMPLETION = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
+const COMPLETION = B4748_COMPLETION.metrics;
 const PROMPT_TOKENS = Number(/^llamacpp:prompt_tokens_total (\S+)$/m.exec(COMPLETION)![1]);
 const INSTANCE_ID = '123456';
 const TOKEN = 'glc_e2e-secret-token-5f3b9d2a';
@@ -35,7 +35,8 @@ function findMetric(requests: readonly Received[], name: string): { request: Rec
 }
 
 test('grafana-cloud pipeline: pushes authenticated gzip protobuf OTLP and serves the same series', async () => {
-  const runner = await RunnerServer.start(COMPLETION);
+  // A stand-in llama-server: the model and mode labels are the names it gives itself.
+  const runner = await LlamaServer.start(B4748_COMPLETION);
   const receiver = await OtlpReceiver.start();
   const metricsPort = await freePort();
   const collector = startProcess(process.execPath, [CLI, '--config', 'pipelines/grafana-cloud.yaml'], {
@@ -62,7 +63,7 @@ test('grafana-cloud pipeline: pushes authenticated gzip protobuf OTLP and serves
 
     assert.equal(attr(found.resource.attributes, 'backend'), 'llama.cpp');
     assert.equal(attr(found.resource.attributes, 'mode'), 'completion');
-    assert.equal(attr(found.resource.attributes, 'model'), 'default');
+    assert.equal(attr(found.resource.attributes, 'model'), 'tiny-llama-rand');
 
     const sum = found.metric.sum;
     assert.ok(sum, 'a counter arrives as a Sum');
@@ -72,7 +73,7 @@ test('grafana-cloud pipeline: pushes authenticated gzip protobuf OTLP and serves
     const point = sum.dataPoints[0];
     assert.equal(point.asDouble, PROMPT_TOKENS);
     assert.equal(attr(point.attributes, 'backend'), 'llama.cpp');
-    assert.equal(attr(point.attributes, 'model'), 'default');
+    assert.equal(attr(point.attributes, 'model'), 'tiny-llama-rand');
     assert.equal(attr(point.attributes, 'mode'), 'completion');
 
     // The filter keeps only llama.cpp series, on both exporters.
@@ -89,7 +90,7 @@ test('grafana-cloud pipeline: pushes authenticated gzip protobuf OTLP and serves
     assert.ok(family, 'the pull endpoint serves the pushed series');
     assert.equal(family.type, 'counter');
     assert.equal(family.samples.length, 1);
-    assert.deepEqual(labelMap(family.samples[0]!.labels), { backend: 'llama.cpp', model: 'default', mode: 'completion' });
+    assert.deepEqual(labelMap(family.samples[0]!.labels), { backend: 'llama.cpp', model: 'tiny-llama-rand', mode: 'completion' });
     assert.equal(family.samples[0]!.value, PROMPT_TOKENS);
   } finally {
     const exit = await stopProcess(collector);

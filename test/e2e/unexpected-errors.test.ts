@@ -39,7 +39,8 @@ service:
   const collector = startProcess(process.execPath, ['--import', INJECTOR, CLI, '--config', file], { cwd: REPO_ROOT });
   let exit: number | string;
   try {
-    await eventually(async () => (/^llamacpp:prompt_tokens_total /m.test((await httpGet(metricsUrl)).body) ? true : undefined), '/metrics served');
+    // The series carries the labels the runner's identity gives it (here backend="llama.cpp", model="unknown").
+    await eventually(async () => (/^llamacpp:prompt_tokens_total[ {]/m.test((await httpGet(metricsUrl)).body) ? true : undefined), '/metrics served');
     for (let i = 1; i <= 2; i++) {
       collector.child.kill('SIGUSR2');
       await eventually(async () => {

@@ -20,8 +20,14 @@ export class RunnerServer {
   behaviour: Behaviour;
   requests = 0;
   lastHeaders: IncomingMessage['headers'] = {};
+  /** Requests per path: `/metrics` are scrapes, `/props` and `/v1/models` questions about the runner's identity. */
+  readonly requestsByPath = new Map<string, number>();
+  /** The headers of the last request for each path (a scrape and identity questions go to different paths). */
+  readonly headersByPath = new Map<string, IncomingMessage['headers']>();
   /** As sent, duplicates included (node keeps only the first `authorization` in `headers`). */
   lastRawHeaders: string[] = [];
+  /** `lastRawHeaders` for each path. */
+  readonly rawHeadersByPath = new Map<string, string[]>();
   private readonly server: Server;
   private readonly hung: ServerResponse[] = [];
 
@@ -41,6 +47,11 @@ export class RunnerServer {
     return s;
   }
 
+  /** Requests for the default metrics path. */
+  get scrapes(): number {
+    return this.requestsByPath.get('/metrics') ?? 0;
+  }
+
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
@@ -56,7 +67,11 @@ export class RunnerServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests++;
     this.lastHeaders = req.headers;
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    this.requestsByPath.set(path, (this.requestsByPath.get(path) ?? 0) + 1);
+    this.headersByPath.set(path, req.headers);
     this.lastRawHeaders = req.rawHeaders;
+    this.rawHeadersByPath.set(path, req.rawHeaders);
     const b = this.behaviour;
     switch (b.kind) {
       case 'body': {

@@ -8,6 +8,7 @@ import { fixturePath, readFixture } from '../helpers/fixtures.js';
 const FIXTURES = [
   ...list('runners', /\.prom$/),
   ...list('llamacpp-real', /\.prom$/),
+  ...list('llamacpp-router', /\.prom$/),
   ...list('prometheus-textparse', /\.txt$/),
 ];
 

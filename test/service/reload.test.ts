@@ -74,7 +74,7 @@ test('SIGHUP keeps unchanged components and their series, and moves kept data to
     assert.equal(instances.length, made, 'no exporter built');
     assert.equal(exporter.state, 'started');
     assert.equal(exporter.batches.length, before, 'nothing withdrawn or replayed');
-    assert.equal(runnerA.requests, 1, 'the receiver was not restarted');
+    assert.equal(runnerA.scrapes, 1, 'the receiver was not restarted');
 
     // Receiver b removed and a processor added: the same exporter gets, within the reload,
     // b withdrawn, a withdrawn as the old pipeline made it, then a as the new one makes it.
@@ -86,7 +86,7 @@ test('SIGHUP keeps unchanged components and their series, and moves kept data to
       ['a', '-', 'empty'],
       ['a', 'lab', 'data'],
     ]);
-    assert.equal(runnerA.requests, 1, 'receiver a was kept, not restarted');
+    assert.equal(runnerA.scrapes, 1, 'receiver a was kept, not restarted');
     assert.equal(upOf('a', runnerA), 1);
     assert.equal(upOf('b', runnerB), undefined, "b's own series are gone");
     assert.deepEqual(ownStart(), ownStartBefore, "a's own counter keeps its start time");
@@ -100,7 +100,7 @@ test('SIGHUP keeps unchanged components and their series, and moves kept data to
     assert.equal(exporter.state, 'stopped');
     assert.equal(collector('collect').state, 'started');
     assert.deepEqual(seen(collector('collect').batches), []);
-    assert.equal(runnerA.requests, 1);
+    assert.equal(runnerA.scrapes, 1);
   } finally {
     await service.shutdown();
     await runnerA.close();
@@ -140,7 +140,7 @@ service:
     assert.equal(await service.reload(), true);
     await eventually(() => (upOf('b', runnerB) === 1 ? true : undefined), 'b scraped', 5000, 10);
     assert.equal(collector('collect'), exporter, 'the exporter was kept');
-    assert.equal(runnerA.requests, 1, 'a was not scraped again: its scrape loop was kept');
+    assert.equal(runnerA.scrapes, 1, 'a was not scraped again: its scrape loop was kept');
     assert.deepEqual(seen(exporter.batches), [
       ['a', '-', 'data'],
       ['b', '-', 'data'],
@@ -151,7 +151,7 @@ service:
     assert.deepEqual(seen(exporter.batches).slice(2), [['b', '-', 'empty']], 'b withdrawn, a untouched');
     assert.equal(upOf('b', runnerB), undefined, "b's own series are gone");
     assert.equal(upOf('a', runnerA), 1);
-    assert.equal(runnerA.requests, 1);
+    assert.equal(runnerA.scrapes, 1);
     assert.deepEqual(startOf(exporter.batches[0]![0]), start);
   } finally {
     await service.shutdown();
@@ -195,7 +195,7 @@ ${extra}`;
     assert.match(String(logger.lines.find((l) => l.msg.startsWith('config reload failed'))?.error), /broken on purpose/);
     assert.deepEqual(ups(), ['prometheus/a']);
     assert.deepEqual(service.selfMetrics.counter('runner_metrics_exporter_prometheus_scrapes_total', '').entries(), [], 'no own series of what was built but never ran');
-    assert.equal(runnerB.requests, 0);
+    assert.equal(runnerB.scrapes, 0);
     assert.equal(collector('collect'), exporter);
     assert.equal(exporter.state, 'started');
   } finally {

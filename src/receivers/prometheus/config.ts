@@ -9,6 +9,7 @@ import {
   DEFAULT_SAMPLE_LIMIT,
 } from './page-limits.js';
 import { resolveTarget } from './target.js';
+import { RUNNER_KINDS } from '../../runners/identity.js';
 
 const DEFAULT_METRICS_PATH = '/metrics';
 
@@ -26,7 +27,13 @@ const target = z
     attributes: z
       .record(z.string(), attributeValue)
       .default({})
-      .describe('Resource attributes of this target, e.g. backend, model, mode.'),
+      .describe('Resource attributes of this target, e.g. backend, model, mode. A backend, model or mode left out (or empty) is asked of the runner.'),
+    runner: z
+      .enum(['auto', 'none', ...RUNNER_KINDS])
+      .default('auto')
+      .describe(
+        'Which runner this is, for asking its identity (model, mode) when the attributes leave it out: llamacpp, vllm, tgi, sglang; auto = from the backend attribute or the page\'s family prefixes; none = never ask.',
+      ),
   })
   .superRefine((t, ctx) => {
     // The receiver resolves targets when it starts; resolving here too turns a bad URL into a config error.

@@ -6,7 +6,6 @@
  * scrapers in step with the union of both.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent } from 'undici';
 import type { ComponentContext, ConfigAdvice, Consumer, Receiver, ReceiverFactory } from '../../component.js';
 import { formatDuration } from '../../config/duration.js';
@@ -19,6 +18,7 @@ import { createDispatcher } from './fetch.js';
 import { resolveTarget } from './target.js';
 import { TargetScraper } from './target-scraper.js';
 import { TargetSet, type RunningTarget, type ScrapeTarget } from './target-set.js';
+import { TargetIdentity, withoutEmptyIdentity } from './identity.js';
 
 export class PrometheusReceiver implements Receiver {
   private config: PrometheusReceiverConfig;
@@ -55,17 +55,22 @@ export class PrometheusReceiver implements Receiver {
   /** Builds (does not start) one target's scraper, with its own health series and status entry. */
   private create(target: ScrapeTarget): RunningTarget {
     const { config, context } = this;
-    const { address, attributes } = target;
+    const { address, runner = 'auto' } = target;
     const socketAgent = address.socketPath ? createDispatcher(address.socketPath, this.timeoutMs) : undefined;
-    const resource = resourceFromAttributes({
-      'service.name': context.id,
-      'service.instance.id': address.instance,
-      'server.address': address.instance,
-      ...attributes,
-    });
-    const healthLabels = { job: context.id, instance: address.instance, ...attributes };
+    // An empty backend, model or mode means "ask the runner".
+    const attributes = withoutEmptyIdentity(target.attributes);
     // A configured Authorization header, in any case, wins over credentials in the URL.
     const headers = requestHeaders(config.headers, address.authorization);
+    const identity = new TargetIdentity({
+      address,
+      runner,
+      attributes: { 'service.name': context.id, 'service.instance.id': address.instance, 'server.address': address.instance, ...attributes },
+      dispatcher: socketAgent ?? this.tcpAgent,
+      timeoutMs: this.timeoutMs,
+      headers,
+      logger: context.logger,
+    });
+    const healthLabels = { job: context.id, instance: address.instance, ...attributes };
     const metrics = context.selfMetrics.scope();
     const reporter = context.health.target({
       job: context.id,
@@ -76,7 +81,7 @@ export class PrometheusReceiver implements Receiver {
     });
     const scraper = new TargetScraper({
       address,
-      resource,
+      identity,
       healthLabels,
       dispatcher: socketAgent ?? this.tcpAgent,
       intervalMs: config.scrape_interval,
@@ -99,7 +104,7 @@ export class PrometheusReceiver implements Receiver {
       reporter.remove();
       await socketAgent?.close().catch(() => undefined);
     };
-    return { scraper, resource, healthLabels, close };
+    return { scraper, healthLabels, close };
   }
 
   async start(): Promise<void> {
@@ -134,6 +139,7 @@ function staticTargets(config: PrometheusReceiverConfig): ScrapeTarget[] {
   return config.targets.map((t) => ({
     address: resolveTarget(t, config.metrics_path),
     attributes: Object.fromEntries(Object.entries(t.attributes).map(([k, v]) => [k, String(v)])),
+    runner: t.runner,
   }));
 }
 

@@ -12,12 +12,14 @@ import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { fetchPage, ScrapeError } from './fetch.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
+import type { TargetIdentity } from './identity.js';
 import type { Resource } from '@opentelemetry/resources';
 import type { LabelLimits } from '../../prometheus/parser.js';
 
 export interface TargetScraperOptions {
   readonly address: TargetAddress;
-  readonly resource: Resource;
+  /** The target's resource: configured attributes, plus the runner's identity where they leave it out. */
+  readonly identity: TargetIdentity;
   /** Labels of the target's health series: job, instance and the target's attributes. */
   readonly healthLabels: Attributes;
   readonly dispatcher: Dispatcher;
@@ -48,7 +50,7 @@ export class TargetScraper {
   private readonly health;
 
   constructor(private readonly opts: TargetScraperOptions) {
-    this.state = new ScrapeState(opts.resource, opts.sampleLimit, opts.labelLimits);
+    this.state = new ScrapeState(opts.identity.resource, opts.sampleLimit, opts.labelLimits);
     const m = opts.selfMetrics;
     this.health = {
       up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
@@ -68,8 +70,9 @@ export class TargetScraper {
     return this.opts.address;
   }
 
+  /** The resource its series are handed on under (it follows the runner's identity). */
   get resource(): Resource {
-    return this.opts.resource;
+    return this.opts.identity.resource;
   }
 
   /**
@@ -113,6 +116,7 @@ export class TargetScraper {
     const o = this.opts;
     const started = performance.now();
     const scrapeTime = Date.now();
+    let identityMs = 0;
     this.health.scrapes.add(o.healthLabels);
     let samples = 0;
     let failure: ScrapeError | undefined;
@@ -128,7 +132,9 @@ export class TargetScraper {
       // In slices: a large page must not hold up the other targets or a /metrics answer.
       const result = await this.state.convertInSlices(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
-      this.handOn([result.batch]);
+      const resource = await this.identify(page.body, page.contentType, result.seriesAdded, (ms) => (identityMs = ms));
+      if (this.stopped) return;
+      this.handOn([resource === result.batch.resource ? result.batch : { ...result.batch, resource }]);
       samples = result.samples;
       this.health.samples.set(o.healthLabels, result.samples);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
@@ -141,7 +147,8 @@ export class TargetScraper {
       this.health.failures.add({ ...o.healthLabels, reason: e.reason });
       this.markDown(e);
     } finally {
-      const seconds = (performance.now() - started) / 1000;
+      // Asking the runner who it is is not part of the scrape.
+      const seconds = (performance.now() - started - identityMs) / 1000;
       this.health.duration.set(o.healthLabels, seconds);
       if (!this.stopped) {
         if (failure) o.reporter.failed(scrapeTime, seconds, failure.reason, failure.message);
@@ -149,6 +156,27 @@ export class TargetScraper {
       }
       this.health.series.set(o.healthLabels, this.state.seriesCount);
     }
+  }
+
+  /**
+   * The resource for this scrape's batch, asking the runner who it is when due
+   * (first success, back after down, …). A changed identity makes the old
+   * resource's series stale at once, as a target going down does.
+   */
+  private async identify(body: string, contentType: string, seriesAdded: number, took: (ms: number) => void): Promise<TargetIdentity['resource']> {
+    const identity = this.opts.identity;
+    if (!identity.due(seriesAdded)) return identity.resource;
+    const before = identity.resource;
+    const started = performance.now();
+    try {
+      await identity.refresh(body, contentType);
+    } catch (err) {
+      // Identity is a side question: whatever goes wrong with it, the scrape stands.
+      this.opts.logger.warn('runner identity failed', { target: this.opts.address.display, error: String((err as Error)?.message ?? err) });
+    }
+    took(performance.now() - started);
+    if (identity.resource !== before && this.healthy === true && !this.stopped) this.handOn([{ resource: before, scopeMetrics: [] }]);
+    return identity.resource;
   }
 
   /**
@@ -176,7 +204,9 @@ export class TargetScraper {
     this.health.up.set(this.opts.healthLabels, 0);
     // As Prometheus marks a failed target's series stale, hand on an empty snapshot
     // once, so exporters stop serving its last values at once, not at expiry.
-    if (this.healthy === true && !this.stopped) this.handOn([{ resource: this.opts.resource, scopeMetrics: [] }]);
+    if (this.healthy === true && !this.stopped) this.handOn([{ resource: this.opts.identity.resource, scopeMetrics: [] }]);
+    // It may come back serving another model.
+    this.opts.identity.forget();
     // Log on the transition only (and when the cause changes), not on every scrape.
     if (this.healthy !== false || this.lastError !== err.reason) {
       this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });

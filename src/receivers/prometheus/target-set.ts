@@ -8,7 +8,7 @@
  * discovered, is scraped once: static targets first, then discoverers in config
  * order. A target whose labels change is restarted under its new resource.
  */
-import type { Resource } from '@opentelemetry/resources';
+import type { RunnerSetting } from './identity.js';
 import type { Consumer } from '../../component.js';
 import type { Attributes } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -21,12 +21,13 @@ import type { TargetScraper } from './target-scraper.js';
 export interface ScrapeTarget {
   readonly address: TargetAddress;
   readonly attributes: Readonly<Record<string, string>>;
+  /** Which runner to ask for its identity; discovered targets leave it to `auto`. */
+  readonly runner?: RunnerSetting;
 }
 
 /** A started target as the receiver built it: its scraper, resource and health labels. */
 export interface RunningTarget {
   readonly scraper: TargetScraper;
-  readonly resource: Resource;
   readonly healthLabels: Attributes;
   /** Releases what the target alone used: its health series, status entry and socket's connection pool. */
   close(): Promise<void>;
@@ -158,7 +159,7 @@ export class TargetSet {
     this.opts.logger.info('target removed', { target: running.scraper.address.display });
     const done = (async () => {
       await running.scraper.stop();
-      this.opts.next.consume([{ resource: running.resource, scopeMetrics: [] }]);
+      this.opts.next.consume([{ resource: running.scraper.resource, scopeMetrics: [] }]);
       await running.close();
     })().catch((err) => this.opts.logger.error('stopping a removed target failed', { error: String(err) }));
     this.stopping.add(done);

@@ -20,7 +20,7 @@ export interface TargetAddress {
   readonly authorization: string | undefined;
 }
 
-export function resolveTarget(target: TargetConfig, metricsPath: string): TargetAddress {
+export function resolveTarget(target: Omit<TargetConfig, 'runner'>, metricsPath: string): TargetAddress {
   const url = target.url ? parseTargetUrl(target.url, metricsPath) : undefined;
   const useSocket = Boolean(target.unix_socket) && (!url || url.port === '0');
   if (useSocket) {

@@ -11,10 +11,16 @@ import { HealthRegistry } from '../../../src/telemetry/health.js';
 
 const PAGE = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
 
-/** The values of every `authorization` header of the last request, whatever the case of its name. */
+/**
+ * The values of every `authorization` header of the scrape, whatever the case of
+ * its name; the questions about the runner's identity (/props, /v1/models) must send the same.
+ */
 function authorizations(server: RunnerServer): string[] {
-  const raw = server.lastRawHeaders;
-  return raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'authorization');
+  const of = (raw: string[]) => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'authorization');
+  const scrape = of(server.rawHeadersByPath.get('/metrics')!);
+  assert.ok(server.rawHeadersByPath.size > 1, 'the runner was asked who it is');
+  for (const [path, raw] of server.rawHeadersByPath) assert.deepEqual(of(raw), scrape, path);
+  return scrape;
 }
 
 async function scrapeWith(headers: Record<string, string>, userinfo: string): Promise<string[]> {
@@ -58,8 +64,10 @@ test('a configured Accept header replaces the default one instead of adding a se
   );
   try {
     await r.scrapers[0]!.scrapeOnce();
-    const raw = server.lastRawHeaders;
-    assert.deepEqual(raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'accept'), ['text/plain']);
+    const accepts = (raw: string[]) => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'accept');
+    assert.deepEqual(accepts(server.rawHeadersByPath.get('/metrics')!), ['text/plain']);
+    // The questions about the runner's identity ask for JSON, once.
+    assert.deepEqual(accepts(server.rawHeadersByPath.get('/props')!), ['application/json']);
   } finally {
     await r.shutdown();
     await server.close();

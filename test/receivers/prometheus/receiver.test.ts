@@ -65,7 +65,7 @@ test('asks for text format 0.0.4 only, never mentioning OpenMetrics', async () =
   const { r } = receiver([{ url: tcp.url, attributes: { mode: 'completion' } }]);
   try {
     await r.scrapers[0]!.scrapeOnce();
-    const accept = String(tcp.lastHeaders['accept']);
+    const accept = String(tcp.headersByPath.get('/metrics')?.['accept']);
     assert.equal(accept, 'text/plain;version=0.0.4;q=1.0,*/*;q=0.1');
     assert.doesNotMatch(accept, /openmetrics/i);
   } finally {
@@ -134,7 +134,9 @@ test('failing targets are marked down with a reason; the healthy one keeps flowi
     { url: huge.url, attributes: { mode: 'huge' } },
     { url: refusedUrl, attributes: { mode: 'refused' } },
   ];
-  const { r, sink, selfMetrics, logger } = receiver(targets, { body_size_limit: '1MiB' });
+  // A small limit, so that "too large" is known long before the 300ms timeout even on a loaded
+  // machine, while the healthy target also asks its runner's identity at the same time.
+  const { r, sink, selfMetrics, logger } = receiver(targets, { body_size_limit: '128KiB' });
   try {
     await Promise.all(r.scrapers.map((s) => s.scrapeOnce()));
     assert.ok(sink.latest('mode', 'good'), 'the healthy target delivered');
@@ -234,7 +236,11 @@ test('credentials in a target URL are sent as Basic auth and kept out of the URL
   const { r, sink, logger } = receiver([{ url: url.toString(), attributes: { mode: 'completion' } }]);
   try {
     await r.scrapers[0]!.scrapeOnce();
-    assert.equal(tcp.lastHeaders['authorization'], 'Basic ' + Buffer.from('scraper:p@ss').toString('base64'));
+    // The scrape and the questions about the runner's identity (/props, /v1/models) alike.
+    assert.deepEqual([...tcp.headersByPath.keys()].sort(), ['/metrics', '/props', '/v1/models']);
+    for (const [path, headers] of tcp.headersByPath) {
+      assert.equal(headers['authorization'], 'Basic ' + Buffer.from('scraper:p@ss').toString('base64'), path);
+    }
     assert.equal(promptTokens(sink, 'completion'), expectedPromptTokens(COMPLETION));
     assert.doesNotMatch(r.scrapers[0]!.address.url + r.scrapers[0]!.address.display + JSON.stringify(logger.lines), /p@ss|p%40ss/);
   } finally {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createDispatcher } from '../../../src/receivers/prometheus/fetch.js';
 import { TargetScraper } from '../../../src/receivers/prometheus/target-scraper.js';
 import { TargetSet, discoveredTarget, type ScrapeTarget } from '../../../src/receivers/prometheus/target-set.js';
@@ -12,6 +11,7 @@ import { RunnerServer } from '../../helpers/runner-server.js';
 import { CollectingConsumer, RecordingLogger } from '../../helpers/collect.js';
 import { until } from '../../helpers/until.js';
 import { HealthRegistry } from '../../../src/telemetry/health.js';
+import { TargetIdentity } from '../../../src/receivers/prometheus/identity.js';
 
 const PAGE = '# TYPE llamacpp:requests_processing gauge\nllamacpp:requests_processing 1\n';
 
@@ -42,15 +42,18 @@ function targetSet(staticUrls: string[], discoverers: Discoverer[]) {
     metricsPath: '/metrics',
     create: (target: ScrapeTarget) => {
       created.push(target.address.url);
-      const resource = resourceFromAttributes({ 'service.instance.id': target.address.instance, ...target.attributes });
+      const identity = new TargetIdentity({
+        address: target.address, runner: 'none', attributes: { 'service.instance.id': target.address.instance, ...target.attributes },
+        dispatcher: agent, timeoutMs: 1000, headers: {}, logger,
+      });
       const healthLabels = { job: 'prometheus/test', instance: target.address.instance, ...target.attributes };
       const metrics = selfMetrics.scope();
       const reporter = health.target({ job: 'prometheus/test', instance: target.address.instance, endpoint: target.address.display, attributes: target.attributes });
       const scraper = new TargetScraper({
-        address: target.address, resource, healthLabels, dispatcher: agent, intervalMs: 50, timeoutMs: 1000,
+        address: target.address, identity, healthLabels, dispatcher: agent, intervalMs: 50, timeoutMs: 1000,
         bodyLimit: 0, sampleLimit: 0, labelLimits: {}, headers: {}, next: sink, logger, selfMetrics: metrics, reporter,
       });
-      return { scraper, resource, healthLabels, close: async () => { metrics.dispose(); reporter.remove(); } };
+      return { scraper, healthLabels, close: async () => { metrics.dispose(); reporter.remove(); } };
     },
     next: sink,
     logger,

@@ -1,0 +1,189 @@
+/**
+ * What llama.cpp's `llama-server` says about itself, and where: the one place
+ * that knows its endpoints and the shape of their answers, for identity today
+ * and for discovery and insight later. Checked against real answers of b4748
+ * (test/fixtures/llamacpp-real) and v0.5.0, single and router mode
+ * (test/fixtures/llamacpp-router).
+ *
+ * Observing never changes the server's state. `/props`, `/v1/models` and
+ * `/metrics` do not wake a sleeping model; `GET /slots` is a task like a
+ * completion: it wakes a sleeping model and keeps it awake, so it is never
+ * asked. In router mode, `?model=ID` must go with `autoload=false`, or the
+ * router loads the model to answer.
+ */
+import {
+  isModelFile,
+  isObject,
+  modelNameFromPath,
+  nameOf,
+  parseJsonObject,
+  RunnerAnswerError,
+  describe,
+  type RunnerIdentity,
+} from './identity.js';
+
+export const LLAMACPP_BACKEND = 'llama.cpp';
+
+/** Prefix of every family on llama-server's `/metrics`. */
+export const LLAMACPP_FAMILY_PREFIX = 'llamacpp:';
+
+export const LLAMACPP_ENDPOINTS = {
+  /**
+   * Server properties: `model_path` (both versions), `model_alias` (v0.5.0),
+   * `build_info`, `is_sleeping` (v0.5.0). A router answers its own:
+   * `role: "router"`, `model_alias: "llama-server"`, `model_path: "none"`.
+   */
+  props: '/props',
+  /**
+   * OpenAI-style model list: `data[].id` (the `--alias`, else the model path in
+   * b4748), `aliases` (v0.5.0), `meta.vocab_type`. A router lists every model it
+   * knows, with `status.value`, `status.args` (the child's command line) and
+   * `status.preset`.
+   */
+  models: '/v1/models',
+  metrics: '/metrics',
+} as const;
+
+/** Never asked: it wakes a sleeping model (v0.5.0 captures, `router-max1…3-bert-sleeping`). */
+export const LLAMACPP_WAKING_ENDPOINTS = ['/slots'] as const;
+
+/** llama.cpp's `LLAMA_VOCAB_TYPE_WPM`: WordPiece, the vocabulary of BERT-family encoders. */
+const VOCAB_TYPE_WPM = 3;
+
+/** `GET /props`, as far as identity needs it. */
+export interface LlamacppProps {
+  /** A router answers for itself, not for any one model. */
+  readonly router: boolean;
+  /** `model_alias` (v0.5.0); absent in b4748. */
+  readonly alias: string | undefined;
+  /** `model_path`, e.g. `models/tiny-llama-rand.gguf`; `none` on a router. */
+  readonly modelPath: string | undefined;
+  readonly buildInfo: string | undefined;
+}
+
+export function parseProps(body: string): LlamacppProps {
+  const answer = parseJsonObject(body, LLAMACPP_ENDPOINTS.props);
+  // An error answer (b4748 crashes the handler for a vocabulary without BOS: HTTP 500
+  // `{"error":{…}}`) is not props, whatever its status.
+  if (isObject(answer['error'])) throw new RunnerAnswerError(`${LLAMACPP_ENDPOINTS.props} answered an error object`);
+  const router = answer['role'] === 'router';
+  const modelPath = nameOf(answer['model_path']);
+  const props: LlamacppProps = {
+    router,
+    alias: router ? undefined : nameOf(answer['model_alias']),
+    modelPath: router || modelPath === 'none' ? undefined : modelPath,
+    buildInfo: nameOf(answer['build_info']),
+  };
+  if (!router && props.alias === undefined && props.modelPath === undefined) {
+    throw new RunnerAnswerError(`${LLAMACPP_ENDPOINTS.props} answered neither "model_alias" nor "model_path"`);
+  }
+  return props;
+}
+
+/** One entry of `GET /v1/models`. */
+export interface LlamacppModel {
+  readonly id: string;
+  readonly aliases: readonly string[];
+  /** `meta.vocab_type` (llama.cpp's enum): 3 is WordPiece. */
+  readonly vocabType: number | undefined;
+  /** Router only: `unloaded`, `loading`, `loaded`, `sleeping`. */
+  readonly status: string | undefined;
+  /** Router only: the child's command line (`status.args`). */
+  readonly args: readonly string[];
+  /** Router only: the effective preset as INI text (`status.preset`). */
+  readonly preset: string | undefined;
+}
+
+export function parseModels(body: string): LlamacppModel[] {
+  const answer = parseJsonObject(body, LLAMACPP_ENDPOINTS.models);
+  const data = answer['data'];
+  if (!Array.isArray(data)) throw new RunnerAnswerError(`${LLAMACPP_ENDPOINTS.models} answered "data" as ${describe(data)}, not a list`);
+  const out: LlamacppModel[] = [];
+  for (const entry of data) {
+    if (!isObject(entry)) continue;
+    const id = nameOf(entry['id']);
+    if (id === undefined) continue;
+    const meta = isObject(entry['meta']) ? entry['meta'] : {};
+    const status = isObject(entry['status']) ? entry['status'] : {};
+    const vocab = meta['vocab_type'];
+    out.push({
+      id,
+      aliases: Array.isArray(entry['aliases']) ? entry['aliases'].map(nameOf).filter((a): a is string => a !== undefined) : [],
+      vocabType: typeof vocab === 'number' && Number.isInteger(vocab) ? vocab : undefined,
+      status: nameOf(status['value']),
+      args: Array.isArray(status['args']) ? status['args'].filter((a): a is string => typeof a === 'string') : [],
+      preset: typeof status['preset'] === 'string' ? status['preset'] : undefined,
+    });
+  }
+  if (out.length === 0) throw new RunnerAnswerError(`${LLAMACPP_ENDPOINTS.models} answered no model with an "id"`);
+  return out;
+}
+
+/**
+ * Whether the server (or a router's child) serves embeddings. Neither version's
+ * `/props` nor `/v1/models` has a flag for it (b4748 and v0.5.0 answer the same
+ * fields, `capabilities: ["completion"]` even for an `--embeddings` server), so
+ * it is read from what is there:
+ *  - a router entry's child command line (`--embedding`/`--embeddings`) or
+ *    preset (`embeddings = true`);
+ *  - a WordPiece vocabulary (`meta.vocab_type` 3): BERT-family encoders, which
+ *    llama.cpp runs only to embed.
+ * An embedding model with another vocabulary (e.g. a Qwen3 embedding model)
+ * reads as `completion`: configure `mode` for it.
+ */
+export function servesEmbeddings(model: LlamacppModel): boolean {
+  if (model.args.some((a) => a === '--embedding' || a === '--embeddings')) return true;
+  if (model.preset !== undefined && /^\s*embeddings?\s*=\s*(true|1|on)\s*$/im.test(model.preset)) return true;
+  return model.vocabType === VOCAB_TYPE_WPM;
+}
+
+/** The name a listed model is known by: its id, unless that is a file path (b4748 without `--alias`). */
+function listedName(model: LlamacppModel): string | undefined {
+  if (!isModelFile(model.id)) return model.id;
+  return model.aliases.find((a) => !isModelFile(a)) ?? modelNameFromPath(model.id);
+}
+
+/**
+ * Identity from the answers that came (either may be missing). `requested` is
+ * the `model` a router target's URL names (`/metrics?model=ID&autoload=false`).
+ * A router asked for no model answers for itself: it is no one model, so no
+ * model or mode is told.
+ */
+export function llamacppIdentity(
+  props: LlamacppProps | undefined,
+  models: readonly LlamacppModel[] | undefined,
+  requested?: string,
+): RunnerIdentity {
+  const router = props?.router === true || (models?.some((m) => m.status !== undefined) ?? false);
+  if (router) {
+    if (requested === undefined) return { backend: LLAMACPP_BACKEND };
+    const entry = models?.find((m) => m.id === requested || m.aliases.includes(requested));
+    return { backend: LLAMACPP_BACKEND, model: requested, mode: entry ? (servesEmbeddings(entry) ? 'embedding' : 'completion') : undefined };
+  }
+  const first = models?.[0];
+  const model =
+    (first && listedName(first)) ??
+    (props?.alias !== undefined && !isModelFile(props.alias) ? props.alias : undefined) ??
+    (props?.modelPath !== undefined ? modelNameFromPath(props.modelPath) : undefined);
+  if (model === undefined) return { backend: LLAMACPP_BACKEND };
+  // The signs of embeddings are all in /v1/models: without its answer the mode is not known.
+  return { backend: LLAMACPP_BACKEND, model, mode: first === undefined ? undefined : servesEmbeddings(first) ? 'embedding' : 'completion' };
+}
+
+/** The endpoint URL for a target whose metrics are at `metricsUrl`: same origin, and a router target's `model` kept. */
+export function llamacppEndpoint(metricsUrl: string, path: string): string {
+  const base = new URL(metricsUrl);
+  const url = new URL(path, base);
+  const requested = base.searchParams.get('model');
+  // Only /props is per model; /v1/models on a router lists every model without touching any.
+  if (requested !== null && path === LLAMACPP_ENDPOINTS.props) {
+    url.searchParams.set('model', requested);
+    url.searchParams.set('autoload', 'false');
+  }
+  return url.toString();
+}
+
+/** The model a router target's URL names, if any. */
+export function requestedModel(metricsUrl: string): string | undefined {
+  return nameOf(new URL(metricsUrl).searchParams.get('model') ?? undefined);
+}
