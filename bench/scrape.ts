@@ -76,7 +76,7 @@ export async function run(): Promise<void> {
     const cycleCpu = (cpuMs() - t0) / cycles;
     const cycleWall = (performance.now() - wall0) / cycles;
     console.log(`HTTP cycle (incl. farm side)  ${fmt(cycleCpu)} ms CPU, ${fmt(cycleWall)} ms wall per cycle of ${fmt(samples)} samples (${delivered} target snapshots delivered)`);
-    console.log(`  => scraping ${TARGETS}x${SERIES} every second needs ~${fmt(cycleCpu / 1000)} cores incl. serving the farm (Prometheus 2.42: ~0.29)`);
+    console.log(`  => scraping ${TARGETS}x${SERIES} every second needs ~${fmt(cycleCpu / 1000)} cores incl. serving the farm (no peer is measured here: a peer figure is printed only when measured in the same run)`);
   } finally {
     await receiver.shutdown();
     await farm.close();

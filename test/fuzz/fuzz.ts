@@ -234,10 +234,17 @@ async function freshProblem(batch: ResourceBatch, body: string, contentType: str
   return `it reads otherwise than a fresh state:\n  cached: …${around(cached)}…\n  fresh:  …${around(expected)}…`;
 }
 
-/** A batch as text, without start times; numbers that JSON cannot hold (NaN, ±Inf, -0) spelled out. */
+/**
+ * A batch as text, without start times; numbers that JSON cannot hold (NaN, ±Inf, -0)
+ * spelled out; attributes in name order (a series written with its labels in another
+ * order is the same series, and keeps the attributes it was first read with).
+ */
 function reading(batch: ResourceBatch): string {
   return JSON.stringify(batch.scopeMetrics, (key, value: unknown) => {
     if (key === 'startTime') return undefined;
+    if (key === 'attributes' && value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
     if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return String(value);
     return value;
   });
