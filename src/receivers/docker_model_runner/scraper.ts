@@ -18,6 +18,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { Consumer } from '../../component.js';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { TargetReporter } from '../../telemetry/health.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
@@ -33,6 +34,7 @@ import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prom
 import { ScrapeState } from '../prometheus/scrape-state.js';
 import { scrapeOffset } from '../prometheus/target-scraper.js';
 import { Periodic } from '../periodic.js';
+import { asScrapeError, TargetHealth } from '../target-health.js';
 import { endpointUrl, type DmrAddress } from './target.js';
 import { runnerMetrics, serverMetrics } from './series.js';
 
@@ -55,6 +57,8 @@ export interface DmrScraperOptions {
   readonly next: Consumer;
   readonly logger: Logger;
   readonly selfMetrics: SelfMetrics;
+  /** Where the outcome of every round is reported, for the status page. */
+  readonly reporter: TargetReporter;
 }
 
 interface LiveRunner {
@@ -75,16 +79,13 @@ export class DmrScraper {
   private readonly periodic: Periodic;
   private readonly baseAttributes: Attributes;
   private readonly serverResource: Resource;
-  private readonly healthLabels: Attributes;
   private readonly runners = new Map<string, LiveRunner>();
   private readonly pageState: ScrapeState;
   private serverSince: HrTime | undefined;
-  private healthy: boolean | undefined;
-  private lastError = '';
   /** Runners last reported as missing from /metrics (logged when new ones join). */
   private missing = new Set<string>();
-  private metricsError = '';
-  private readonly health;
+  /** Up when /engines/ps answers. */
+  private readonly health: TargetHealth;
 
   constructor(private readonly opts: DmrScraperOptions) {
     this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
@@ -92,21 +93,15 @@ export class DmrScraper {
     this.baseAttributes = { 'service.name': opts.receiverId, 'service.instance.id': instance, 'server.address': instance, ...opts.attributes };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
     this.pageState = new ScrapeState(this.serverResource);
-    this.healthLabels = { job: opts.receiverId, instance, ...opts.attributes };
-    const m = opts.selfMetrics;
-    this.health = {
-      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
-      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
-      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
-      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
-      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
-      sideFailures: m.counter(
-        'runner_metrics_receiver_request_failures_total',
-        'Failed requests to a target endpoint that leave some series out without failing the scrape, per endpoint and reason.',
-      ),
-      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
-    };
-    this.health.up.set(this.healthLabels, 0);
+    this.health = new TargetHealth({
+      labels: { job: opts.receiverId, instance, ...opts.attributes },
+      display: opts.address.display,
+      logger: opts.logger,
+      selfMetrics: opts.selfMetrics,
+      reporter: opts.reporter,
+      withdraw: () => this.withdraw(),
+      sideRequests: true,
+    });
   }
 
   get address(): DmrAddress {
@@ -130,7 +125,7 @@ export class DmrScraper {
     const o = this.opts;
     const started = performance.now();
     const nowMs = Date.now();
-    this.health.scrapes.add(this.healthLabels);
+    this.health.started(nowMs);
     const [ps, metrics] = await Promise.allSettled([
       this.get(DMR_ENDPOINTS.ps, JSON_ACCEPT),
       o.metrics ? this.get(DMR_ENDPOINTS.metrics, SCRAPE_ACCEPT) : undefined,
@@ -148,15 +143,15 @@ export class DmrScraper {
       const page = this.page(metrics, nowMs);
       const resources = this.snapshot(running, page, nowMs);
       o.next.consume(resources.batch);
-      this.health.samples.set(this.healthLabels, resources.samples);
       o.logger.debug('scraped', { target: o.address.display, runners: running.length, samples: resources.samples });
-      this.markUp();
+      this.health.markUp(resources.samples);
     } catch (err) {
-      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-      this.health.failures.add({ ...this.healthLabels, reason: e.reason });
-      this.markDown(e);
+      this.health.markDown(asScrapeError(err));
+      this.runners.clear();
+      this.serverSince = undefined;
+      this.missing.clear();
     } finally {
-      this.health.duration.set(this.healthLabels, (performance.now() - started) / 1000);
+      this.health.ended((performance.now() - started) / 1000, this.periodic.isStopped);
     }
   }
 
@@ -165,7 +160,7 @@ export class DmrScraper {
     const headers: Record<string, string> = { accept, ...o.headers };
     if (o.address.authorization) headers['authorization'] = o.address.authorization;
     const page = await fetchPage({ url: endpointUrl(o.address, path), dispatcher: o.dispatcher, timeoutMs: o.timeoutMs, bodyLimit: o.bodyLimit, headers });
-    this.health.bytes.add(this.healthLabels, page.wireBytes);
+    this.health.received(page.wireBytes);
     return page;
   }
 
@@ -185,10 +180,10 @@ export class DmrScraper {
           }
         }
       }
-      this.metricsOk();
+      this.health.sideOk(DMR_ENDPOINTS.metrics);
       return { scopes: converted.batch.scopeMetrics, present, noActiveRunners: isNoActiveRunners(body), samples: converted.samples };
     } catch (err) {
-      this.metricsFailed(err);
+      this.health.sideFailed(DMR_ENDPOINTS.metrics, err);
       return { scopes: [], present: undefined, noActiveRunners: false, samples: 0 };
     }
   }
@@ -244,43 +239,11 @@ export class DmrScraper {
     this.missing = keys;
   }
 
-  private markUp(): void {
-    this.health.up.set(this.healthLabels, 1);
-    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
-    this.healthy = true;
-    this.lastError = '';
-  }
-
-  private markDown(err: ScrapeError): void {
-    this.health.up.set(this.healthLabels, 0);
-    if (this.healthy === true && !this.periodic.isStopped) {
-      const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
-      for (const live of this.runners.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
-      this.opts.next.consume(gone);
-    }
-    this.runners.clear();
-    this.serverSince = undefined;
-    this.missing.clear();
-    this.metricsError = '';
-    if (this.healthy !== false || this.lastError !== err.reason) {
-      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
-    }
-    this.healthy = false;
-    this.lastError = err.reason;
-  }
-
-  private metricsOk(): void {
-    if (this.metricsError === '') return;
-    this.metricsError = '';
-    this.opts.logger.info('target endpoint answers again', { target: this.opts.address.display, endpoint: DMR_ENDPOINTS.metrics });
-  }
-
-  /** Counted every time, logged once per cause. */
-  private metricsFailed(err: unknown): void {
-    const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-    this.health.sideFailures.add({ ...this.healthLabels, endpoint: DMR_ENDPOINTS.metrics, reason: e.reason });
-    if (this.metricsError === e.reason) return;
-    this.metricsError = e.reason;
-    this.opts.logger.warn('target endpoint fails; its series are left out', { target: this.opts.address.display, endpoint: DMR_ENDPOINTS.metrics, reason: e.reason, error: e.message });
+  /** Everything the model runner served stops being served at once. */
+  private withdraw(): void {
+    if (this.periodic.isStopped) return;
+    const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
+    for (const live of this.runners.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
+    this.opts.next.consume(gone);
   }
 }

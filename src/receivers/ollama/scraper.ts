@@ -16,6 +16,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { Consumer } from '../../component.js';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { TargetReporter } from '../../telemetry/health.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
@@ -30,6 +31,7 @@ import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prom
 import { ScrapeState } from '../prometheus/scrape-state.js';
 import { scrapeOffset } from '../prometheus/target-scraper.js';
 import { Periodic } from '../periodic.js';
+import { asScrapeError, TargetHealth } from '../target-health.js';
 import { endpointUrl, type OllamaAddress } from './target.js';
 import { requestHeaders } from '../../net/request-headers.js';
 import { modelMetrics, serverMetrics } from './series.js';
@@ -55,6 +57,8 @@ export interface OllamaScraperOptions {
   readonly next: Consumer;
   readonly logger: Logger;
   readonly selfMetrics: SelfMetrics;
+  /** Where the outcome of every round is reported, for the status page. */
+  readonly reporter: TargetReporter;
 }
 
 /** Endpoints whose failure leaves some series out but not the target down. */
@@ -70,19 +74,14 @@ export class OllamaScraper {
   private readonly periodic: Periodic;
   private readonly baseAttributes: Attributes;
   private readonly serverResource: Resource;
-  private readonly healthLabels: Attributes;
   private readonly models = new Map<string, LiveModel>();
   private serverSince: HrTime | undefined;
   private versionAttributes: Attributes | undefined;
   /** undefined: not asked since the server appeared; false: it answered 404. */
   private metricsServed: boolean | undefined;
   private metricsState: ScrapeState | undefined;
-  /** undefined until the first round, then whether /api/ps answered. */
-  private healthy: boolean | undefined;
-  private lastError = '';
-  /** The failure cause last logged per side endpoint. */
-  private readonly sideErrors = new Map<SideEndpoint, string>();
-  private readonly health;
+  /** Up when /api/ps answers. */
+  private readonly health: TargetHealth;
 
   constructor(private readonly opts: OllamaScraperOptions) {
     this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
@@ -95,21 +94,15 @@ export class OllamaScraper {
       ...opts.attributes,
     };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
-    this.healthLabels = { job: opts.receiverId, instance, backend: 'ollama', ...opts.attributes };
-    const m = opts.selfMetrics;
-    this.health = {
-      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
-      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
-      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
-      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
-      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
-      sideFailures: m.counter(
-        'runner_metrics_receiver_request_failures_total',
-        'Failed requests to a target endpoint that leave some series out without failing the scrape, per endpoint and reason.',
-      ),
-      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
-    };
-    this.health.up.set(this.healthLabels, 0);
+    this.health = new TargetHealth({
+      labels: { job: opts.receiverId, instance, backend: 'ollama', ...opts.attributes },
+      display: opts.address.display,
+      logger: opts.logger,
+      selfMetrics: opts.selfMetrics,
+      reporter: opts.reporter,
+      withdraw: () => this.withdraw(),
+      sideRequests: true,
+    });
   }
 
   get address(): OllamaAddress {
@@ -134,7 +127,7 @@ export class OllamaScraper {
     const o = this.opts;
     const started = performance.now();
     const nowMs = Date.now();
-    this.health.scrapes.add(this.healthLabels);
+    this.health.started(nowMs);
     const askMetrics = o.metricsPath !== '' && this.metricsServed !== false;
     const [ps, tags, version, metrics] = await Promise.allSettled([
       this.get(OLLAMA_ENDPOINTS.ps, JSON_ACCEPT),
@@ -151,15 +144,13 @@ export class OllamaScraper {
       const ownPage = this.ownMetrics(metrics, nowMs);
       const batch = this.snapshot(loaded, available, ownPage, nowMs);
       o.next.consume(batch.resources);
-      this.health.samples.set(this.healthLabels, batch.samples);
       o.logger.debug('scraped', { target: o.address.display, models_loaded: loaded.length, samples: batch.samples });
-      this.markUp();
+      this.health.markUp(batch.samples);
     } catch (err) {
-      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-      this.health.failures.add({ ...this.healthLabels, reason: e.reason });
-      this.markDown(e);
+      this.health.markDown(asScrapeError(err));
+      this.forgetServer();
     } finally {
-      this.health.duration.set(this.healthLabels, (performance.now() - started) / 1000);
+      this.health.ended((performance.now() - started) / 1000, this.periodic.isStopped);
     }
   }
 
@@ -175,7 +166,7 @@ export class OllamaScraper {
       bodyLimit: o.bodyLimit,
       headers,
     });
-    this.health.bytes.add(this.healthLabels, page.wireBytes);
+    this.health.received(page.wireBytes);
     return page;
   }
 
@@ -258,48 +249,29 @@ export class OllamaScraper {
     return { resources, samples };
   }
 
-  private markUp(): void {
-    this.health.up.set(this.healthLabels, 1);
-    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
-    this.healthy = true;
-    this.lastError = '';
+  /** Everything the server served stops being served at once. */
+  private withdraw(): void {
+    if (this.periodic.isStopped) return;
+    const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
+    for (const live of this.models.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
+    this.opts.next.consume(gone);
   }
 
-  private markDown(err: ScrapeError): void {
-    this.health.up.set(this.healthLabels, 0);
-    if (this.healthy === true && !this.periodic.isStopped) {
-      const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
-      for (const live of this.models.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
-      this.opts.next.consume(gone);
-    }
+  /** Who the server is may change while it is away (an upgrade, OLLAMA_METRICS turned on): ask again when it is back. */
+  private forgetServer(): void {
     this.models.clear();
-    // Who the server is may change while it is away (an upgrade, OLLAMA_METRICS turned on): ask again when it is back.
     this.serverSince = undefined;
     this.versionAttributes = undefined;
     this.metricsServed = undefined;
     this.metricsState = undefined;
-    this.sideErrors.clear();
-    if (this.healthy !== false || this.lastError !== err.reason) {
-      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
-    }
-    this.healthy = false;
-    this.lastError = err.reason;
   }
 
   private sideOk(endpoint: SideEndpoint): void {
-    if (!this.sideErrors.has(endpoint)) return;
-    this.sideErrors.delete(endpoint);
-    this.opts.logger.info('target endpoint answers again', { target: this.opts.address.display, endpoint: pathOf(endpoint, this.opts.metricsPath) });
+    this.health.sideOk(pathOf(endpoint, this.opts.metricsPath));
   }
 
-  /** Counted every time, logged once per cause. */
   private sideFailed(endpoint: SideEndpoint, err: unknown): void {
-    const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-    const path = pathOf(endpoint, this.opts.metricsPath);
-    this.health.sideFailures.add({ ...this.healthLabels, endpoint: path, reason: e.reason });
-    if (this.sideErrors.get(endpoint) === e.reason) return;
-    this.sideErrors.set(endpoint, e.reason);
-    this.opts.logger.warn('target endpoint fails; its series are left out', { target: this.opts.address.display, endpoint: path, reason: e.reason, error: e.message });
+    this.health.sideFailed(pathOf(endpoint, this.opts.metricsPath), err);
   }
 }
 
