@@ -12,6 +12,7 @@ import type { Attributes } from '../model/batch.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TargetReporter } from '../telemetry/health.js';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
+import { RunnerAnswerError } from '../runners/identity.js';
 import { ScrapeError } from './prometheus/fetch.js';
 
 export interface TargetHealthOptions {
@@ -36,9 +37,11 @@ export interface TargetHealthOptions {
   readonly sideRequests?: boolean;
 }
 
-/** Any failure as a ScrapeError (an unexpected one counts as `io`). */
+/** Any failure as a ScrapeError: an answer not in the documented shape is `parse`, an unexpected failure `io`. */
 export function asScrapeError(err: unknown): ScrapeError {
-  return err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
+  if (err instanceof ScrapeError) return err;
+  if (err instanceof RunnerAnswerError) return new ScrapeError(err.message, 'parse');
+  return new ScrapeError(String((err as Error)?.message ?? err), 'io');
 }
 
 export class TargetHealth {

@@ -23,14 +23,13 @@ import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
   DMR_ENDPOINTS,
-  DmrAnswerError,
   canonicalRunnerLabels,
   isNoActiveRunners,
   parseRunningBackends,
   runnerKey,
   type RunningBackend,
 } from '../../runners/docker-model-runner.js';
-import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prometheus/fetch.js';
+import { fetchPage, SCRAPE_ACCEPT, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
 import { scrapeOffset } from '../prometheus/target-scraper.js';
 import { Periodic } from '../periodic.js';
@@ -132,13 +131,7 @@ export class DmrScraper {
     ]);
     try {
       if (ps.status === 'rejected') throw ps.reason;
-      let running: RunningBackend[];
-      try {
-        running = parseRunningBackends(ps.value.body);
-      } catch (err) {
-        if (err instanceof DmrAnswerError) throw new ScrapeError(err.message, 'parse');
-        throw err;
-      }
+      const running = parseRunningBackends(ps.value.body);
       if (this.periodic.isStopped) return;
       const page = this.page(metrics, nowMs);
       const resources = this.snapshot(running, page, nowMs);

@@ -21,7 +21,6 @@ import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
   OLLAMA_ENDPOINTS,
-  OllamaAnswerError,
   parseLocalModels,
   parseRunningModels,
   parseVersion,
@@ -137,7 +136,7 @@ export class OllamaScraper {
     ]);
     try {
       if (ps.status === 'rejected') throw ps.reason;
-      const loaded = answer(() => parseRunningModels(ps.value.body));
+      const loaded = parseRunningModels(ps.value.body);
       if (this.periodic.isStopped) return;
       const available = this.localModels(tags);
       this.readVersion(version);
@@ -173,7 +172,7 @@ export class OllamaScraper {
   private localModels(tags: PromiseSettledResult<FetchedPage>): number | undefined {
     try {
       if (tags.status === 'rejected') throw tags.reason;
-      const count = answer(() => parseLocalModels(tags.value.body)).length;
+      const count = parseLocalModels(tags.value.body).length;
       this.sideOk('tags');
       return count;
     } catch (err) {
@@ -187,7 +186,7 @@ export class OllamaScraper {
     if (this.versionAttributes !== undefined) return;
     try {
       if (version.status === 'rejected') throw version.reason;
-      const text = answer(() => parseVersion(version.value!.body));
+      const text = parseVersion(version.value!.body);
       this.versionAttributes = { version: text };
       this.sideOk('version');
     } catch (err) {
@@ -272,16 +271,6 @@ export class OllamaScraper {
 
   private sideFailed(endpoint: SideEndpoint, err: unknown): void {
     this.health.sideFailed(pathOf(endpoint, this.opts.metricsPath), err);
-  }
-}
-
-/** Runs a parser, turning a garbage answer into a scrape error with reason `parse`. */
-function answer<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof OllamaAnswerError) throw new ScrapeError(err.message, 'parse');
-    throw err;
   }
 }
 
