@@ -45,7 +45,7 @@ export function asScrapeError(err: unknown): ScrapeError {
 }
 
 export class TargetHealth {
-  readonly labels: Attributes;
+  private readonly labels: Attributes;
   /** undefined until the first scrape, then whether the last one succeeded. */
   private healthy: boolean | undefined;
   private lastReason = '';

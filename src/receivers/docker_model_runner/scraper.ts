@@ -31,7 +31,7 @@ import {
 } from '../../runners/docker-model-runner.js';
 import { fetchPage, SCRAPE_ACCEPT, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
-import { scrapeOffset } from '../prometheus/target-scraper.js';
+import { startOffset } from '../prometheus/target-scraper.js';
 import { Periodic } from '../periodic.js';
 import { asScrapeError, TargetHealth } from '../target-health.js';
 import { endpointUrl, type DmrAddress } from './target.js';
@@ -40,7 +40,6 @@ import { runnerMetrics, serverMetrics } from './series.js';
 export const DMR_SCOPE = { name: 'runner-metrics/receiver/docker_model_runner', version: VERSION };
 
 const JSON_ACCEPT = 'application/json';
-const SPREAD_WINDOW_MS = 1000;
 
 export interface DmrScraperOptions {
   readonly address: DmrAddress;
@@ -108,7 +107,7 @@ export class DmrScraper {
   }
 
   start(): void {
-    this.periodic.start(scrapeOffset(this.opts.address.base + this.opts.address.instance, Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS)));
+    this.periodic.start(startOffset(this.opts.address.base + this.opts.address.instance, this.opts.intervalMs));
   }
 
   stop(): Promise<void> {

@@ -28,7 +28,7 @@ import {
 } from '../../runners/ollama.js';
 import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
-import { scrapeOffset } from '../prometheus/target-scraper.js';
+import { startOffset } from '../prometheus/target-scraper.js';
 import { Periodic } from '../periodic.js';
 import { asScrapeError, TargetHealth } from '../target-health.js';
 import { endpointUrl, type OllamaAddress } from './target.js';
@@ -38,7 +38,6 @@ import { modelMetrics, serverMetrics } from './series.js';
 export const OLLAMA_SCOPE = { name: 'runner-metrics/receiver/ollama', version: VERSION };
 
 const JSON_ACCEPT = 'application/json';
-const SPREAD_WINDOW_MS = 1000;
 
 export interface OllamaScraperOptions {
   readonly address: OllamaAddress;
@@ -110,7 +109,7 @@ export class OllamaScraper {
 
   /** Starts the timer, at a stable offset within the first second (as the prometheus receiver does). */
   start(): void {
-    this.periodic.start(scrapeOffset(this.opts.address.base, Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS)));
+    this.periodic.start(startOffset(this.opts.address.base, this.opts.intervalMs));
   }
 
   stop(): Promise<void> {

@@ -80,8 +80,7 @@ export class TargetScraper {
    * every target's state within a second, and the cadence keeps the spread.
    */
   start(): void {
-    const window = Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS);
-    this.schedule(scrapeOffset(this.opts.address.url + this.opts.address.instance, window));
+    this.schedule(startOffset(this.opts.address.url + this.opts.address.instance, this.opts.intervalMs));
   }
 
   async stop(): Promise<void> {
@@ -178,6 +177,11 @@ export class TargetScraper {
       this.consumerFailed = true;
     }
   }
+}
+
+/** When a target's first scrape starts: a stable offset within the first second (or the interval, if shorter). */
+export function startOffset(key: string, intervalMs: number): number {
+  return scrapeOffset(key, Math.min(intervalMs, SPREAD_WINDOW_MS));
 }
 
 /** A stable offset in [0, window) for a target (FNV-1a of its address). */
