@@ -13,13 +13,8 @@
  * once. Runners that /engines/ps lists but /metrics lacks (some versions answer
  * `# No active runners` while runners are loaded) are counted and logged once.
  */
-import type { Dispatcher } from 'undici';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { Consumer } from '../../component.js';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
-import type { Logger } from '../../telemetry/logger.js';
-import type { TargetReporter } from '../../telemetry/health.js';
-import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
   DMR_ENDPOINTS,
@@ -31,9 +26,8 @@ import {
 } from '../../runners/docker-model-runner.js';
 import { fetchPage, SCRAPE_ACCEPT, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
-import { startOffset } from '../prometheus/target-scraper.js';
-import { Periodic } from '../periodic.js';
-import { asScrapeError, TargetHealth } from '../target-health.js';
+import { RunnerApiScraper, type RunnerApiScraperOptions } from '../runner-api-scraper.js';
+import { asScrapeError } from '../target-health.js';
 import { endpointUrl, type DmrAddress } from './target.js';
 import { runnerMetrics, serverMetrics } from './series.js';
 
@@ -41,22 +35,9 @@ export const DMR_SCOPE = { name: 'runner-metrics/receiver/docker_model_runner', 
 
 const JSON_ACCEPT = 'application/json';
 
-export interface DmrScraperOptions {
-  readonly address: DmrAddress;
-  readonly receiverId: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly dispatcher: Dispatcher;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly bodyLimit: number;
+export interface DmrScraperOptions extends RunnerApiScraperOptions<DmrAddress> {
   /** Whether to scrape the aggregated /metrics. */
   readonly metrics: boolean;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly next: Consumer;
-  readonly logger: Logger;
-  readonly selfMetrics: SelfMetrics;
-  /** Where the outcome of every round is reported, for the status page. */
-  readonly reporter: TargetReporter;
 }
 
 interface LiveRunner {
@@ -73,8 +54,8 @@ interface PageResult {
   readonly samples: number;
 }
 
-export class DmrScraper {
-  private readonly periodic: Periodic;
+/** Up when /engines/ps answers. */
+export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> {
   private readonly baseAttributes: Attributes;
   private readonly serverResource: Resource;
   private readonly runners = new Map<string, LiveRunner>();
@@ -82,44 +63,16 @@ export class DmrScraper {
   private serverSince: HrTime | undefined;
   /** Runners last reported as missing from /metrics (logged when new ones join). */
   private missing = new Set<string>();
-  /** Up when /engines/ps answers. */
-  private readonly health: TargetHealth;
 
-  constructor(private readonly opts: DmrScraperOptions) {
-    this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
+  constructor(opts: DmrScraperOptions) {
+    super(opts, { job: opts.receiverId, instance: opts.address.instance, ...opts.attributes }, opts.address.base + opts.address.instance);
     const instance = opts.address.instance;
     this.baseAttributes = { 'service.name': opts.receiverId, 'service.instance.id': instance, 'server.address': instance, ...opts.attributes };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
     this.pageState = new ScrapeState(this.serverResource);
-    this.health = new TargetHealth({
-      labels: { job: opts.receiverId, instance, ...opts.attributes },
-      display: opts.address.display,
-      logger: opts.logger,
-      selfMetrics: opts.selfMetrics,
-      reporter: opts.reporter,
-      withdraw: () => this.withdraw(),
-      sideRequests: true,
-    });
   }
 
-  get address(): DmrAddress {
-    return this.opts.address;
-  }
-
-  start(): void {
-    this.periodic.start(startOffset(this.opts.address.base + this.opts.address.instance, this.opts.intervalMs));
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
-  }
-
-  /** Runs one round now; resolves when it is done (tests). */
-  scrapeOnce(): Promise<void> {
-    return this.periodic.runOnce();
-  }
-
-  private async scrape(): Promise<void> {
+  protected async scrape(): Promise<void> {
     const o = this.opts;
     const started = performance.now();
     const nowMs = Date.now();
@@ -231,11 +184,7 @@ export class DmrScraper {
     this.missing = keys;
   }
 
-  /** Everything the model runner served stops being served at once. */
-  private withdraw(): void {
-    if (this.periodic.isStopped) return;
-    const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
-    for (const live of this.runners.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
-    this.opts.next.consume(gone);
+  protected resources(): Resource[] {
+    return [this.serverResource, ...[...this.runners.values()].map((live) => live.resource)];
   }
 }

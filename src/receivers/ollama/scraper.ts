@@ -11,13 +11,8 @@
  * endpoint (tags, version, metrics) leaves its series out and is logged once per
  * cause; the target stays up.
  */
-import type { Dispatcher } from 'undici';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { Consumer } from '../../component.js';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
-import type { Logger } from '../../telemetry/logger.js';
-import type { TargetReporter } from '../../telemetry/health.js';
-import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
   OLLAMA_ENDPOINTS,
@@ -28,9 +23,8 @@ import {
 } from '../../runners/ollama.js';
 import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
-import { startOffset } from '../prometheus/target-scraper.js';
-import { Periodic } from '../periodic.js';
-import { asScrapeError, TargetHealth } from '../target-health.js';
+import { RunnerApiScraper, type RunnerApiScraperOptions } from '../runner-api-scraper.js';
+import { asScrapeError } from '../target-health.js';
 import { endpointUrl, type OllamaAddress } from './target.js';
 import { requestHeaders } from '../../net/request-headers.js';
 import { modelMetrics, serverMetrics } from './series.js';
@@ -39,24 +33,10 @@ export const OLLAMA_SCOPE = { name: 'runner-metrics/receiver/ollama', version: V
 
 const JSON_ACCEPT = 'application/json';
 
-export interface OllamaScraperOptions {
-  readonly address: OllamaAddress;
-  /** The receiver's config id: `service.name` and the health series' `job`. */
-  readonly receiverId: string;
-  /** Configured resource attributes; `backend` defaults to `ollama`. */
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly dispatcher: Dispatcher;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly bodyLimit: number;
+/** `attributes`: `backend` defaults to `ollama`. */
+export interface OllamaScraperOptions extends RunnerApiScraperOptions<OllamaAddress> {
   /** Path of Ollama's own Prometheus page; '' = never ask. */
   readonly metricsPath: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly next: Consumer;
-  readonly logger: Logger;
-  readonly selfMetrics: SelfMetrics;
-  /** Where the outcome of every round is reported, for the status page. */
-  readonly reporter: TargetReporter;
 }
 
 /** Endpoints whose failure leaves some series out but not the target down. */
@@ -68,8 +48,8 @@ interface LiveModel {
   readonly since: HrTime;
 }
 
-export class OllamaScraper {
-  private readonly periodic: Periodic;
+/** Up when /api/ps answers. */
+export class OllamaScraper extends RunnerApiScraper<OllamaAddress, OllamaScraperOptions> {
   private readonly baseAttributes: Attributes;
   private readonly serverResource: Resource;
   private readonly models = new Map<string, LiveModel>();
@@ -78,11 +58,9 @@ export class OllamaScraper {
   /** undefined: not asked since the server appeared; false: it answered 404. */
   private metricsServed: boolean | undefined;
   private metricsState: ScrapeState | undefined;
-  /** Up when /api/ps answers. */
-  private readonly health: TargetHealth;
 
-  constructor(private readonly opts: OllamaScraperOptions) {
-    this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
+  constructor(opts: OllamaScraperOptions) {
+    super(opts, { job: opts.receiverId, instance: opts.address.instance, backend: 'ollama', ...opts.attributes }, opts.address.base);
     const instance = opts.address.instance;
     this.baseAttributes = {
       'service.name': opts.receiverId,
@@ -92,36 +70,9 @@ export class OllamaScraper {
       ...opts.attributes,
     };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
-    this.health = new TargetHealth({
-      labels: { job: opts.receiverId, instance, backend: 'ollama', ...opts.attributes },
-      display: opts.address.display,
-      logger: opts.logger,
-      selfMetrics: opts.selfMetrics,
-      reporter: opts.reporter,
-      withdraw: () => this.withdraw(),
-      sideRequests: true,
-    });
   }
 
-  get address(): OllamaAddress {
-    return this.opts.address;
-  }
-
-  /** Starts the timer, at a stable offset within the first second (as the prometheus receiver does). */
-  start(): void {
-    this.periodic.start(startOffset(this.opts.address.base, this.opts.intervalMs));
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
-  }
-
-  /** Runs one round now; resolves when it is done (tests). */
-  scrapeOnce(): Promise<void> {
-    return this.periodic.runOnce();
-  }
-
-  private async scrape(): Promise<void> {
+  protected async scrape(): Promise<void> {
     const o = this.opts;
     const started = performance.now();
     const nowMs = Date.now();
@@ -247,12 +198,8 @@ export class OllamaScraper {
     return { resources, samples };
   }
 
-  /** Everything the server served stops being served at once. */
-  private withdraw(): void {
-    if (this.periodic.isStopped) return;
-    const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
-    for (const live of this.models.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
-    this.opts.next.consume(gone);
+  protected resources(): Resource[] {
+    return [this.serverResource, ...[...this.models.values()].map((live) => live.resource)];
   }
 
   /** Who the server is may change while it is away (an upgrade, OLLAMA_METRICS turned on): ask again when it is back. */
