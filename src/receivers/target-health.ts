@@ -10,7 +10,8 @@
  */
 import type { Attributes } from '../model/batch.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { TargetReporter } from '../telemetry/health.js';
+import type { ComponentContext } from '../component.js';
+import { secretsOf, type TargetReporter } from '../telemetry/health.js';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
 import { RunnerAnswerError } from '../runners/identity.js';
 import { ScrapeError } from './prometheus/fetch.js';
@@ -42,6 +43,20 @@ export function asScrapeError(err: unknown): ScrapeError {
   if (err instanceof ScrapeError) return err;
   if (err instanceof RunnerAnswerError) return new ScrapeError(err.message, 'parse');
   return new ScrapeError(String((err as Error)?.message ?? err), 'io');
+}
+
+/**
+ * The target's entry on the status page, under the receiver's id; `url` and
+ * `headers` (as sent) are what its errors must never show.
+ */
+export function targetReporter(
+  context: ComponentContext,
+  address: { readonly instance: string; readonly display: string },
+  attributes: Readonly<Record<string, string>>,
+  url: string | undefined,
+  headers: Readonly<Record<string, string>>,
+): TargetReporter {
+  return context.health.target({ job: context.id, instance: address.instance, endpoint: address.display, attributes, secrets: secretsOf(url, headers) });
 }
 
 export class TargetHealth {

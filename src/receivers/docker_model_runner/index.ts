@@ -5,7 +5,8 @@
  */
 import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
-import { secretsOf, type TargetReporter } from '../../telemetry/health.js';
+import type { TargetReporter } from '../../telemetry/health.js';
+import { targetReporter } from '../target-health.js';
 import { createDispatcher } from '../prometheus/fetch.js';
 import { dmrReceiverConfigSchema, type DmrReceiverConfig } from './config.js';
 import { DmrScraper } from './scraper.js';
@@ -22,13 +23,7 @@ export class DmrReceiver implements Receiver {
     this.agent = createDispatcher(address.socketPath, timeoutMs);
     const attributes = Object.fromEntries(Object.entries(config.attributes).map(([k, v]) => [k, String(v)]));
     const sent = { ...config.headers, ...(address.authorization !== undefined && { authorization: address.authorization }) };
-    this.reporter = context.health.target({
-      job: context.id,
-      instance: address.instance,
-      endpoint: address.display,
-      attributes,
-      secrets: secretsOf(config.url, sent),
-    });
+    this.reporter = targetReporter(context, address, attributes, config.url, sent);
     this.scraper = new DmrScraper({
       address,
       receiverId: context.id,

@@ -7,7 +7,8 @@
 import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
 import { requestHeaders } from '../../net/request-headers.js';
-import { secretsOf, type TargetReporter } from '../../telemetry/health.js';
+import type { TargetReporter } from '../../telemetry/health.js';
+import { targetReporter } from '../target-health.js';
 import { createDispatcher } from '../prometheus/fetch.js';
 import { ollamaReceiverConfigSchema, type OllamaReceiverConfig } from './config.js';
 import { OllamaScraper } from './scraper.js';
@@ -24,13 +25,8 @@ export class OllamaReceiver implements Receiver {
     for (const target of config.targets) {
       const address = resolveOllamaTarget(target.url);
       const attributes = Object.fromEntries(Object.entries(target.attributes).map(([k, v]) => [k, String(v)]));
-      const reporter = context.health.target({
-        job: context.id,
-        instance: address.instance,
-        endpoint: address.display,
-        attributes: { backend: 'ollama', ...attributes },
-        secrets: secretsOf(target.url, requestHeaders(config.headers, address.authorization)),
-      });
+      const sent = requestHeaders(config.headers, address.authorization);
+      const reporter = targetReporter(context, address, { backend: 'ollama', ...attributes }, target.url, sent);
       this.reporters.push(reporter);
       this.scrapers.push(
         new OllamaScraper({
