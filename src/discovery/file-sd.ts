@@ -10,9 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { parseYamlSource, positionOf } from '../config/yaml-source.js';
-import { DirWatch } from './dir-watch.js';
-import { expandGlob, parseGlob, type PathGlob } from './glob.js';
-import type { Discoverer, TargetGroup } from './target-group.js';
+import { GlobDiscoverer } from './glob-discoverer.js';
+import { expandGlob, globProblem } from './glob.js';
+import type { TargetGroup } from './target-group.js';
 import type { DiscoveryErrorReason, DiscoveryTelemetry } from './telemetry.js';
 
 export interface FileSdOptions {
@@ -25,11 +25,8 @@ const EXTENSIONS = /\.(json|ya?ml)$/i;
 
 /** For the config: why a file_sd path cannot be used, or undefined. */
 export function fileSdPathProblem(path: string): string | undefined {
-  try {
-    parseGlob(path);
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const problem = globProblem(path);
+  if (problem !== undefined) return problem;
   return EXTENSIONS.test(path) ? undefined : `"${path}" must end in .json, .yml or .yaml (or a pattern such as *.json)`;
 }
 
@@ -49,34 +46,19 @@ interface FileState {
   groups: TargetGroup[];
 }
 
-export class FileSdDiscoverer implements Discoverer {
+export class FileSdDiscoverer extends GlobDiscoverer {
   readonly mechanism = 'file_sd';
-  private readonly globs: PathGlob[];
-  private readonly watch: DirWatch;
   private readonly files = new Map<string, FileState>();
-  private onUpdate: ((groups: TargetGroup[]) => void) | undefined;
-  private last: string | undefined;
 
   constructor(
     opts: FileSdOptions,
     private readonly telemetry: DiscoveryTelemetry,
   ) {
-    this.globs = opts.files.map(parseGlob);
-    this.watch = new DirWatch([...new Set(this.globs.map((g) => g.dir))], opts.refreshMs, () => this.refresh());
+    super(opts.files, opts.refreshMs);
   }
 
-  run(onUpdate: (groups: TargetGroup[]) => void): void {
-    this.onUpdate = onUpdate;
-    this.watch.start();
-  }
-
-  stop(): Promise<void> {
-    this.onUpdate = undefined;
-    return this.watch.stop();
-  }
-
-  /** Re-reads every matching file; hands on the union when it changed. */
-  private async refresh(): Promise<void> {
+  /** Re-reads every matching file; the union of their groups. */
+  protected async look(): Promise<TargetGroup[]> {
     const paths = new Set<string>();
     for (const glob of this.globs) {
       try {
@@ -95,11 +77,7 @@ export class FileSdDiscoverer implements Discoverer {
       this.telemetry.clear(path, this.mechanism, { file: path });
     }
     for (const path of paths) await this.readFile(path);
-    const groups = [...paths].sort().flatMap((p) => this.files.get(p)?.groups ?? []);
-    const text = JSON.stringify(groups);
-    if (text === this.last) return;
-    this.last = text;
-    this.onUpdate?.(groups);
+    return [...paths].sort().flatMap((p) => this.files.get(p)?.groups ?? []);
   }
 
   private async readFile(path: string): Promise<void> {

@@ -29,6 +29,16 @@ export function parseGlob(text: string): PathGlob {
   return { text, dir: resolve(dir), matches: (n) => (hiddenOk || !n.startsWith('.')) && re.test(n) };
 }
 
+/** For the config: why the glob cannot be used, or undefined. */
+export function globProblem(text: string): string | undefined {
+  try {
+    parseGlob(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** The paths matching the glob now, sorted; a missing directory matches nothing. */
 export async function expandGlob(glob: PathGlob): Promise<string[]> {
   let names: string[];

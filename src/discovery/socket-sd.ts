@@ -6,9 +6,9 @@
  * count: a regular file left behind with a matching name is not a target.
  */
 import { stat } from 'node:fs/promises';
-import { DirWatch } from './dir-watch.js';
-import { expandGlob, parseGlob, type PathGlob } from './glob.js';
-import type { Discoverer, TargetGroup } from './target-group.js';
+import { GlobDiscoverer } from './glob-discoverer.js';
+import { expandGlob, globProblem } from './glob.js';
+import type { TargetGroup } from './target-group.js';
 import type { DiscoveryTelemetry } from './telemetry.js';
 
 export interface SocketSdOptions {
@@ -20,40 +20,20 @@ export interface SocketSdOptions {
 
 /** For the config: why a socket glob cannot be used, or undefined. */
 export function socketGlobProblem(path: string): string | undefined {
-  try {
-    parseGlob(path);
-    return path.startsWith('/') ? undefined : `"${path}" must be an absolute path`;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  return globProblem(path) ?? (path.startsWith('/') ? undefined : `"${path}" must be an absolute path`);
 }
 
-export class SocketSdDiscoverer implements Discoverer {
+export class SocketSdDiscoverer extends GlobDiscoverer {
   readonly mechanism = 'socket_sd';
-  private readonly globs: PathGlob[];
-  private readonly watch: DirWatch;
-  private onUpdate: ((groups: TargetGroup[]) => void) | undefined;
-  private last: string | undefined;
 
   constructor(
     private readonly opts: SocketSdOptions,
     private readonly telemetry: DiscoveryTelemetry,
   ) {
-    this.globs = opts.paths.map(parseGlob);
-    this.watch = new DirWatch([...new Set(this.globs.map((g) => g.dir))], opts.refreshMs, () => this.refresh());
+    super(opts.paths, opts.refreshMs);
   }
 
-  run(onUpdate: (groups: TargetGroup[]) => void): void {
-    this.onUpdate = onUpdate;
-    this.watch.start();
-  }
-
-  stop(): Promise<void> {
-    this.onUpdate = undefined;
-    return this.watch.stop();
-  }
-
-  private async refresh(): Promise<void> {
+  protected async look(): Promise<TargetGroup[] | undefined> {
     const sockets = new Set<string>();
     const groups: TargetGroup[] = [];
     for (const glob of this.globs) {
@@ -63,7 +43,7 @@ export class SocketSdDiscoverer implements Discoverer {
         this.telemetry.clear(glob.text, this.mechanism, { paths: glob.text });
       } catch (err) {
         this.telemetry.error(this.mechanism, 'read', glob.text, `${glob.text}: ${(err as Error).message}`, { paths: glob.text });
-        return; // keep the last set rather than drop every target of an unreadable directory
+        return undefined; // keep the last set rather than drop every target of an unreadable directory
       }
       const found: string[] = [];
       for (const path of paths) {
@@ -73,10 +53,7 @@ export class SocketSdDiscoverer implements Discoverer {
       }
       if (found.length > 0) groups.push({ targets: found, labels: this.opts.labels, source: glob.text });
     }
-    const text = JSON.stringify(groups);
-    if (text === this.last) return;
-    this.last = text;
-    this.onUpdate?.(groups);
+    return groups;
   }
 }
 

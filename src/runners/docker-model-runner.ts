@@ -16,6 +16,8 @@
  * Answers seen: test/fixtures/runners/dmr-*.json and dmr-aggregated.prom.
  */
 
+import { describe, parseJson, RunnerAnswerError } from './identity.js';
+
 export const DMR_DEFAULT_SOCKET = 'model-runner.sock';
 /** TCP port of Docker Engine's model runner and of Docker Desktop's host-side TCP support. */
 export const DMR_DEFAULT_TCP_PORT = 12434;
@@ -46,9 +48,6 @@ export function modelRunnerFromEnv(env: NodeJS.ProcessEnv): { url: string } | { 
   return { unixSocket: env['MODEL_RUNNER_SOCK']?.trim() || DMR_DEFAULT_SOCKET };
 }
 
-/** An answer that is not the documented JSON. */
-export class DmrAnswerError extends Error {}
-
 /** One entry of `GET /engines/ps`. */
 export interface RunningBackend {
   readonly backend: string;
@@ -70,15 +69,10 @@ export function runnerKey(backend: string, model: string, mode: string): string 
 
 /** Parses `GET /engines/ps`. Entries without a backend or model are skipped: they cannot be told apart. */
 export function parseRunningBackends(body: string): RunningBackend[] {
-  let answer: unknown;
-  try {
-    answer = JSON.parse(body);
-  } catch (err) {
-    throw new DmrAnswerError(`${DMR_ENDPOINTS.ps} answered invalid JSON: ${(err as Error).message}`);
-  }
+  const answer = parseJson(body, DMR_ENDPOINTS.ps);
   // Go writes a nil slice as null: no runners.
   if (answer === null) return [];
-  if (!Array.isArray(answer)) throw new DmrAnswerError(`${DMR_ENDPOINTS.ps} answered ${typeof answer === 'object' ? 'an object' : `a ${typeof answer}`}, not a list`);
+  if (!Array.isArray(answer)) throw new RunnerAnswerError(`${DMR_ENDPOINTS.ps} answered ${describe(answer)}, not a list`);
   const out: RunningBackend[] = [];
   const seen = new Set<string>();
   for (const entry of answer) {

@@ -1,7 +1,8 @@
 /**
  * What a runner says about itself: the shared shape of identity answers, and
- * the small helpers every runner kind's parsers use. Which endpoint says what
- * is kept per runner kind, in llamacpp.ts, vllm.ts, tgi.ts and sglang.ts.
+ * the small helpers every runner kind's parsers use (ollama.ts and
+ * docker-model-runner.ts too). Which endpoint says what is kept per runner
+ * kind, in llamacpp.ts, vllm.ts, tgi.ts and sglang.ts.
  */
 
 /** The runner kinds whose identity can be asked. */
@@ -23,13 +24,16 @@ export class RunnerAnswerError extends Error {}
 /** A label value is short: a longer "model name" is not one, and would bloat every series. */
 const MAX_NAME = 256;
 
-export function parseJsonObject(body: string, endpoint: string): Record<string, unknown> {
-  let answer: unknown;
+export function parseJson(body: string, endpoint: string): unknown {
   try {
-    answer = JSON.parse(body);
+    return JSON.parse(body);
   } catch (err) {
     throw new RunnerAnswerError(`${endpoint} answered invalid JSON: ${(err as Error).message}`);
   }
+}
+
+export function parseJsonObject(body: string, endpoint: string): Record<string, unknown> {
+  const answer = parseJson(body, endpoint);
   if (!isObject(answer)) throw new RunnerAnswerError(`${endpoint} answered ${describe(answer)}, not an object`);
   return answer;
 }

@@ -11,6 +11,8 @@
  * documented object at all is garbage.
  */
 
+import { describe, isObject, parseJson, RunnerAnswerError } from './identity.js';
+
 /** Ollama's default listen address (`OLLAMA_HOST`). */
 export const OLLAMA_DEFAULT_URL = 'http://127.0.0.1:11434';
 
@@ -27,8 +29,6 @@ export const OLLAMA_ENDPOINTS = {
 
 export type OllamaEndpoint = keyof typeof OLLAMA_ENDPOINTS;
 
-/** An answer that is not the documented JSON object. */
-export class OllamaAnswerError extends Error {}
 
 /** One entry of `GET /api/ps`. */
 export interface LoadedModel {
@@ -80,30 +80,22 @@ export function parseVersion(body: string): string {
   const answer = parseJson(body, OLLAMA_ENDPOINTS.version);
   const version = isObject(answer) ? answer['version'] : undefined;
   if (typeof version !== 'string' || version.trim() === '') {
-    throw new OllamaAnswerError(`${OLLAMA_ENDPOINTS.version} answered without a "version" string`);
+    throw new RunnerAnswerError(`${OLLAMA_ENDPOINTS.version} answered without a "version" string`);
   }
   // A version is a short token; anything longer is not one, and would become a label value.
   const trimmed = version.trim();
-  if (trimmed.length > 128) throw new OllamaAnswerError(`${OLLAMA_ENDPOINTS.version} answered a "version" of ${trimmed.length} characters`);
+  if (trimmed.length > 128) throw new RunnerAnswerError(`${OLLAMA_ENDPOINTS.version} answered a "version" of ${trimmed.length} characters`);
   return trimmed;
 }
 
 function modelsArray(body: string, endpoint: string): unknown[] {
   const answer = parseJson(body, endpoint);
-  if (!isObject(answer)) throw new OllamaAnswerError(`${endpoint} answered ${describe(answer)}, not an object`);
+  if (!isObject(answer)) throw new RunnerAnswerError(`${endpoint} answered ${describe(answer)}, not an object`);
   const models = answer['models'];
   // Go writes an empty slice as `null` when the server never initialised it.
   if (models === null || models === undefined) return [];
-  if (!Array.isArray(models)) throw new OllamaAnswerError(`${endpoint} answered "models" as ${describe(models)}, not a list`);
+  if (!Array.isArray(models)) throw new RunnerAnswerError(`${endpoint} answered "models" as ${describe(models)}, not a list`);
   return models;
-}
-
-function parseJson(body: string, endpoint: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch (err) {
-    throw new OllamaAnswerError(`${endpoint} answered invalid JSON: ${(err as Error).message}`);
-  }
 }
 
 function modelName(entry: Record<string, unknown>): string | undefined {
@@ -132,12 +124,4 @@ function timestamp(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const ms = Date.parse(v);
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OllamaAnswerError, parseLocalModels, parseRunningModels, parseVersion } from '../../src/runners/ollama.js';
+import { RunnerAnswerError } from '../../src/runners/identity.js';
+import { parseLocalModels, parseRunningModels, parseVersion } from '../../src/runners/ollama.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 test('/api/ps: the captured answer gives name, sizes, context length and expiry', () => {
@@ -47,6 +48,6 @@ test('garbage answers are errors that say which endpoint and why', () => {
     [() => parseVersion(JSON.stringify({ version: 'v'.repeat(500) })), /500 characters/],
   ];
   for (const [run, message] of cases) {
-    assert.throws(run, (e: unknown) => e instanceof OllamaAnswerError && message.test(e.message), String(message));
+    assert.throws(run, (e: unknown) => e instanceof RunnerAnswerError && message.test(e.message), String(message));
   }
 });

@@ -5,6 +5,8 @@
  */
 import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import type { TargetReporter } from '../../telemetry/health.js';
+import { targetReporter } from '../target-health.js';
 import { createDispatcher } from '../prometheus/fetch.js';
 import { dmrReceiverConfigSchema, type DmrReceiverConfig } from './config.js';
 import { DmrScraper } from './scraper.js';
@@ -13,15 +15,19 @@ import { resolveDmrTarget } from './target.js';
 export class DmrReceiver implements Receiver {
   readonly scraper: DmrScraper;
   private readonly agent: Agent;
+  private readonly reporter: TargetReporter;
 
   constructor(config: DmrReceiverConfig, context: ComponentContext, next: Consumer, env: NodeJS.ProcessEnv = process.env) {
     const timeoutMs = Math.min(config.scrape_timeout, config.scrape_interval);
     const address = resolveDmrTarget(config, env);
     this.agent = createDispatcher(address.socketPath, timeoutMs);
+    const attributes = Object.fromEntries(Object.entries(config.attributes).map(([k, v]) => [k, String(v)]));
+    const sent = { ...config.headers, ...(address.authorization !== undefined && { authorization: address.authorization }) };
+    this.reporter = targetReporter(context, address, attributes, config.url, sent);
     this.scraper = new DmrScraper({
       address,
       receiverId: context.id,
-      attributes: Object.fromEntries(Object.entries(config.attributes).map(([k, v]) => [k, String(v)])),
+      attributes,
       dispatcher: this.agent,
       intervalMs: config.scrape_interval,
       timeoutMs,
@@ -31,6 +37,7 @@ export class DmrReceiver implements Receiver {
       next,
       logger: context.logger,
       selfMetrics: context.selfMetrics,
+      reporter: this.reporter,
     });
   }
 
@@ -40,6 +47,7 @@ export class DmrReceiver implements Receiver {
 
   async shutdown(): Promise<void> {
     await this.scraper.stop();
+    this.reporter.remove();
     await this.agent.close().catch(() => undefined);
   }
 }

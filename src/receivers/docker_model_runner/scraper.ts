@@ -13,48 +13,31 @@
  * once. Runners that /engines/ps lists but /metrics lacks (some versions answer
  * `# No active runners` while runners are loaded) are counted and logged once.
  */
-import type { Dispatcher } from 'undici';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { Consumer } from '../../component.js';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
-import type { Logger } from '../../telemetry/logger.js';
-import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
   DMR_ENDPOINTS,
-  DmrAnswerError,
   canonicalRunnerLabels,
   isNoActiveRunners,
   parseRunningBackends,
   runnerKey,
   type RunningBackend,
 } from '../../runners/docker-model-runner.js';
-import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prometheus/fetch.js';
+import { fetchPage, SCRAPE_ACCEPT, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
-import { scrapeOffset } from '../prometheus/target-scraper.js';
-import { Periodic } from '../periodic.js';
+import { RunnerApiScraper, type RunnerApiScraperOptions } from '../runner-api-scraper.js';
+import { asScrapeError } from '../target-health.js';
 import { endpointUrl, type DmrAddress } from './target.js';
 import { runnerMetrics, serverMetrics } from './series.js';
 
 export const DMR_SCOPE = { name: 'runner-metrics/receiver/docker_model_runner', version: VERSION };
 
 const JSON_ACCEPT = 'application/json';
-const SPREAD_WINDOW_MS = 1000;
 
-export interface DmrScraperOptions {
-  readonly address: DmrAddress;
-  readonly receiverId: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly dispatcher: Dispatcher;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly bodyLimit: number;
+export interface DmrScraperOptions extends RunnerApiScraperOptions<DmrAddress> {
   /** Whether to scrape the aggregated /metrics. */
   readonly metrics: boolean;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly next: Consumer;
-  readonly logger: Logger;
-  readonly selfMetrics: SelfMetrics;
 }
 
 interface LiveRunner {
@@ -71,92 +54,49 @@ interface PageResult {
   readonly samples: number;
 }
 
-export class DmrScraper {
-  private readonly periodic: Periodic;
+/** Up when /engines/ps answers. */
+export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> {
   private readonly baseAttributes: Attributes;
   private readonly serverResource: Resource;
-  private readonly healthLabels: Attributes;
   private readonly runners = new Map<string, LiveRunner>();
   private readonly pageState: ScrapeState;
   private serverSince: HrTime | undefined;
-  private healthy: boolean | undefined;
-  private lastError = '';
   /** Runners last reported as missing from /metrics (logged when new ones join). */
   private missing = new Set<string>();
-  private metricsError = '';
-  private readonly health;
 
-  constructor(private readonly opts: DmrScraperOptions) {
-    this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
+  constructor(opts: DmrScraperOptions) {
+    super(opts, { job: opts.receiverId, instance: opts.address.instance, ...opts.attributes }, opts.address.base + opts.address.instance);
     const instance = opts.address.instance;
     this.baseAttributes = { 'service.name': opts.receiverId, 'service.instance.id': instance, 'server.address': instance, ...opts.attributes };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
     this.pageState = new ScrapeState(this.serverResource);
-    this.healthLabels = { job: opts.receiverId, instance, ...opts.attributes };
-    const m = opts.selfMetrics;
-    this.health = {
-      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
-      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
-      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
-      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
-      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
-      sideFailures: m.counter(
-        'runner_metrics_receiver_request_failures_total',
-        'Failed requests to a target endpoint that leave some series out without failing the scrape, per endpoint and reason.',
-      ),
-      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
-    };
-    this.health.up.set(this.healthLabels, 0);
   }
 
-  get address(): DmrAddress {
-    return this.opts.address;
-  }
-
-  start(): void {
-    this.periodic.start(scrapeOffset(this.opts.address.base + this.opts.address.instance, Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS)));
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
-  }
-
-  /** Runs one round now; resolves when it is done (tests). */
-  scrapeOnce(): Promise<void> {
-    return this.periodic.runOnce();
-  }
-
-  private async scrape(): Promise<void> {
+  protected async scrape(): Promise<void> {
     const o = this.opts;
     const started = performance.now();
     const nowMs = Date.now();
-    this.health.scrapes.add(this.healthLabels);
+    this.health.started(nowMs);
     const [ps, metrics] = await Promise.allSettled([
       this.get(DMR_ENDPOINTS.ps, JSON_ACCEPT),
       o.metrics ? this.get(DMR_ENDPOINTS.metrics, SCRAPE_ACCEPT) : undefined,
     ]);
     try {
       if (ps.status === 'rejected') throw ps.reason;
-      let running: RunningBackend[];
-      try {
-        running = parseRunningBackends(ps.value.body);
-      } catch (err) {
-        if (err instanceof DmrAnswerError) throw new ScrapeError(err.message, 'parse');
-        throw err;
-      }
+      const running = parseRunningBackends(ps.value.body);
       if (this.periodic.isStopped) return;
       const page = this.page(metrics, nowMs);
       const resources = this.snapshot(running, page, nowMs);
       o.next.consume(resources.batch);
-      this.health.samples.set(this.healthLabels, resources.samples);
       o.logger.debug('scraped', { target: o.address.display, runners: running.length, samples: resources.samples });
-      this.markUp();
+      this.health.markUp(resources.samples);
     } catch (err) {
-      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-      this.health.failures.add({ ...this.healthLabels, reason: e.reason });
-      this.markDown(e);
+      this.health.markDown(asScrapeError(err));
+      this.runners.clear();
+      this.serverSince = undefined;
+      this.missing.clear();
     } finally {
-      this.health.duration.set(this.healthLabels, (performance.now() - started) / 1000);
+      this.health.ended((performance.now() - started) / 1000, this.periodic.isStopped);
     }
   }
 
@@ -165,7 +105,7 @@ export class DmrScraper {
     const headers: Record<string, string> = { accept, ...o.headers };
     if (o.address.authorization) headers['authorization'] = o.address.authorization;
     const page = await fetchPage({ url: endpointUrl(o.address, path), dispatcher: o.dispatcher, timeoutMs: o.timeoutMs, bodyLimit: o.bodyLimit, headers });
-    this.health.bytes.add(this.healthLabels, page.wireBytes);
+    this.health.received(page.wireBytes);
     return page;
   }
 
@@ -185,10 +125,10 @@ export class DmrScraper {
           }
         }
       }
-      this.metricsOk();
+      this.health.sideOk(DMR_ENDPOINTS.metrics);
       return { scopes: converted.batch.scopeMetrics, present, noActiveRunners: isNoActiveRunners(body), samples: converted.samples };
     } catch (err) {
-      this.metricsFailed(err);
+      this.health.sideFailed(DMR_ENDPOINTS.metrics, err);
       return { scopes: [], present: undefined, noActiveRunners: false, samples: 0 };
     }
   }
@@ -244,43 +184,7 @@ export class DmrScraper {
     this.missing = keys;
   }
 
-  private markUp(): void {
-    this.health.up.set(this.healthLabels, 1);
-    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
-    this.healthy = true;
-    this.lastError = '';
-  }
-
-  private markDown(err: ScrapeError): void {
-    this.health.up.set(this.healthLabels, 0);
-    if (this.healthy === true && !this.periodic.isStopped) {
-      const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
-      for (const live of this.runners.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
-      this.opts.next.consume(gone);
-    }
-    this.runners.clear();
-    this.serverSince = undefined;
-    this.missing.clear();
-    this.metricsError = '';
-    if (this.healthy !== false || this.lastError !== err.reason) {
-      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
-    }
-    this.healthy = false;
-    this.lastError = err.reason;
-  }
-
-  private metricsOk(): void {
-    if (this.metricsError === '') return;
-    this.metricsError = '';
-    this.opts.logger.info('target endpoint answers again', { target: this.opts.address.display, endpoint: DMR_ENDPOINTS.metrics });
-  }
-
-  /** Counted every time, logged once per cause. */
-  private metricsFailed(err: unknown): void {
-    const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-    this.health.sideFailures.add({ ...this.healthLabels, endpoint: DMR_ENDPOINTS.metrics, reason: e.reason });
-    if (this.metricsError === e.reason) return;
-    this.metricsError = e.reason;
-    this.opts.logger.warn('target endpoint fails; its series are left out', { target: this.opts.address.display, endpoint: DMR_ENDPOINTS.metrics, reason: e.reason, error: e.message });
+  protected resources(): Resource[] {
+    return [this.serverResource, ...[...this.runners.values()].map((live) => live.resource)];
   }
 }

@@ -6,6 +6,9 @@
  */
 import type { Agent } from 'undici';
 import type { ComponentContext, Consumer, Receiver, ReceiverFactory } from '../../component.js';
+import { requestHeaders } from '../../net/request-headers.js';
+import type { TargetReporter } from '../../telemetry/health.js';
+import { targetReporter } from '../target-health.js';
 import { createDispatcher } from '../prometheus/fetch.js';
 import { ollamaReceiverConfigSchema, type OllamaReceiverConfig } from './config.js';
 import { OllamaScraper } from './scraper.js';
@@ -14,16 +17,22 @@ import { resolveOllamaTarget } from './target.js';
 export class OllamaReceiver implements Receiver {
   readonly scrapers: OllamaScraper[] = [];
   private readonly agent: Agent;
+  private readonly reporters: TargetReporter[] = [];
 
   constructor(config: OllamaReceiverConfig, context: ComponentContext, next: Consumer) {
     const timeoutMs = Math.min(config.scrape_timeout, config.scrape_interval);
     this.agent = createDispatcher(undefined, timeoutMs);
     for (const target of config.targets) {
+      const address = resolveOllamaTarget(target.url);
+      const attributes = Object.fromEntries(Object.entries(target.attributes).map(([k, v]) => [k, String(v)]));
+      const sent = requestHeaders(config.headers, address.authorization);
+      const reporter = targetReporter(context, address, { backend: 'ollama', ...attributes }, target.url, sent);
+      this.reporters.push(reporter);
       this.scrapers.push(
         new OllamaScraper({
-          address: resolveOllamaTarget(target.url),
+          address,
           receiverId: context.id,
-          attributes: Object.fromEntries(Object.entries(target.attributes).map(([k, v]) => [k, String(v)])),
+          attributes,
           dispatcher: this.agent,
           intervalMs: config.scrape_interval,
           timeoutMs,
@@ -33,6 +42,7 @@ export class OllamaReceiver implements Receiver {
           next,
           logger: context.logger,
           selfMetrics: context.selfMetrics,
+          reporter,
         }),
       );
     }
@@ -44,6 +54,7 @@ export class OllamaReceiver implements Receiver {
 
   async shutdown(): Promise<void> {
     await Promise.all(this.scrapers.map((s) => s.stop()));
+    for (const r of this.reporters) r.remove();
     await this.agent.close().catch(() => undefined);
   }
 }

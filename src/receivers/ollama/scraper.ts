@@ -11,16 +11,11 @@
  * endpoint (tags, version, metrics) leaves its series out and is logged once per
  * cause; the target stays up.
  */
-import type { Dispatcher } from 'undici';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { Consumer } from '../../component.js';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
-import type { Logger } from '../../telemetry/logger.js';
-import type { SelfMetrics } from '../../telemetry/self-metrics.js';
 import { VERSION } from '../../version.js';
 import {
   OLLAMA_ENDPOINTS,
-  OllamaAnswerError,
   parseLocalModels,
   parseRunningModels,
   parseVersion,
@@ -28,8 +23,8 @@ import {
 } from '../../runners/ollama.js';
 import { fetchPage, SCRAPE_ACCEPT, ScrapeError, type FetchedPage } from '../prometheus/fetch.js';
 import { ScrapeState } from '../prometheus/scrape-state.js';
-import { scrapeOffset } from '../prometheus/target-scraper.js';
-import { Periodic } from '../periodic.js';
+import { RunnerApiScraper, type RunnerApiScraperOptions } from '../runner-api-scraper.js';
+import { asScrapeError } from '../target-health.js';
 import { endpointUrl, type OllamaAddress } from './target.js';
 import { requestHeaders } from '../../net/request-headers.js';
 import { modelMetrics, serverMetrics } from './series.js';
@@ -37,24 +32,11 @@ import { modelMetrics, serverMetrics } from './series.js';
 export const OLLAMA_SCOPE = { name: 'runner-metrics/receiver/ollama', version: VERSION };
 
 const JSON_ACCEPT = 'application/json';
-const SPREAD_WINDOW_MS = 1000;
 
-export interface OllamaScraperOptions {
-  readonly address: OllamaAddress;
-  /** The receiver's config id: `service.name` and the health series' `job`. */
-  readonly receiverId: string;
-  /** Configured resource attributes; `backend` defaults to `ollama`. */
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly dispatcher: Dispatcher;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly bodyLimit: number;
+/** `attributes`: `backend` defaults to `ollama`. */
+export interface OllamaScraperOptions extends RunnerApiScraperOptions<OllamaAddress> {
   /** Path of Ollama's own Prometheus page; '' = never ask. */
   readonly metricsPath: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly next: Consumer;
-  readonly logger: Logger;
-  readonly selfMetrics: SelfMetrics;
 }
 
 /** Endpoints whose failure leaves some series out but not the target down. */
@@ -66,26 +48,19 @@ interface LiveModel {
   readonly since: HrTime;
 }
 
-export class OllamaScraper {
-  private readonly periodic: Periodic;
+/** Up when /api/ps answers. */
+export class OllamaScraper extends RunnerApiScraper<OllamaAddress, OllamaScraperOptions> {
   private readonly baseAttributes: Attributes;
   private readonly serverResource: Resource;
-  private readonly healthLabels: Attributes;
   private readonly models = new Map<string, LiveModel>();
   private serverSince: HrTime | undefined;
   private versionAttributes: Attributes | undefined;
   /** undefined: not asked since the server appeared; false: it answered 404. */
   private metricsServed: boolean | undefined;
   private metricsState: ScrapeState | undefined;
-  /** undefined until the first round, then whether /api/ps answered. */
-  private healthy: boolean | undefined;
-  private lastError = '';
-  /** The failure cause last logged per side endpoint. */
-  private readonly sideErrors = new Map<SideEndpoint, string>();
-  private readonly health;
 
-  constructor(private readonly opts: OllamaScraperOptions) {
-    this.periodic = new Periodic(opts.intervalMs, () => this.scrape());
+  constructor(opts: OllamaScraperOptions) {
+    super(opts, { job: opts.receiverId, instance: opts.address.instance, backend: 'ollama', ...opts.attributes }, opts.address.base);
     const instance = opts.address.instance;
     this.baseAttributes = {
       'service.name': opts.receiverId,
@@ -95,46 +70,13 @@ export class OllamaScraper {
       ...opts.attributes,
     };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
-    this.healthLabels = { job: opts.receiverId, instance, backend: 'ollama', ...opts.attributes };
-    const m = opts.selfMetrics;
-    this.health = {
-      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
-      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
-      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
-      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
-      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
-      sideFailures: m.counter(
-        'runner_metrics_receiver_request_failures_total',
-        'Failed requests to a target endpoint that leave some series out without failing the scrape, per endpoint and reason.',
-      ),
-      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
-    };
-    this.health.up.set(this.healthLabels, 0);
   }
 
-  get address(): OllamaAddress {
-    return this.opts.address;
-  }
-
-  /** Starts the timer, at a stable offset within the first second (as the prometheus receiver does). */
-  start(): void {
-    this.periodic.start(scrapeOffset(this.opts.address.base, Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS)));
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
-  }
-
-  /** Runs one round now; resolves when it is done (tests). */
-  scrapeOnce(): Promise<void> {
-    return this.periodic.runOnce();
-  }
-
-  private async scrape(): Promise<void> {
+  protected async scrape(): Promise<void> {
     const o = this.opts;
     const started = performance.now();
     const nowMs = Date.now();
-    this.health.scrapes.add(this.healthLabels);
+    this.health.started(nowMs);
     const askMetrics = o.metricsPath !== '' && this.metricsServed !== false;
     const [ps, tags, version, metrics] = await Promise.allSettled([
       this.get(OLLAMA_ENDPOINTS.ps, JSON_ACCEPT),
@@ -144,22 +86,20 @@ export class OllamaScraper {
     ]);
     try {
       if (ps.status === 'rejected') throw ps.reason;
-      const loaded = answer(() => parseRunningModels(ps.value.body));
+      const loaded = parseRunningModels(ps.value.body);
       if (this.periodic.isStopped) return;
       const available = this.localModels(tags);
       this.readVersion(version);
       const ownPage = this.ownMetrics(metrics, nowMs);
       const batch = this.snapshot(loaded, available, ownPage, nowMs);
       o.next.consume(batch.resources);
-      this.health.samples.set(this.healthLabels, batch.samples);
       o.logger.debug('scraped', { target: o.address.display, models_loaded: loaded.length, samples: batch.samples });
-      this.markUp();
+      this.health.markUp(batch.samples);
     } catch (err) {
-      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-      this.health.failures.add({ ...this.healthLabels, reason: e.reason });
-      this.markDown(e);
+      this.health.markDown(asScrapeError(err));
+      this.forgetServer();
     } finally {
-      this.health.duration.set(this.healthLabels, (performance.now() - started) / 1000);
+      this.health.ended((performance.now() - started) / 1000, this.periodic.isStopped);
     }
   }
 
@@ -175,14 +115,14 @@ export class OllamaScraper {
       bodyLimit: o.bodyLimit,
       headers,
     });
-    this.health.bytes.add(this.healthLabels, page.wireBytes);
+    this.health.received(page.wireBytes);
     return page;
   }
 
   private localModels(tags: PromiseSettledResult<FetchedPage>): number | undefined {
     try {
       if (tags.status === 'rejected') throw tags.reason;
-      const count = answer(() => parseLocalModels(tags.value.body)).length;
+      const count = parseLocalModels(tags.value.body).length;
       this.sideOk('tags');
       return count;
     } catch (err) {
@@ -196,7 +136,7 @@ export class OllamaScraper {
     if (this.versionAttributes !== undefined) return;
     try {
       if (version.status === 'rejected') throw version.reason;
-      const text = answer(() => parseVersion(version.value!.body));
+      const text = parseVersion(version.value!.body);
       this.versionAttributes = { version: text };
       this.sideOk('version');
     } catch (err) {
@@ -258,58 +198,25 @@ export class OllamaScraper {
     return { resources, samples };
   }
 
-  private markUp(): void {
-    this.health.up.set(this.healthLabels, 1);
-    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
-    this.healthy = true;
-    this.lastError = '';
+  protected resources(): Resource[] {
+    return [this.serverResource, ...[...this.models.values()].map((live) => live.resource)];
   }
 
-  private markDown(err: ScrapeError): void {
-    this.health.up.set(this.healthLabels, 0);
-    if (this.healthy === true && !this.periodic.isStopped) {
-      const gone: ResourceBatch[] = [{ resource: this.serverResource, scopeMetrics: [] }];
-      for (const live of this.models.values()) gone.push({ resource: live.resource, scopeMetrics: [] });
-      this.opts.next.consume(gone);
-    }
+  /** Who the server is may change while it is away (an upgrade, OLLAMA_METRICS turned on): ask again when it is back. */
+  private forgetServer(): void {
     this.models.clear();
-    // Who the server is may change while it is away (an upgrade, OLLAMA_METRICS turned on): ask again when it is back.
     this.serverSince = undefined;
     this.versionAttributes = undefined;
     this.metricsServed = undefined;
     this.metricsState = undefined;
-    this.sideErrors.clear();
-    if (this.healthy !== false || this.lastError !== err.reason) {
-      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
-    }
-    this.healthy = false;
-    this.lastError = err.reason;
   }
 
   private sideOk(endpoint: SideEndpoint): void {
-    if (!this.sideErrors.has(endpoint)) return;
-    this.sideErrors.delete(endpoint);
-    this.opts.logger.info('target endpoint answers again', { target: this.opts.address.display, endpoint: pathOf(endpoint, this.opts.metricsPath) });
+    this.health.sideOk(pathOf(endpoint, this.opts.metricsPath));
   }
 
-  /** Counted every time, logged once per cause. */
   private sideFailed(endpoint: SideEndpoint, err: unknown): void {
-    const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-    const path = pathOf(endpoint, this.opts.metricsPath);
-    this.health.sideFailures.add({ ...this.healthLabels, endpoint: path, reason: e.reason });
-    if (this.sideErrors.get(endpoint) === e.reason) return;
-    this.sideErrors.set(endpoint, e.reason);
-    this.opts.logger.warn('target endpoint fails; its series are left out', { target: this.opts.address.display, endpoint: path, reason: e.reason, error: e.message });
-  }
-}
-
-/** Runs a parser, turning a garbage answer into a scrape error with reason `parse`. */
-function answer<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof OllamaAnswerError) throw new ScrapeError(err.message, 'parse');
-    throw err;
+    this.health.sideFailed(pathOf(endpoint, this.opts.metricsPath), err);
   }
 }
 

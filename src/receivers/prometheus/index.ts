@@ -11,7 +11,7 @@ import type { ComponentContext, ConfigAdvice, Consumer, Receiver, ReceiverFactor
 import { formatDuration } from '../../config/duration.js';
 import { DiscoveryTelemetry } from '../../discovery/telemetry.js';
 import { requestHeaders } from '../../net/request-headers.js';
-import { secretsOf } from '../../telemetry/health.js';
+import { targetReporter } from '../target-health.js';
 import { prometheusReceiverConfigSchema, type PrometheusReceiverConfig } from './config.js';
 import { createDiscoverers } from './discoverers.js';
 import { createDispatcher } from './fetch.js';
@@ -72,13 +72,7 @@ export class PrometheusReceiver implements Receiver {
     });
     const healthLabels = { job: context.id, instance: address.instance, ...attributes };
     const metrics = context.selfMetrics.scope();
-    const reporter = context.health.target({
-      job: context.id,
-      instance: address.instance,
-      endpoint: address.display,
-      attributes,
-      secrets: secretsOf(address.url, headers),
-    });
+    const reporter = targetReporter(context, address, attributes, address.url, headers);
     const scraper = new TargetScraper({
       address,
       identity,

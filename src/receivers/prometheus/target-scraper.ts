@@ -9,7 +9,8 @@ import type { Attributes, Batch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { TargetReporter } from '../../telemetry/health.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
-import { fetchPage, ScrapeError } from './fetch.js';
+import { fetchPage } from './fetch.js';
+import { asScrapeError, TargetHealth } from '../target-health.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
 import type { TargetIdentity } from './identity.js';
@@ -43,27 +44,23 @@ export class TargetScraper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  /** undefined until the first scrape, then whether the last one succeeded. */
-  private healthy: boolean | undefined;
-  private lastError = '';
   private consumerFailed = false;
-  private readonly health;
+  private readonly health: TargetHealth;
 
   constructor(private readonly opts: TargetScraperOptions) {
     this.state = new ScrapeState(opts.identity.resource, opts.sampleLimit, opts.labelLimits);
-    const m = opts.selfMetrics;
-    this.health = {
-      up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),
-      duration: m.gauge('scrape_duration_seconds', 'Duration of the last scrape of the target.', 's'),
-      samples: m.gauge('scrape_samples_scraped', 'Samples in the last successful scrape of the target.'),
-      added: m.gauge('scrape_series_added', 'Series seen for the first time in the last scrape of the target.'),
-      duplicates: m.gauge('scrape_samples_duplicate', 'Samples skipped in the last scrape of the target: repeats of a series already on the page.'),
-      series: m.gauge('runner_metrics_receiver_series', 'Series currently cached for the target.'),
-      scrapes: m.counter('runner_metrics_receiver_scrapes_total', 'Scrapes attempted, per target.'),
-      failures: m.counter('runner_metrics_receiver_scrape_failures_total', 'Failed scrapes, per target and reason.'),
-      bytes: m.counter('runner_metrics_receiver_scraped_bytes_total', 'Bytes received from the target (as sent on the wire).', 'By'),
-    };
-    this.health.up.set(opts.healthLabels, 0);
+    this.health = new TargetHealth({
+      labels: opts.healthLabels,
+      display: opts.address.display,
+      logger: opts.logger,
+      selfMetrics: opts.selfMetrics,
+      reporter: opts.reporter,
+      // Series go stale at once, as Prometheus marks a failed target's series stale.
+      withdraw: () => {
+        if (!this.stopped) this.handOn([{ resource: this.opts.identity.resource, scopeMetrics: [] }]);
+      },
+      pageSeries: true,
+    });
   }
 
   get address(): TargetAddress {
@@ -83,8 +80,7 @@ export class TargetScraper {
    * every target's state within a second, and the cadence keeps the spread.
    */
   start(): void {
-    const window = Math.min(this.opts.intervalMs, SPREAD_WINDOW_MS);
-    this.schedule(scrapeOffset(this.opts.address.url + this.opts.address.instance, window));
+    this.schedule(startOffset(this.opts.address.url + this.opts.address.instance, this.opts.intervalMs));
   }
 
   async stop(): Promise<void> {
@@ -117,9 +113,7 @@ export class TargetScraper {
     const started = performance.now();
     const scrapeTime = Date.now();
     let identityMs = 0;
-    this.health.scrapes.add(o.healthLabels);
-    let samples = 0;
-    let failure: ScrapeError | undefined;
+    this.health.started(scrapeTime);
     try {
       const page = await fetchPage({
         url: o.address.url,
@@ -128,33 +122,24 @@ export class TargetScraper {
         bodyLimit: o.bodyLimit,
         headers: o.headers,
       });
-      this.health.bytes.add(o.healthLabels, page.wireBytes);
+      this.health.received(page.wireBytes);
       // In slices: a large page must not hold up the other targets or a /metrics answer.
       const result = await this.state.convertInSlices(page.body, page.contentType, scrapeTime);
       if (this.stopped) return;
       const resource = await this.identify(page.body, page.contentType, result.seriesAdded, (ms) => (identityMs = ms));
       if (this.stopped) return;
       this.handOn([resource === result.batch.resource ? result.batch : { ...result.batch, resource }]);
-      samples = result.samples;
-      this.health.samples.set(o.healthLabels, result.samples);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
-      this.health.added.set(o.healthLabels, result.seriesAdded);
-      this.health.duplicates.set(o.healthLabels, result.duplicates);
-      this.markUp();
+      this.health.pageRead(result.seriesAdded, result.duplicates);
+      this.health.markUp(result.samples);
     } catch (err) {
-      const e = err instanceof ScrapeError ? err : new ScrapeError(String((err as Error)?.message ?? err), 'io');
-      failure = e;
-      this.health.failures.add({ ...o.healthLabels, reason: e.reason });
-      this.markDown(e);
+      this.health.markDown(asScrapeError(err));
+      // It may come back serving another model.
+      o.identity.forget();
     } finally {
       // Asking the runner who it is is not part of the scrape.
-      const seconds = (performance.now() - started - identityMs) / 1000;
-      this.health.duration.set(o.healthLabels, seconds);
-      if (!this.stopped) {
-        if (failure) o.reporter.failed(scrapeTime, seconds, failure.reason, failure.message);
-        else o.reporter.succeeded(scrapeTime, seconds, samples);
-      }
-      this.health.series.set(o.healthLabels, this.state.seriesCount);
+      this.health.ended((performance.now() - started - identityMs) / 1000, this.stopped);
+      this.health.seriesCached(this.state.seriesCount);
     }
   }
 
@@ -175,7 +160,7 @@ export class TargetScraper {
       this.opts.logger.warn('runner identity failed', { target: this.opts.address.display, error: String((err as Error)?.message ?? err) });
     }
     took(performance.now() - started);
-    if (identity.resource !== before && this.healthy === true && !this.stopped) this.handOn([{ resource: before, scopeMetrics: [] }]);
+    if (identity.resource !== before && this.health.isUp && !this.stopped) this.handOn([{ resource: before, scopeMetrics: [] }]);
     return identity.resource;
   }
 
@@ -192,28 +177,11 @@ export class TargetScraper {
       this.consumerFailed = true;
     }
   }
+}
 
-  private markUp(): void {
-    this.health.up.set(this.opts.healthLabels, 1);
-    if (this.healthy === false) this.opts.logger.info('target is up again', { target: this.opts.address.display });
-    this.healthy = true;
-    this.lastError = '';
-  }
-
-  private markDown(err: ScrapeError): void {
-    this.health.up.set(this.opts.healthLabels, 0);
-    // As Prometheus marks a failed target's series stale, hand on an empty snapshot
-    // once, so exporters stop serving its last values at once, not at expiry.
-    if (this.healthy === true && !this.stopped) this.handOn([{ resource: this.opts.identity.resource, scopeMetrics: [] }]);
-    // It may come back serving another model.
-    this.opts.identity.forget();
-    // Log on the transition only (and when the cause changes), not on every scrape.
-    if (this.healthy !== false || this.lastError !== err.reason) {
-      this.opts.logger.warn('target is down', { target: this.opts.address.display, reason: err.reason, error: err.message });
-    }
-    this.healthy = false;
-    this.lastError = err.reason;
-  }
+/** When a target's first scrape starts: a stable offset within the first second (or the interval, if shorter). */
+export function startOffset(key: string, intervalMs: number): number {
+  return scrapeOffset(key, Math.min(intervalMs, SPREAD_WINDOW_MS));
 }
 
 /** A stable offset in [0, window) for a target (FNV-1a of its address). */
