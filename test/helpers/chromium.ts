@@ -16,6 +16,12 @@ export const CHROMIUM_FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // On a loaded machine a slow renderer must not be judged hung and restarted (which reloads the page),
+  // nor its timers throttled: the status-page test watches a page update itself in place.
+  '--disable-hang-monitor',
+  '--disable-renderer-backgrounding',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
 ];
 
 export function chromium(args: string[], profile: string): string {

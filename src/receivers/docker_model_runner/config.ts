@@ -1,6 +1,6 @@
 /** Config of the `docker_model_runner` receiver; README.md documents every key. */
 import { z } from 'zod';
-import { attributeValue, byteSize, componentConfig, positiveDuration, text } from '../../config/schema-helpers.js';
+import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuration } from '../../config/schema-helpers.js';
 import { DMR_RUNNER_LABELS } from '../../runners/docker-model-runner.js';
 import { resolveDmrTarget } from './target.js';
 
@@ -19,7 +19,7 @@ export const dmrReceiverConfigSchema = componentConfig({
     .refine((p) => p === '' || (p.startsWith('/') && !p.includes('?')), { message: 'must be empty or a path starting with / (Docker Desktop: /exp/vDD4.40)' })
     .describe('Put before every path: /exp/vDD4.40 on Docker Desktop\'s Docker socket.'),
   metrics: z.boolean().default(true).describe('Scrape the aggregated /metrics page (every llama.cpp runner, labelled backend/model/mode).'),
-  headers: z.record(z.string(), text()).default({}).describe('Extra request headers.'),
+  headers: httpHeaders().default({}).describe('Extra request headers.'),
   attributes: z
     .record(z.string(), attributeValue)
     .default({})

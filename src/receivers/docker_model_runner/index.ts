@@ -11,6 +11,7 @@ import { createDispatcher } from '../prometheus/fetch.js';
 import { dmrReceiverConfigSchema, type DmrReceiverConfig } from './config.js';
 import { DmrScraper } from './scraper.js';
 import { resolveDmrTarget } from './target.js';
+import { requestHeaders } from '../../net/request-headers.js';
 
 export class DmrReceiver implements Receiver {
   readonly scraper: DmrScraper;
@@ -22,8 +23,9 @@ export class DmrReceiver implements Receiver {
     const address = resolveDmrTarget(config, env);
     this.agent = createDispatcher(address.socketPath, timeoutMs);
     const attributes = Object.fromEntries(Object.entries(config.attributes).map(([k, v]) => [k, String(v)]));
-    const sent = { ...config.headers, ...(address.authorization !== undefined && { authorization: address.authorization }) };
-    this.reporter = targetReporter(context, address, attributes, config.url, sent);
+    // A configured Authorization header, in any case, wins over credentials in the URL.
+    const headers = requestHeaders(config.headers, address.authorization);
+    this.reporter = targetReporter(context, address, attributes, config.url, headers);
     this.scraper = new DmrScraper({
       address,
       receiverId: context.id,
@@ -33,7 +35,7 @@ export class DmrReceiver implements Receiver {
       timeoutMs,
       bodyLimit: config.body_size_limit,
       metrics: config.metrics,
-      headers: config.headers,
+      headers,
       next,
       logger: context.logger,
       selfMetrics: context.selfMetrics,

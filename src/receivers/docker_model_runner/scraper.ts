@@ -102,8 +102,7 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
 
   private async get(path: string, accept: string): Promise<FetchedPage> {
     const o = this.opts;
-    const headers: Record<string, string> = { accept, ...o.headers };
-    if (o.address.authorization) headers['authorization'] = o.address.authorization;
+    const headers = { accept, ...o.headers };
     const page = await fetchPage({ url: endpointUrl(o.address, path), dispatcher: o.dispatcher, timeoutMs: o.timeoutMs, bodyLimit: o.bodyLimit, headers });
     this.health.received(page.wireBytes);
     return page;
