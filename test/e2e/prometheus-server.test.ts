@@ -8,48 +8,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
 import { RunnerServer } from '../helpers/runner-server.js';
 import { readFixture } from '../helpers/fixtures.js';
-import { eventually, freePort, startProcess, stopProcess } from '../helpers/processes.js';
+import { eventually } from '../helpers/processes.js';
+import { ScrapedCollector } from '../helpers/prometheus-server.js';
 
 const COMPLETION = readFixture('llamacpp-real', 'completion.after-traffic.metrics.prom');
 const EMBEDDING = readFixture('llamacpp-real', 'embedding.after-traffic.metrics.prom');
 const TORCHSERVE = readFixture('runners', 'torchserve.prom');
-/** The collector built alongside this test (dist/src/cli.js when run from dist/test). */
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-function prometheusBinary(): string {
-  return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim();
-}
-
-interface PromVector {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(promUrl: string, q: string): Promise<PromVector[]> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
-  const json = (await res.json()) as { status: string; data: { result: PromVector[] } };
-  assert.equal(json.status, 'success');
-  return json.data.result;
-}
-
 test('Prometheus scrapes the aggregated endpoint: up == 1 and labelled llama.cpp series', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rm-e2e-prom-'));
   const completion = await RunnerServer.start(COMPLETION);
   const embedding = await RunnerServer.start(EMBEDDING);
   const torchserve = await RunnerServer.start(TORCHSERVE);
-  const ourPort = await freePort();
-  const promPort = await freePort();
-  const configFile = join(dir, 'collector.yaml');
-  writeFileSync(
-    configFile,
-    `receivers:
+  const prom = await ScrapedCollector.start(
+    (ourPort) =>
+      `receivers:
   prometheus/llamacpp:
     scrape_interval: 200ms
     scrape_timeout: 150ms
@@ -70,40 +43,18 @@ service:
       exporters: [prometheus]
 `,
   );
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    `global:
-  scrape_interval: 1s
-  scrape_timeout: 900ms
-scrape_configs:
-  - job_name: runner-metrics
-    static_configs:
-      - targets: ['127.0.0.1:${ourPort}']
-`,
-  );
-  const collector = startProcess(process.execPath, [CLI, '--config', configFile], { cwd: dir });
-  const prometheus = startProcess(
-    prometheusBinary(),
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ],
-    { cwd: dir },
-  );
-  const promUrl = `http://127.0.0.1:${promPort}`;
   try {
     const up = await eventually(async () => {
-      const r = await query(promUrl, 'up{job="runner-metrics",exported_job=""}');
+      const r = await prom.query('up{job="runner-metrics",exported_job=""}');
       return r.length === 1 && r[0]!.value[1] === '1' ? r : undefined;
     }, 'Prometheus to see our endpoint up', 30_000, 250).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- prometheus:\n${prometheus.output().slice(-3000)}\n--- collector:\n${collector.output().slice(-3000)}`);
+      throw prom.explain(err);
     });
-    assert.equal(up[0]!.metric['instance'], `127.0.0.1:${ourPort}`);
+    assert.equal(up[0]!.metric['instance'], `127.0.0.1:${prom.ourPort}`);
 
     const expected = (page: string) => /^llamacpp:prompt_tokens_total (\S+)$/m.exec(page)![1]!;
     const series = await eventually(async () => {
-      const r = await query(promUrl, 'llamacpp:prompt_tokens_total');
+      const r = await prom.query('llamacpp:prompt_tokens_total');
       return r.length === 2 ? r : undefined;
     }, 'both runners series in Prometheus', 20_000, 250);
     const byMode = Object.fromEntries(series.map((s) => [s.metric['mode'], s]));
@@ -115,34 +66,32 @@ scrape_configs:
 
     // TorchServe's counter without `_total` is stored under its own name, not `Requests2XX_total`.
     const requests2xx = await eventually(async () => {
-      const r = await query(promUrl, '{__name__=~"Requests2XX.*",backend="torchserve"}');
+      const r = await prom.query('{__name__=~"Requests2XX.*",backend="torchserve"}');
       return r.length > 0 ? r : undefined;
     }, 'the TorchServe counter in Prometheus', 20_000, 250);
     assert.deepEqual(
       requests2xx.map((s) => [s.metric['__name__'], s.metric['Level'], s.value[1]]),
       [['Requests2XX', 'Host', '8']],
     );
-    const total = await query(promUrl, 'ts_inference_requests_total{backend="torchserve"}');
+    const total = await prom.query('ts_inference_requests_total{backend="torchserve"}');
     assert.deepEqual(total.map((s) => s.value[1]), ['3']);
 
     // Our own per-runner health series reach Prometheus too (its job/instance become exported_*).
-    const runnerUp = await query(promUrl, 'up{exported_job="prometheus/llamacpp",backend="llama.cpp"}');
+    const runnerUp = await prom.query('up{exported_job="prometheus/llamacpp",backend="llama.cpp"}');
     assert.equal(runnerUp.length, 2);
     assert.ok(runnerUp.every((s) => s.value[1] === '1'));
 
     // A runner that goes away is reported down.
     await embedding.close();
     await eventually(async () => {
-      const r = await query(promUrl, 'up{exported_job="prometheus/llamacpp",mode="embedding"}');
+      const r = await prom.query('up{exported_job="prometheus/llamacpp",mode="embedding"}');
       return r.length === 1 && r[0]!.value[1] === '0' ? r : undefined;
     }, 'the embedding runner to be reported down', 20_000, 250);
   } finally {
-    await stopProcess(prometheus);
-    const code = await stopProcess(collector);
+    const code = await prom.stop();
     await completion.close();
     await torchserve.close();
     await embedding.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-    assert.equal(code, 0, `collector exit code; output:\n${collector.output()}`);
+    assert.equal(code, 0, `collector exit code; output:\n${prom.collector.output()}`);
   }
 });
