@@ -20,8 +20,22 @@ async function silent(port: number): Promise<{ socket: Socket; closed: Promise<v
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  // Connected, or already closed by the server (on a loaded machine the guard may be that quick).
+  await Promise.race([new Promise<void>((resolve) => socket.once('connect', () => resolve())), closed]);
   return { socket, closed };
+}
+
+/** Resolves with `promise`, or fails the test after `ms`: a wait never hangs the test file. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function get(port: number): Promise<{ status: number; body: string }> {
@@ -44,7 +58,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
   assert.fail(`timed out waiting for ${what}`);
 }
 
-describe('HttpListener connection guard', { timeout: 15_000 }, () => {
+describe('HttpListener connection guard', { timeout: 60_000 }, () => {
   it('at the cap, closes the oldest waiting connection so a real request is served', async () => {
     const { listener, port } = await listening({ maxConnections: 4, headersTimeoutMs: 60_000 });
     const idle = [];
@@ -57,7 +71,7 @@ describe('HttpListener connection guard', { timeout: 15_000 }, () => {
       void idle[0]!.closed.then(() => (oldestClosed = true));
 
       assert.deepEqual(await get(port), { status: 200, body: 'ok\n' });
-      await idle[0]!.closed;
+      await within(idle[0]!.closed, 10_000, 'the oldest waiting connection to be closed');
       assert.ok(oldestClosed);
       // The others, younger, were left alone.
       assert.equal(idle.slice(1).filter((c) => c.socket.destroyed).length, 0);
@@ -79,11 +93,13 @@ describe('HttpListener connection guard', { timeout: 15_000 }, () => {
       slow.socket.write(head[sent++]!);
     }, 20);
     try {
-      await quiet.closed;
-      await slow.closed;
+      await within(quiet.closed, 10_000, 'the silent connection to be closed');
+      await within(slow.closed, 10_000, 'the slow connection to be closed');
       assert.ok(sent < head.length, 'closed before the slow head was complete');
     } finally {
       clearInterval(dribble);
+      quiet.socket.destroy();
+      slow.socket.destroy();
       await listener.close();
     }
   });
