@@ -173,6 +173,7 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
   const other = router.requests.filter((q) => !allowed.test(q));
   assert.deepEqual(other, []);
   assert.ok(router.requests.some((q) => q.startsWith('GET /metrics?model=')));
+  assert.ok(router.requests.some((q) => q.startsWith('GET /props?model=')), 'identity asked the child through the router');
   assert.ok(!router.requests.some((q) => q.includes('/slots')));
   // After shutdown the state series are gone.
   assert.equal(stateOf(LLAMA), undefined);
