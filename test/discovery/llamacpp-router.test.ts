@@ -47,8 +47,8 @@ class StandInRouter {
       const model = url.searchParams.get('model');
       const child = model === null ? undefined : CHILD[model];
       if (child === undefined || (url.pathname !== '/metrics' && url.pathname !== '/props')) return json(404, '{"error":{"code":404}}');
-      const running = (JSON.parse(router.models).data as Array<{ id: string; status: { value: string } }>).some(
-        (m) => m.id === model && (m.status.value === 'loaded' || m.status.value === 'sleeping'),
+      const running = (JSON.parse(router.models).data as Array<{ id: string; status?: { value: string } }>).some(
+        (m) => m.id === model && (m.status?.value === 'loaded' || m.status?.value === 'sleeping'),
       );
       if (!running) return json(400, NOT_LOADED);
       if (url.pathname === '/props') return json(200, child.props);
@@ -185,5 +185,38 @@ test('llamacpp_router_sd config: url required and http(s), refresh_interval defa
   assert.equal(prometheusReceiverConfigSchema.parse({ llamacpp_router_sd_configs: [{ url: 'http://r:8080', refresh_interval: '1s' }] }).llamacpp_router_sd_configs[0]!.refresh_interval, 1000);
   for (const bad of [{}, { url: 'unix:/x.sock' }, { url: '127.0.0.1:8080' }, { url: 'http://u:p@r:8080' }, { url: 'http://r:8080', extra: 1 }]) {
     assert.equal(prometheusReceiverConfigSchema.safeParse({ llamacpp_router_sd_configs: [bad] }).success, false, JSON.stringify(bad));
+  }
+});
+
+test('llamacpp_router_sd: an answer that is not a router\'s, or no answer, keeps the last set and is counted', async () => {
+  const router = await StandInRouter.start();
+  router.models = fx('router.v0.5.0.b-llama-loaded.models.json');
+  const config = prometheusReceiverConfigSchema.parse({
+    scrape_interval: '50ms',
+    scrape_timeout: '1s',
+    llamacpp_router_sd_configs: [{ url: router.url, refresh_interval: '50ms' }],
+  });
+  const sink = new CollectingConsumer();
+  const selfMetrics = new SelfMetrics();
+  const logger = new RecordingLogger();
+  const id = 'prometheus/router-errors';
+  const r = new PrometheusReceiver(config, { id, kind: 'receiver', logger, selfMetrics, health: new HealthRegistry() }, sink);
+  const errors = (reason: string) => selfMetrics.counter('runner_metrics_discovery_errors_total', '').value({ receiver: id, mechanism: 'llamacpp_router_sd', reason });
+  let closed = false;
+  try {
+    await r.start();
+    await until(() => serving(sink, LLAMA), 'llama scraped');
+    // A single-model server answers /models without any status.
+    router.models = fx('single.v0.5.0.completion.idle.models.json');
+    await until(() => errors('parse') >= 2, 'parse errors counted');
+    assert.equal(r.scrapers.length, 1, 'the last set is kept');
+    await router.close();
+    closed = true;
+    await until(() => errors('request') >= 2, 'request errors counted');
+    assert.equal(r.scrapers.length, 1, 'the last set is kept while the router is away');
+    assert.equal(logger.lines.filter((l) => l.msg === 'discovery error' && l['reason'] === 'request').length, 1, 'logged once');
+  } finally {
+    await r.shutdown();
+    if (!closed) await router.close();
   }
 });

@@ -8,7 +8,10 @@ import {
   llamacppIdentity,
   parseModels,
   parseProps,
+  parseRouterModels,
   requestedModel,
+  routerMetricsPath,
+  routerModelRunning,
 } from '../../src/runners/llamacpp.js';
 import { RunnerAnswerError } from '../../src/runners/identity.js';
 
@@ -113,8 +116,7 @@ test('endpoints: same origin; a router target keeps its model with autoload=fals
   for (const path of Object.values(LLAMACPP_ENDPOINTS)) assert.ok(!(LLAMACPP_WAKING_ENDPOINTS as readonly string[]).includes(path), path);
 });
 
-test('v0.5.0 router: GET /models gives each model and its state, in every state captured', async () => {
-  const { parseRouterModels, routerModelRunning, routerMetricsPath } = await import('../../src/runners/llamacpp.js');
+test('v0.5.0 router: GET /models gives each model and its state, in every state captured', () => {
   const cases: Array<[string, Record<string, string>]> = [
     ['router.v0.5.0.a-nothing-loaded.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'unloaded' }],
     ['router.v0.5.0.b-load.immediately-after-load.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'loading' }],
