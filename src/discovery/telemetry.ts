@@ -5,12 +5,14 @@
  */
 import type { Counter, Gauge, SelfMetrics } from '../telemetry/self-metrics.js';
 import type { LogFields, Logger } from '../telemetry/logger.js';
+import { LLAMACPP_ROUTER_STATES, type LlamacppRouterState } from '../runners/llamacpp.js';
 
 export type DiscoveryErrorReason = 'read' | 'parse' | 'invalid' | 'invalid_target' | 'request';
 
 export class DiscoveryTelemetry {
   private readonly targets: Gauge;
   private readonly errors: Counter;
+  private readonly routerModelState: Gauge;
   /** Causes currently logged, by key (e.g. a file path): each is logged once. */
   private readonly logged = new Map<string, string>();
 
@@ -21,10 +23,23 @@ export class DiscoveryTelemetry {
   ) {
     this.targets = selfMetrics.gauge('runner_metrics_discovery_targets', 'Targets currently given by a discovery mechanism, per receiver and mechanism.');
     this.errors = selfMetrics.counter('runner_metrics_discovery_errors_total', 'Discovery errors, per receiver, mechanism and reason.');
+    this.routerModelState = selfMetrics.gauge(
+      'llamacpp_router_model_state',
+      'State of each model a llama.cpp router lists (a stateset): 1 for the current state, 0 for the others.',
+    );
   }
 
   setTargets(mechanism: string, count: number): void {
     this.targets.set({ receiver: this.receiverId, mechanism }, count);
+  }
+
+  /** A router model's stateset; `undefined` removes its series (the model left the list). */
+  setRouterModelState(router: string, model: string, state: LlamacppRouterState | undefined): void {
+    for (const s of LLAMACPP_ROUTER_STATES) {
+      const labels = { receiver: this.receiverId, router, model, state: s };
+      if (state === undefined) this.routerModelState.remove(labels);
+      else this.routerModelState.set(labels, s === state ? 1 : 0);
+    }
   }
 
   /** Makes the mechanism's series visible from the start, so rates work from the first error. */

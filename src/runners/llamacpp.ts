@@ -187,3 +187,45 @@ export function llamacppEndpoint(metricsUrl: string, path: string): string {
 export function requestedModel(metricsUrl: string): string | undefined {
   return nameOf(new URL(metricsUrl).searchParams.get('model') ?? undefined);
 }
+
+/** `GET /models` on a router: the same handler as `/v1/models`, one entry per model it knows. */
+export const LLAMACPP_ROUTER_MODELS_PATH = '/models';
+
+/** The states a router's `status.value` takes (v0.5.0 captures of every one). */
+export const LLAMACPP_ROUTER_STATES = ['unloaded', 'loading', 'loaded', 'sleeping'] as const;
+export type LlamacppRouterState = (typeof LLAMACPP_ROUTER_STATES)[number];
+
+export interface LlamacppRouterModel {
+  readonly id: string;
+  readonly state: LlamacppRouterState;
+}
+
+/**
+ * A router's `GET /models` answer: each model's id and state. A single-mode
+ * server answers the same path without `status`: that is not a router, and
+ * neither is an entry whose state this version does not know (it is skipped,
+ * so an unknown state never leads to a scrape).
+ */
+export function parseRouterModels(body: string): LlamacppRouterModel[] {
+  const models = parseModels(body);
+  if (!models.some((m) => m.status !== undefined)) {
+    throw new RunnerAnswerError(`${LLAMACPP_ROUTER_MODELS_PATH} answered no "status": not a router`);
+  }
+  const out: LlamacppRouterModel[] = [];
+  for (const m of models) {
+    const state = LLAMACPP_ROUTER_STATES.find((s) => s === m.status);
+    if (state !== undefined) out.push({ id: m.id, state });
+  }
+  return out;
+}
+
+/** Whether a model in this state can be scraped without loading it: a child process is running. */
+export function routerModelRunning(state: LlamacppRouterState): boolean {
+  return state === 'loaded' || state === 'sleeping';
+}
+
+/** A router model's metrics path: `autoload=false`, so a scrape never loads it. */
+export function routerMetricsPath(basePath: string, model: string): string {
+  const prefix = basePath.replace(/\/+$/, '');
+  return `${prefix}${LLAMACPP_ENDPOINTS.metrics}?model=${encodeURIComponent(model)}&autoload=false`;
+}

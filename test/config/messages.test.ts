@@ -87,7 +87,7 @@ extensions:
     const byPath = Object.fromEntries(errors.map((e) => [e.split(': ')[1], e.split(': ').slice(2).join(': ')]));
     assert.equal(byPath['receivers.prometheus.sample_limit'], 'must be 0 or more (not negative)');
     assert.equal(byPath['processors.resource/empty.attributes'], 'must list at least one item (it is empty)');
-    assert.equal(byPath['receivers.prometheus.targets'], 'no targets: set targets, file_sd_configs or socket_sd_configs');
+    assert.equal(byPath['receivers.prometheus.targets'], 'no targets: set targets, file_sd_configs, socket_sd_configs or llamacpp_router_sd_configs');
     assert.equal(byPath['exporters.otlphttp.compression'], 'must be one of: gzip, none (did you mean "gzip"?)');
     assert.equal(byPath['exporters.otlphttp.sending_queue.queue_size'], 'must be greater than 0');
     assert.equal(byPath['exporters.otlphttp.max_request_points'], 'expected a whole number, received number 1.5');

@@ -8,7 +8,10 @@ import {
   llamacppIdentity,
   parseModels,
   parseProps,
+  parseRouterModels,
   requestedModel,
+  routerMetricsPath,
+  routerModelRunning,
 } from '../../src/runners/llamacpp.js';
 import { RunnerAnswerError } from '../../src/runners/identity.js';
 
@@ -111,4 +114,34 @@ test('endpoints: same origin; a router target keeps its model with autoload=fals
   assert.equal(requestedModel('http://127.0.0.1:8080/metrics?model=tiny-bert-rand'), 'tiny-bert-rand');
   assert.equal(requestedModel('http://127.0.0.1:8080/metrics'), undefined);
   for (const path of Object.values(LLAMACPP_ENDPOINTS)) assert.ok(!(LLAMACPP_WAKING_ENDPOINTS as readonly string[]).includes(path), path);
+});
+
+test('v0.5.0 router: GET /models gives each model and its state, in every state captured', () => {
+  const cases: Array<[string, Record<string, string>]> = [
+    ['router.v0.5.0.a-nothing-loaded.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'unloaded' }],
+    ['router.v0.5.0.b-load.immediately-after-load.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'loading' }],
+    ['router.v0.5.0.b-llama-loaded.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'loaded' }],
+    ['router.v0.5.0.d-both-loaded.models.json', { 'tiny-bert-rand': 'loaded', 'tiny-llama-rand': 'loaded' }],
+    ['router.v0.5.0.e-bert-unloaded.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'loaded' }],
+    ['router.v0.5.0.f-llama-sleeping.models.json', { 'tiny-bert-rand': 'unloaded', 'tiny-llama-rand': 'sleeping' }],
+    ['router-max1.v0.5.0.2-load-bert-while-llama-loaded.immediately.models.json', { 'tiny-bert-rand': 'loading', 'tiny-llama-rand': 'unloaded' }],
+    ['router-max1.v0.5.0.3-bert-sleeping.models.json', { 'tiny-bert-rand': 'sleeping', 'tiny-llama-rand': 'unloaded' }],
+  ];
+  for (const [file, want] of cases) {
+    const got = Object.fromEntries(parseRouterModels(v050(file)).map((m) => [m.id, m.state]));
+    assert.deepEqual(got, want, file);
+  }
+  // /v1/models is the same handler on a router.
+  assert.deepEqual(parseRouterModels(v050('router.v0.5.0.d-both-loaded.v1-models.json')).length, 2);
+  // A single-mode server answers /models without any status: not a router.
+  assert.throws(() => parseRouterModels(v050('single.v0.5.0.completion.idle.models.json')), RunnerAnswerError);
+  // An unknown state is skipped rather than scraped.
+  const odd = JSON.stringify({ data: [{ id: 'a', status: { value: 'downloading' } }, { id: 'b', status: { value: 'loaded' } }] });
+  assert.deepEqual(parseRouterModels(odd), [{ id: 'b', state: 'loaded' }]);
+  assert.deepEqual(
+    (['unloaded', 'loading', 'loaded', 'sleeping'] as const).filter(routerModelRunning),
+    ['loaded', 'sleeping'],
+  );
+  assert.equal(routerMetricsPath('/', 'tiny llama/x'), '/metrics?model=tiny%20llama%2Fx&autoload=false');
+  assert.equal(routerMetricsPath('/llama/', 'm'), '/llama/metrics?model=m&autoload=false');
 });

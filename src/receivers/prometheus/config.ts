@@ -76,6 +76,25 @@ const socketSdConfig = z
   })
   .describe('Unix sockets matching a glob, each scraped as a target.');
 
+const llamacppRouterSdConfig = z
+  .strictObject({
+    url: z
+      .string()
+      .superRefine((text, ctx) => {
+        let url: URL | undefined;
+        try {
+          url = new URL(text);
+        } catch {
+          /* said below */
+        }
+        if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) ctx.addIssue({ code: 'custom', message: `"${text}" must be an http(s) URL of a llama.cpp router` });
+        else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'credentials in the router URL are not supported' });
+      })
+      .describe('Base URL of a llama.cpp router (`llama-server --models-preset …` or `--models-dir …`), e.g. http://127.0.0.1:8080.'),
+    refresh_interval: positiveDuration().default(5_000).describe('Ask the router\'s `GET /models` this often.'),
+  })
+  .describe('A llama.cpp router: each loaded or sleeping model is a target scraped as /metrics?model=ID&autoload=false.');
+
 export const prometheusReceiverConfigSchema = componentConfig({
   scrape_interval: positiveDuration().default(15_000).describe('How often each target is scraped.'),
   scrape_timeout: positiveDuration().default(10_000).describe('Give up on a scrape after this long (capped at scrape_interval).'),
@@ -109,9 +128,15 @@ export const prometheusReceiverConfigSchema = componentConfig({
   targets: z.array(target).default([]).describe('Targets scraped always (static targets).'),
   file_sd_configs: z.array(fileSdConfig).default([]).describe('Targets discovered from files (Prometheus file_sd format).'),
   socket_sd_configs: z.array(socketSdConfig).default([]).describe('Targets discovered as Unix sockets matching a glob.'),
+  llamacpp_router_sd_configs: z.array(llamacppRouterSdConfig).default([]).describe('Targets discovered as the running models of llama.cpp routers.'),
 }).superRefine((config, ctx) => {
-  if (config.targets.length === 0 && config.file_sd_configs.length === 0 && config.socket_sd_configs.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['targets'], message: 'no targets: set targets, file_sd_configs or socket_sd_configs' });
+  if (
+    config.targets.length === 0 &&
+    config.file_sd_configs.length === 0 &&
+    config.socket_sd_configs.length === 0 &&
+    config.llamacpp_router_sd_configs.length === 0
+  ) {
+    ctx.addIssue({ code: 'custom', path: ['targets'], message: 'no targets: set targets, file_sd_configs, socket_sd_configs or llamacpp_router_sd_configs' });
   }
   // Two targets with one identity would overwrite each other's series (and health series).
   const seen = new Map<string, number>();

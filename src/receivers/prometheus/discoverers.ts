@@ -1,5 +1,6 @@
 /** The discoverers a prometheus receiver's config asks for, in config order. */
 import { FileSdDiscoverer } from '../../discovery/file-sd.js';
+import { LlamacppRouterDiscoverer } from '../../discovery/llamacpp-router.js';
 import { SocketSdDiscoverer } from '../../discovery/socket-sd.js';
 import type { Discoverer } from '../../discovery/target-group.js';
 import type { DiscoveryTelemetry } from '../../discovery/telemetry.js';
@@ -13,5 +14,6 @@ export function createDiscoverers(config: PrometheusReceiverConfig, telemetry: D
       if (c.metrics_path !== undefined) labels['__metrics_path__'] = c.metrics_path;
       return new SocketSdDiscoverer({ paths: c.paths, refreshMs: c.refresh_interval, labels }, telemetry);
     }),
+    ...config.llamacpp_router_sd_configs.map((c) => new LlamacppRouterDiscoverer({ url: c.url, refreshMs: c.refresh_interval }, telemetry)),
   ];
 }

@@ -123,7 +123,7 @@ it('two targets with the same instance and attributes are a config error', () =>
 
 describe('prometheus receiver config: discovery', () => {
   it('needs targets or a discovery section', () => {
-    assert.deepEqual(errorsOf('    scrape_interval: 5s'), ['r.yaml:2:3: receivers.prometheus.targets: no targets: set targets, file_sd_configs or socket_sd_configs']);
+    assert.deepEqual(errorsOf('    scrape_interval: 5s'), ['r.yaml:2:3: receivers.prometheus.targets: no targets: set targets, file_sd_configs, socket_sd_configs or llamacpp_router_sd_configs']);
   });
 
   it('rejects a file_sd path Prometheus would not read, at the path', () => {
