@@ -56,6 +56,8 @@ test('live and ready while running, never unready through a reload', async () =>
   writeFileSync(file, config(runner.url, 'a', metricsPort, healthPort));
   const health = (path: string) => `http://127.0.0.1:${healthPort}${path}`;
   const collector = startProcess(process.execPath, [CLI, '--config', file], { cwd: REPO_ROOT });
+  let probing = false;
+  let prober: Promise<void> = Promise.resolve();
   try {
     await eventually(async () => ((await probe(health('/readyz'))) === 200 ? true : undefined), 'ready');
     assert.equal(await probe(health('/')), 200, 'the Collector-compatible path is readiness too');
@@ -66,13 +68,21 @@ test('live and ready while running, never unready through a reload', async () =>
     // Reload to a changed receiver, probing readiness all along.
     writeFileSync(file, config(runner.url, 'b', metricsPort, healthPort));
     const seen: Array<number | string> = [];
-    let probing = true;
-    const prober = (async () => {
-      while (probing) seen.push(await probe(health('/readyz')));
+    probing = true;
+    prober = (async () => {
+      // As a load balancer probes: often, but not in a tight loop that starves the collector.
+      while (probing) {
+        seen.push(await probe(health('/readyz')));
+        await new Promise((r) => setTimeout(r, 10));
+      }
     })();
     collector.child.kill('SIGHUP');
-    await eventually(() => (/"msg":"config reloaded"/.test(collector.output()) ? true : undefined), 'the reload');
-    await eventually(async () => ((await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)).body.includes('model="b"') ? true : undefined), 'the new config served');
+    await eventually(() => (/"msg":"config reloaded"/.test(collector.output()) ? true : undefined), 'the reload', 30_000);
+    await eventually(
+      async () => ((await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)).body.includes('model="b"') ? true : undefined),
+      'the new config served',
+      30_000,
+    );
     probing = false;
     await prober;
     assert.equal(await probe(health('/readyz')), 200);
@@ -86,6 +96,9 @@ test('live and ready while running, never unready through a reload', async () =>
       assert.ok(seen.every((s) => s === 200), `the health endpoint stayed up, yet: ${summary(seen)}`);
     }
   } finally {
+    // A failed wait must not leave the prober running: it would hold the test file open.
+    probing = false;
+    await prober;
     assert.equal(await stopProcess(collector), 0, collector.output());
     await runner.close();
     rmSync(dir, { recursive: true, force: true });
