@@ -5,9 +5,9 @@
  * and come back on the same port serving another model, and records every
  * request (path and query) it got.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFixture } from './fixtures.js';
+import { RestartableServer } from './restartable-server.js';
 
 export type Answer =
   | { kind: 'body'; body: string; contentType?: string }
@@ -53,12 +53,9 @@ export const V050_CHILD_EMBEDDING: ModelAnswers = {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const METRICS_TYPE = 'text/plain; version=0.0.4';
 
-export class LlamaServer {
+export class LlamaServer extends RestartableServer {
   readonly routes = new Map<string, Answer>();
   readonly requests: Array<{ method: string; path: string; query: string }> = [];
-  private server: Server | undefined;
-  private readonly hung: ServerResponse[] = [];
-  private boundPort = 0;
 
   static async start(model: ModelAnswers = B4748_COMPLETION): Promise<LlamaServer> {
     const s = new LlamaServer();
@@ -88,28 +85,7 @@ export class LlamaServer {
     return this.requests.filter((r) => r.path === path).length;
   }
 
-  /** Listens again on the port it had (or a new one the first time). */
-  async listen(): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.boundPort, '127.0.0.1', resolve);
-    });
-    this.boundPort = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Goes away: open connections are cut, the port refuses connections until listen(). */
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    for (const r of this.hung.splice(0)) r.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.search });
     const a = this.routes.get(url.pathname);

@@ -3,9 +3,9 @@
  * (JSON body, status, hang), 404 for any other path as Ollama does. It can go
  * away and come back on the same port, and records every request it got.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFixture } from './fixtures.js';
+import { RestartableServer } from './restartable-server.js';
 
 export type Answer =
   | { kind: 'body'; body: string; contentType?: string }
@@ -17,12 +17,9 @@ export const OLLAMA_TAGS = readFixture('runners', 'ollama-api-tags.json');
 export const OLLAMA_VERSION = readFixture('runners', 'ollama-api-version.json');
 export const NO_MODELS_LOADED = '{"models":[]}';
 
-export class OllamaServer {
+export class OllamaServer extends RestartableServer {
   readonly routes = new Map<string, Answer>();
   readonly requests: Array<{ method: string; path: string }> = [];
-  private server: Server | undefined;
-  private readonly hung: ServerResponse[] = [];
-  private boundPort = 0;
 
   /** Starts with Ollama's documented answers on /api/ps, /api/tags and /api/version, and no /metrics. */
   static async start(): Promise<OllamaServer> {
@@ -50,28 +47,7 @@ export class OllamaServer {
     this.routes.set(path, answer);
   }
 
-  /** Listens again on the port it had (or a new one the first time). */
-  async listen(): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.boundPort, '127.0.0.1', resolve);
-    });
-    this.boundPort = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Goes away: open connections are cut, the port refuses connections until listen(). */
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    for (const r of this.hung.splice(0)) r.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     this.requests.push({ method: req.method ?? '', path });
     const a = this.routes.get(path);
