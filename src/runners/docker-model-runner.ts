@@ -12,11 +12,22 @@
  *    and WSL, `~/.docker/run/docker.sock` on macOS) with every path under
  *    `/exp/vDD4.40`; or TCP 12434 when "host-side TCP support" is enabled.
  *
+ * Where its runners listen (docker/model-runner pkg/inference/scheduling):
+ * each runner has a slot, 0 to min(CPUs, 8) − 1. Backends on TCP (SGLang,
+ * vllm-metal, diffusers) listen on `127.0.0.1:30000+slot`; the others
+ * (llama.cpp, vLLM, MLX) on the Unix socket `inference-runner-<slot>.sock` in
+ * the model runner's working directory (the standalone model-runner; Docker
+ * Desktop and Docker Engine's container keep it where the host cannot always
+ * reach it). /engines/ps does not say which slot a runner has, so a runner
+ * found there is recognised by the model it says it serves (`/v1/models`).
+ * The aggregated /metrics only ever dials Unix sockets: TCP runners are never
+ * on it.
+ *
  * Only read-only GETs are listed: asking never loads a model or wakes a runner.
  * Answers seen: test/fixtures/runners/dmr-*.json and dmr-aggregated.prom.
  */
 
-import { describe, parseJson, RunnerAnswerError } from './identity.js';
+import { describe, isObject, nameOf, parseJson, RunnerAnswerError } from './identity.js';
 
 export const DMR_DEFAULT_SOCKET = 'model-runner.sock';
 /** TCP port of Docker Engine's model runner and of Docker Desktop's host-side TCP support. */
@@ -34,6 +45,15 @@ export const DMR_ENDPOINTS = {
   /** Models available locally. */
   models: '/models',
 } as const;
+
+/** TCP runners listen on this port plus their slot. */
+export const DMR_TCP_RUNNER_BASE_PORT = 30000;
+/** Most runner slots a model runner has (`maximumRunnerSlots`). */
+export const DMR_MAX_RUNNER_SLOTS = 8;
+/** Socket runners' sockets, in the model runner's working directory (`inference-runner-<slot>.sock`). */
+export const DMR_RUNNER_SOCKET_GLOB = 'inference-runner-*.sock';
+/** What a runner's own server answers with the model names it serves (llama-server, vLLM, SGLang alike). */
+export const RUNNER_MODELS_ENDPOINT = '/v1/models';
 
 /** The labels the model runner adds to every series of its aggregated /metrics. */
 export const DMR_RUNNER_LABELS = ['backend', 'model', 'mode'] as const;
@@ -189,4 +209,92 @@ function reorderLine(line: string): string {
   const own = pairs.filter((p) => !RUNNER_LABEL_ORDER.has(p.name));
   const added = pairs.filter((p) => RUNNER_LABEL_ORDER.has(p.name)).sort((a, b) => RUNNER_LABEL_ORDER.get(a.name)! - RUNNER_LABEL_ORDER.get(b.name)!);
   return line.slice(0, open + 1) + [...own, ...added].map((p) => p.text).join(',') + line.slice(close);
+}
+
+/** One entry of the model runner's `GET /models`: a local model's ID and its tags. */
+export interface LocalModel {
+  /** `sha256:<hex>`. */
+  readonly id: string;
+  readonly tags: readonly string[];
+}
+
+/** Parses `GET /models`; entries without an id are skipped. */
+export function parseLocalModels(body: string): LocalModel[] {
+  const answer = parseJson(body, DMR_ENDPOINTS.models);
+  if (answer === null) return [];
+  if (!Array.isArray(answer)) throw new RunnerAnswerError(`${DMR_ENDPOINTS.models} answered ${describe(answer)}, not a list`);
+  const out: LocalModel[] = [];
+  for (const e of answer) {
+    if (!isObject(e)) continue;
+    const id = nameOf(e['id']);
+    if (id === undefined) continue;
+    const tags = Array.isArray(e['tags']) ? e['tags'].map(nameOf).filter((t): t is string => t !== undefined) : [];
+    out.push({ id, tags });
+  }
+  return out;
+}
+
+/**
+ * The names a runner's own server gives for what it serves, from its
+ * `/v1/models`: OpenAI's `data[].id` (plus vLLM's `root`, the model path) and
+ * llama-server's `models[].model`/`name`. A body that is not such an answer
+ * serves nothing.
+ */
+export function parseServedModels(body: string): string[] {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  if (!isObject(answer)) return [];
+  const out = new Set<string>();
+  const take = (list: unknown, keys: readonly string[]) => {
+    if (!Array.isArray(list)) return;
+    for (const e of list) {
+      if (!isObject(e)) continue;
+      for (const k of keys) {
+        const v = nameOf(e[k]);
+        if (v !== undefined) out.add(v);
+      }
+    }
+  };
+  take(answer['data'], ['id', 'root']);
+  take(answer['models'], ['model', 'name']);
+  return [...out];
+}
+
+/** `docker.io/ai/smollm2` and `ai/smollm2:latest` are one reference. */
+export function normalizeModelRef(ref: string): string {
+  let r = ref.trim().toLowerCase().replace(/^(?:index\.docker\.io|registry-1\.docker\.io|docker\.io)\//, '');
+  const last = r.slice(r.lastIndexOf('/') + 1);
+  if (!last.includes(':') && !last.includes('@')) r += ':latest';
+  return r;
+}
+
+const DIGEST = /^sha256:([0-9a-f]{12,64})$/i;
+
+/**
+ * Whether a runner's own server (its `/v1/models` names) serves the model
+ * /engines/ps lists: by reference (vllm-metal serves the reference as a model
+ * name), or by the model's ID digest found in a served name or path (a model
+ * started from its bundle). `localModels`, from `GET /models`, maps a reference
+ * to its ID; without it only references are compared.
+ */
+export function servesModel(served: readonly string[], model: string, localModels: readonly LocalModel[] | undefined): boolean {
+  const want = normalizeModelRef(model);
+  if (served.some((name) => name === model || normalizeModelRef(name) === want)) return true;
+  const digests = new Set<string>();
+  const own = DIGEST.exec(model);
+  if (own) digests.add(own[1]!.toLowerCase());
+  for (const m of localModels ?? []) {
+    const d = DIGEST.exec(m.id);
+    if (d && (m.id === model || m.tags.some((t) => normalizeModelRef(t) === want))) digests.add(d[1]!.toLowerCase());
+  }
+  if (digests.size === 0) return false;
+  return served.some((name) => {
+    const lower = name.toLowerCase();
+    for (const d of digests) if (lower.includes(d)) return true;
+    return false;
+  });
 }

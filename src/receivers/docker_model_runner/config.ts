@@ -1,8 +1,44 @@
 /** Config of the `docker_model_runner` receiver; README.md documents every key. */
 import { z } from 'zod';
 import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuration } from '../../config/schema-helpers.js';
-import { DMR_RUNNER_LABELS } from '../../runners/docker-model-runner.js';
+import { DMR_MAX_RUNNER_SLOTS, DMR_RUNNER_LABELS, DMR_TCP_RUNNER_BASE_PORT } from '../../runners/docker-model-runner.js';
+import { socketGlobProblem } from '../../discovery/socket-sd.js';
 import { resolveDmrTarget } from './target.js';
+
+const DEFAULT_TCP_PORTS = Array.from({ length: DMR_MAX_RUNNER_SLOTS }, (_, slot) => DMR_TCP_RUNNER_BASE_PORT + slot);
+
+const directTargetSchema = z
+  .object({
+    url: z.string().optional().describe('TCP base URL of the runner (e.g. http://127.0.0.1:30000).'),
+    unix_socket: z.string().optional().describe('Unix socket of the runner.'),
+    model: z.string().min(1).describe('The model /engines/ps lists for this runner.'),
+    backend: z.string().min(1).optional().describe('Its backend, when the model runs on several.'),
+    mode: z.string().min(1).optional().describe('Its mode, when the model runs in several.'),
+  })
+  .strict()
+  .refine((t) => (t.url === undefined) !== (t.unix_socket === undefined), { message: 'give exactly one of url and unix_socket' });
+
+/** Scraping a runner on its own address when the aggregated /metrics lacks it; README.md, "Runners scraped directly". */
+export const dmrDirectConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Scrape a runner that /metrics lacks on its own address, when it can be found.'),
+    tcp_host: z.string().min(1).default('127.0.0.1').describe('Host of the TCP runners (SGLang, vllm-metal, diffusers).'),
+    tcp_ports: z
+      .array(z.number().int().min(1).max(65535))
+      .default(DEFAULT_TCP_PORTS)
+      .describe('Ports of the TCP runners: 30000 + slot. Asked only while the model runner is on this machine.'),
+    sockets: z
+      .array(z.string().superRefine((p, ctx) => {
+        const problem = socketGlobProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }))
+      .optional()
+      .describe('Globs of runner sockets. Unset: inference-runner-*.sock beside the model runner\'s own socket.'),
+    targets: z.array(directTargetSchema).default([]).describe('Runners whose address is known: no need to recognise them.'),
+  })
+  .strict();
+
+export type DmrDirectConfig = z.output<typeof dmrDirectConfigSchema>;
 
 export const dmrReceiverConfigSchema = componentConfig({
   scrape_interval: positiveDuration().default(15_000).describe('How often the model runner is asked.'),
@@ -20,6 +56,7 @@ export const dmrReceiverConfigSchema = componentConfig({
     .describe('Put before every path: /exp/vDD4.40 on Docker Desktop\'s Docker socket.'),
   metrics: z.boolean().default(true).describe('Scrape the aggregated /metrics page (every llama.cpp runner, labelled backend/model/mode).'),
   headers: httpHeaders().default({}).describe('Extra request headers.'),
+  direct: dmrDirectConfigSchema.optional().describe('Runners that /metrics lacks, scraped on their own address.'),
   attributes: z
     .record(z.string(), attributeValue)
     .default({})

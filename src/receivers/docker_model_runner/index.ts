@@ -35,6 +35,7 @@ export class DmrReceiver implements Receiver {
       timeoutMs,
       bodyLimit: config.body_size_limit,
       metrics: config.metrics,
+      direct: config.direct,
       headers,
       next,
       logger: context.logger,

@@ -11,7 +11,9 @@
  * `exported_`). A runner that goes away, or everything when the model runner
  * does, is handed on once as an empty snapshot, so exporters stop serving it at
  * once. Runners that /engines/ps lists but /metrics lacks (some versions answer
- * `# No active runners` while runners are loaded) are counted and logged once.
+ * `# No active runners` while runners are loaded; TCP runners are never on it)
+ * are counted and logged once, and scraped on their own address when they can
+ * be found there (direct.ts), onto their own resource.
  */
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { millisToHrTime, type Attributes, type HrTime, type ResourceBatch, type ScopeBatch } from '../../model/batch.js';
@@ -30,6 +32,8 @@ import { RunnerApiScraper, type RunnerApiScraperOptions } from '../runner-api-sc
 import { asScrapeError } from '../target-health.js';
 import { endpointUrl, type DmrAddress } from './target.js';
 import { runnerMetrics, serverMetrics } from './series.js';
+import { DirectRunners, type DirectPage } from './direct.js';
+import { dmrDirectConfigSchema, type DmrDirectConfig } from './config.js';
 
 export const DMR_SCOPE = { name: 'runner-metrics/receiver/docker_model_runner', version: VERSION };
 
@@ -38,6 +42,8 @@ const JSON_ACCEPT = 'application/json';
 export interface DmrScraperOptions extends RunnerApiScraperOptions<DmrAddress> {
   /** Whether to scrape the aggregated /metrics. */
   readonly metrics: boolean;
+  /** Runners that /metrics lacks, scraped on their own address; unset: the defaults. */
+  readonly direct?: DmrDirectConfig | undefined;
 }
 
 interface LiveRunner {
@@ -63,6 +69,7 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
   private serverSince: HrTime | undefined;
   /** Runners last reported as missing from /metrics (logged when new ones join). */
   private missing = new Set<string>();
+  private readonly direct: DirectRunners;
 
   constructor(opts: DmrScraperOptions) {
     super(opts, { job: opts.receiverId, instance: opts.address.instance, ...opts.attributes }, opts.address.base + opts.address.instance);
@@ -70,6 +77,20 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
     this.baseAttributes = { 'service.name': opts.receiverId, 'service.instance.id': instance, 'server.address': instance, ...opts.attributes };
     this.serverResource = resourceFromAttributes(this.baseAttributes);
     this.pageState = new ScrapeState(this.serverResource);
+    this.direct = new DirectRunners({
+      config: opts.direct ?? dmrDirectConfigSchema.parse({}),
+      modelRunner: opts.address,
+      timeoutMs: opts.timeoutMs,
+      bodyLimit: opts.bodyLimit,
+      logger: opts.logger,
+      askModelRunner: (path) => this.get(path, JSON_ACCEPT),
+      received: (bytes) => this.health.received(bytes),
+    });
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.direct.close();
   }
 
   protected async scrape(): Promise<void> {
@@ -86,7 +107,9 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
       const running = parseRunningBackends(ps.value.body);
       if (this.periodic.isStopped) return;
       const page = this.page(metrics, nowMs);
-      const resources = this.snapshot(running, page, nowMs);
+      const direct = await this.scrapeDirect(running, page, nowMs);
+      if (this.periodic.isStopped) return;
+      const resources = this.snapshot(running, page, direct, nowMs);
       o.next.consume(resources.batch);
       o.logger.debug('scraped', { target: o.address.display, runners: running.length, samples: resources.samples });
       this.health.markUp(resources.samples);
@@ -95,6 +118,7 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
       this.runners.clear();
       this.serverSince = undefined;
       this.missing.clear();
+      this.direct.reset();
     } finally {
       this.health.ended((performance.now() - started) / 1000, this.periodic.isStopped);
     }
@@ -132,35 +156,60 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
     }
   }
 
-  private snapshot(running: RunningBackend[], page: PageResult, nowMs: number): { batch: ResourceBatch[]; samples: number } {
+  /**
+   * The runners the aggregated page lacks (listed and ready, but without series
+   * there, or all of them when the page failed), scraped on their own address
+   * when found there. Never with `metrics: false`: then no page is wanted.
+   */
+  private async scrapeDirect(running: RunningBackend[], page: PageResult, nowMs: number): Promise<Map<string, DirectPage> | undefined> {
+    if (!this.opts.metrics || !this.direct.enabled) return undefined;
+    const listed = new Set(running.map((r) => runnerKey(r.backend, r.model, r.mode)));
+    const lacking = running.filter((r) => !r.loading && !(page.present?.has(runnerKey(r.backend, r.model, r.mode)) ?? false));
+    const since = millisToHrTime(nowMs);
+    return this.direct.scrape(lacking, listed, (key) => this.runners.get(key)?.resource ?? this.liveRunner(running.find((r) => runnerKey(r.backend, r.model, r.mode) === key)!, since).resource, nowMs);
+  }
+
+  /** The runner's resource, made when it is first listed. */
+  private liveRunner(runner: RunningBackend, now: HrTime): LiveRunner {
+    const key = runnerKey(runner.backend, runner.model, runner.mode);
+    let live = this.runners.get(key);
+    if (live === undefined) {
+      const attributes: Attributes = { ...this.baseAttributes, backend: runner.backend, model: runner.model };
+      if (runner.mode !== '') attributes['mode'] = runner.mode;
+      live = { resource: resourceFromAttributes(attributes), since: now };
+      this.runners.set(key, live);
+    }
+    return live;
+  }
+
+  private snapshot(running: RunningBackend[], page: PageResult, direct: Map<string, DirectPage> | undefined, nowMs: number): { batch: ResourceBatch[]; samples: number } {
     const now = millisToHrTime(nowMs);
     this.serverSince ??= now;
     const batch: ResourceBatch[] = [];
     const current = new Set<string>();
     const missing: RunningBackend[] = [];
     let samples = page.samples;
+    let scrapedDirectly = 0;
     for (const runner of running) {
       const key = runnerKey(runner.backend, runner.model, runner.mode);
       current.add(key);
-      let live = this.runners.get(key);
-      if (live === undefined) {
-        const attributes: Attributes = { ...this.baseAttributes, backend: runner.backend, model: runner.model };
-        if (runner.mode !== '') attributes['mode'] = runner.mode;
-        live = { resource: resourceFromAttributes(attributes), since: now };
-        this.runners.set(key, live);
-      }
+      const live = this.liveRunner(runner, now);
       const served = page.present === undefined ? undefined : page.present.has(key);
       if (served === false && !runner.loading) missing.push(runner);
-      const metrics = runnerMetrics(runner, served, live.since, now, nowMs);
-      samples += metrics.length;
-      batch.push({ resource: live.resource, scopeMetrics: [{ scope: DMR_SCOPE, metrics }] });
+      const own = direct?.get(key);
+      // Said for a runner whose page is wanted elsewhere than the aggregated one: found directly (1) or not (0).
+      const directly = direct === undefined || runner.loading || served === true ? undefined : own !== undefined;
+      if (own !== undefined) scrapedDirectly++;
+      const metrics = runnerMetrics(runner, served, directly, live.since, now, nowMs);
+      samples += metrics.length + (own?.samples ?? 0);
+      batch.push({ resource: live.resource, scopeMetrics: [{ scope: DMR_SCOPE, metrics }, ...(own?.scopes ?? [])] });
     }
     for (const [key, live] of this.runners) {
       if (current.has(key)) continue;
       batch.push({ resource: live.resource, scopeMetrics: [] });
       this.runners.delete(key);
     }
-    const server = serverMetrics(running.length, page.present === undefined ? undefined : missing.length, this.serverSince, now);
+    const server = serverMetrics(running.length, page.present === undefined ? undefined : missing.length, direct === undefined ? undefined : scrapedDirectly, this.serverSince, now);
     samples += server.length;
     batch.unshift({ resource: this.serverResource, scopeMetrics: [{ scope: DMR_SCOPE, metrics: server }, ...page.scopes] });
     if (page.present !== undefined) this.reportMissing(missing, page.noActiveRunners);

@@ -18,8 +18,13 @@ export const DMR_FAMILIES = {
   runnerKeepAlive: gauge('docker_model_runner_runner_keep_alive_seconds', 'How long the runner is kept after its last use (/engines/ps keep_alive).', 's'),
   runnerIdle: gauge('docker_model_runner_runner_seconds_since_last_use', 'Seconds since the runner was last used (now minus /engines/ps last_used, at least 0); absent while in use or never used.', 's'),
   runnerMetricsServed: gauge('docker_model_runner_runner_metrics_served', 'Whether the aggregated /metrics has series of this runner (1) or lacks them (0); absent when /metrics was not read.'),
+  runnerMetricsDirect: gauge(
+    'docker_model_runner_runner_metrics_direct',
+    'Whether the runner, lacking from the aggregated /metrics, was scraped on its own address (1) or could not be found there (0); absent when the aggregated page has it.',
+  ),
   runners: gauge('docker_model_runner_runners', 'Runners listed by /engines/ps.', '{runner}'),
   runnersWithoutMetrics: gauge('docker_model_runner_runners_without_metrics', 'Runners listed by /engines/ps, and not loading, that have no series in the aggregated /metrics.', '{runner}'),
+  runnersScrapedDirectly: gauge('docker_model_runner_runners_scraped_directly', 'Runners lacking from the aggregated /metrics whose own /metrics was scraped on their own address.', '{runner}'),
 } as const;
 
 class MetricList {
@@ -41,8 +46,8 @@ class MetricList {
   }
 }
 
-/** `metricsServed`: undefined when /metrics was not read this round. */
-export function runnerMetrics(runner: RunningBackend, metricsServed: boolean | undefined, since: HrTime, now: HrTime, nowMs: number): Metric[] {
+/** `metricsServed`: undefined when /metrics was not read this round; `direct`: undefined when not looked for. */
+export function runnerMetrics(runner: RunningBackend, metricsServed: boolean | undefined, direct: boolean | undefined, since: HrTime, now: HrTime, nowMs: number): Metric[] {
   const list = new MetricList(since, now);
   list.add(DMR_FAMILIES.runnerUp, runner.loading ? 0 : 1);
   list.add(DMR_FAMILIES.runnerLoading, runner.loading ? 1 : 0);
@@ -50,12 +55,14 @@ export function runnerMetrics(runner: RunningBackend, metricsServed: boolean | u
   list.add(DMR_FAMILIES.runnerKeepAlive, runner.keepAliveSeconds);
   list.add(DMR_FAMILIES.runnerIdle, runner.inUse || runner.lastUsedMs === undefined ? undefined : Math.max(0, (nowMs - runner.lastUsedMs) / 1000));
   list.add(DMR_FAMILIES.runnerMetricsServed, metricsServed === undefined ? undefined : metricsServed ? 1 : 0);
+  list.add(DMR_FAMILIES.runnerMetricsDirect, direct === undefined ? undefined : direct ? 1 : 0);
   return list.metrics;
 }
 
-export function serverMetrics(runners: number, withoutMetrics: number | undefined, since: HrTime, now: HrTime): Metric[] {
+export function serverMetrics(runners: number, withoutMetrics: number | undefined, scrapedDirectly: number | undefined, since: HrTime, now: HrTime): Metric[] {
   const list = new MetricList(since, now);
   list.add(DMR_FAMILIES.runners, runners);
   list.add(DMR_FAMILIES.runnersWithoutMetrics, withoutMetrics);
+  list.add(DMR_FAMILIES.runnersScrapedDirectly, scrapedDirectly);
   return list.metrics;
 }
