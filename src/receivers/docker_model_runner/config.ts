@@ -4,6 +4,7 @@ import { attributeValue, byteSize, componentConfig, httpHeaders, positiveDuratio
 import { DMR_MAX_RUNNER_SLOTS, DMR_RUNNER_LABELS, DMR_TCP_RUNNER_BASE_PORT } from '../../runners/docker-model-runner.js';
 import { socketGlobProblem } from '../../discovery/socket-sd.js';
 import { resolveDmrTarget } from './target.js';
+import { resolveTarget } from '../prometheus/target.js';
 
 const DEFAULT_TCP_PORTS = Array.from({ length: DMR_MAX_RUNNER_SLOTS }, (_, slot) => DMR_TCP_RUNNER_BASE_PORT + slot);
 
@@ -16,7 +17,17 @@ const directTargetSchema = z
     mode: z.string().min(1).optional().describe('Its mode, when the model runs in several.'),
   })
   .strict()
-  .refine((t) => (t.url === undefined) !== (t.unix_socket === undefined), { message: 'give exactly one of url and unix_socket' });
+  .superRefine((t, ctx) => {
+    if ((t.url === undefined) === (t.unix_socket === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of url and unix_socket' });
+      return;
+    }
+    try {
+      resolveTarget({ url: t.url, unix_socket: t.unix_socket, path: '/', attributes: {} }, '/');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message, path: ['url'] });
+    }
+  });
 
 /** Scraping a runner on its own address when the aggregated /metrics lacks it; README.md, "Runners scraped directly". */
 export const dmrDirectConfigSchema = z

@@ -4,7 +4,7 @@ import { ConfigError, formatIssue } from '../../../src/config/errors.js';
 import { loadConfigFromText, type LoadedConfig } from '../../../src/config/load.js';
 import { registry } from '../../../src/registry.js';
 import { resolveDmrTarget } from '../../../src/receivers/docker_model_runner/target.js';
-import { canonicalRunnerLabels, parseGoDuration, parseRunningBackends } from '../../../src/runners/docker-model-runner.js';
+import { canonicalRunnerLabels, normalizeModelRef, parseGoDuration, parseLocalModels, parseRunningBackends, parseServedModels, servesModel } from '../../../src/runners/docker-model-runner.js';
 import { readFixture } from '../../helpers/fixtures.js';
 
 function load(body: string): LoadedConfig {
@@ -37,6 +37,22 @@ describe('docker_model_runner receiver config', () => {
     assert.equal(body.scrape_interval, 15_000);
     assert.equal(body.path_prefix, '');
     assert.equal(body.metrics, true);
+  });
+
+  it('direct: defaults to the slots\' TCP ports; sockets must be absolute globs; a target names one address and its model', () => {
+    const body = load('    direct: { sockets: [/run/dmr/inference-runner-*.sock] }').config.receivers['docker_model_runner'] as { direct: { enabled: boolean; tcp_ports: number[]; tcp_host: string; sockets: string[] } };
+    assert.equal(body.direct.enabled, true);
+    assert.deepEqual(body.direct.tcp_ports, [30000, 30001, 30002, 30003, 30004, 30005, 30006, 30007]);
+    assert.equal(body.direct.tcp_host, '127.0.0.1');
+    assert.deepEqual(body.direct.sockets, ['/run/dmr/inference-runner-*.sock']);
+    assert.deepEqual(errorsOf('    direct: { sockets: [runners/*.sock] }'), ['d.yaml:3:25: receivers.docker_model_runner.direct.sockets[0]: "runners/*.sock" must be an absolute path']);
+    assert.deepEqual(errorsOf('    direct: { targets: [{ model: m, url: http://a:1, unix_socket: /s }] }'), [
+      'd.yaml:3:25: receivers.docker_model_runner.direct.targets[0]: give exactly one of url and unix_socket',
+    ]);
+    assert.deepEqual(errorsOf('    direct: { targets: [{ model: m, url: "localhost:30000" }] }'), [
+      'd.yaml:3:42: receivers.docker_model_runner.direct.targets[0].url: target url "localhost:30000" has no scheme: add http:// (or https://) in front, e.g. http://localhost:30000',
+    ]);
+    assert.deepEqual(errorsOf('    direct: { tcp_ports: [70000] }'), ['d.yaml:3:27: receivers.docker_model_runner.direct.tcp_ports[0]: must be at most 65535']);
   });
 
   it('errors name file, line and column', () => {
@@ -82,6 +98,29 @@ describe('/engines/ps', () => {
     assert.equal(parseGoDuration('1.5s'), 1.5);
     assert.equal(parseGoDuration('-1ns'), -1e-9);
     assert.equal(parseGoDuration('forever'), undefined);
+  });
+});
+
+describe('recognising a runner on its own address', () => {
+  it('reads the names a runner serves from llama-server\'s and OpenAI\'s /v1/models, and the model runner\'s /models', () => {
+    assert.deepEqual(parseServedModels(readFixture('llamacpp-router', 'single.v0.5.0.completion.idle.v1-models.json')), ['tiny-llama-rand']);
+    assert.deepEqual(parseServedModels('{"data":[{"id":"ai/qwen3","root":"/m/x"}]}'), ['ai/qwen3', '/m/x']);
+    assert.deepEqual(parseServedModels('not json'), []);
+    assert.deepEqual(parseServedModels('[1]'), []);
+    assert.deepEqual(parseLocalModels(readFixture('runners', 'dmr-models.json')), [{ id: 'sha256:354bf30d0aa3af413d2aa5ae4f23c66d78980072d1e07a5b0d776e9606a2f0b9', tags: ['ai/smollm2:latest'] }]);
+    assert.throws(() => parseLocalModels('{}'), /not a list/);
+  });
+  it('matches by reference (tag and registry written or not), or by the model ID digest in a served path', () => {
+    assert.equal(normalizeModelRef('docker.io/ai/smollm2'), 'ai/smollm2:latest');
+    assert.equal(normalizeModelRef('ai/qwen3:0.6B-F16'), 'ai/qwen3:0.6b-f16');
+    assert.equal(servesModel(['ai/smollm2:latest'], 'ai/smollm2', undefined), true);
+    assert.equal(servesModel(['ai/smollm2:360M'], 'ai/smollm2', undefined), false);
+    const local = parseLocalModels(readFixture('runners', 'dmr-models.json'));
+    const path = '/models/bundles/sha256/354bf30d0aa3af413d2aa5ae4f23c66d78980072d1e07a5b0d776e9606a2f0b9/model/model.gguf';
+    assert.equal(servesModel([path], 'ai/smollm2', undefined), false, 'without /models the digest is not known');
+    assert.equal(servesModel([path], 'ai/smollm2', local), true);
+    assert.equal(servesModel([path], 'ai/other', local), false);
+    assert.equal(servesModel(['/models/x/model.gguf'], 'ai/smollm2', local), false);
   });
 });
 
