@@ -3,7 +3,8 @@
  * that knows its endpoints, where each install listens, and the shape of its
  * answers, for the `docker_model_runner` receiver and for discovery.
  *
- * Where it listens (found the way `docker model` finds it):
+ * Where it listens (found the way `docker model` and the model runner find it):
+ *  - `MODEL_RUNNER_HOST` set: that base URL (the CLI's "manual" engine).
  *  - `MODEL_RUNNER_PORT` set: TCP `127.0.0.1:$MODEL_RUNNER_PORT` (the standalone
  *    model-runner; Docker Engine's model runner container publishes 12434).
  *  - otherwise the Unix socket `$MODEL_RUNNER_SOCK`, default `model-runner.sock`
@@ -61,8 +62,15 @@ export const DMR_RUNNER_LABELS = ['backend', 'model', 'mode'] as const;
 /** What `/metrics` answers in some versions while no runner is active (and, in some, while runners are loaded). */
 export const NO_ACTIVE_RUNNERS = '# No active runners';
 
-/** Where to reach the model runner, from the environment as the `docker model` CLI reads it. */
+/**
+ * Where to reach the model runner, from the environment: `MODEL_RUNNER_HOST`
+ * (a base URL: what the `docker model` CLI is pointed at by hand), else where
+ * the model runner itself listens: TCP `127.0.0.1:$MODEL_RUNNER_PORT` when set,
+ * else the Unix socket `$MODEL_RUNNER_SOCK` (default `model-runner.sock`).
+ */
 export function modelRunnerFromEnv(env: NodeJS.ProcessEnv): { url: string } | { unixSocket: string } {
+  const host = env['MODEL_RUNNER_HOST']?.trim();
+  if (host) return { url: host };
   const port = env['MODEL_RUNNER_PORT']?.trim();
   if (port) return { url: `http://127.0.0.1:${port}` };
   return { unixSocket: env['MODEL_RUNNER_SOCK']?.trim() || DMR_DEFAULT_SOCKET };

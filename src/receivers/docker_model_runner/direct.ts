@@ -269,6 +269,7 @@ function isLocal(address: DmrAddress): boolean {
  */
 function defaultSocketGlobs(address: DmrAddress): string[] {
   const socket = address.socketPath;
-  if (socket === undefined || basename(socket) === 'docker.sock') return [];
+  // Docker's API socket (or pipe), reached with a path prefix, is not the model runner's own.
+  if (socket === undefined || !socket.endsWith('.sock') || basename(socket) === 'docker.sock' || new URL(address.base).pathname !== '/') return [];
   return [`${dirname(socket)}/${DMR_RUNNER_SOCKET_GLOB}`];
 }

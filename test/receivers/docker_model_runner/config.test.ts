@@ -73,6 +73,10 @@ describe('finding the model runner as the docker model CLI does', () => {
     assert.equal(resolveDmrTarget(none, { MODEL_RUNNER_SOCK: '/run/x.sock' }).socketPath, '/run/x.sock');
     assert.equal(resolveDmrTarget(none, {}).socketPath, 'model-runner.sock');
   });
+  it('MODEL_RUNNER_HOST, the URL the docker model CLI is pointed at by hand, comes first', () => {
+    assert.equal(resolveDmrTarget(none, { MODEL_RUNNER_HOST: 'http://10.0.0.5:12434/', MODEL_RUNNER_PORT: '1' }).base, 'http://10.0.0.5:12434');
+    assert.throws(() => resolveDmrTarget(none, { MODEL_RUNNER_HOST: 'localhost:12434' }), /has no scheme/);
+  });
   it('configured values win; port 0 means the socket; the Desktop prefix goes before every path', () => {
     const a = resolveDmrTarget({ url: 'http://127.0.0.1:0', unix_socket: '/var/run/docker.sock', path_prefix: '/exp/vDD4.40' }, { MODEL_RUNNER_PORT: '1' });
     assert.equal(a.socketPath, '/var/run/docker.sock');
