@@ -35,8 +35,7 @@ function matchList(key: MatchKey, what: string) {
     .optional();
 }
 
-/** An empty scraper body (`cpu:`) is `{}`. */
-const body = <T extends z.ZodRawShape>(shape: T) => componentConfig(shape);
+const body = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape);
 
 const filesystem = body({
   include_devices: matchList('devices', 'Devices (first field of /proc/self/mounts) to measure; others are left out.'),
@@ -63,12 +62,24 @@ const gpu = body({
   timeout: positiveDuration().default(5_000).describe('Kill a GPU tool that has not finished after this long (capped at collection_interval).'),
 });
 
+/**
+ * A scraper listed with an empty body (`cpu:`, as the Collector's docs write it)
+ * runs with its defaults; the JSON schema says null is allowed there.
+ */
+function scraper<S extends z.ZodType<object>>(schema: S, what: string) {
+  return z
+    .preprocess((v) => (v === null ? {} : v), schema)
+    .meta({ type: ['object', 'null'] })
+    .optional()
+    .describe(what);
+}
+
 const scrapers = z
   .strictObject({
-    cpu: body({}).optional().describe('CPU utilisation (/proc/stat) and logical CPU count.'),
-    memory: body({}).optional().describe('Memory total, used, available and utilisation (/proc/meminfo).'),
-    filesystem: filesystem.optional().describe('Size, used, available and utilisation per mounted file system (statfs).'),
-    gpu: gpu.optional().describe('Per GPU figures from nvidia-smi and rocm-smi, when on PATH.'),
+    cpu: scraper(body({}), 'CPU utilisation (/proc/stat) and logical CPU count.'),
+    memory: scraper(body({}), 'Memory total, used, available and utilisation (/proc/meminfo).'),
+    filesystem: scraper(filesystem, 'Size, used, available and utilisation per mounted file system (statfs).'),
+    gpu: scraper(gpu, 'Per GPU figures from nvidia-smi and rocm-smi, when on PATH.'),
   })
   .describe('What to measure; only the listed scrapers run (default all four).');
 
