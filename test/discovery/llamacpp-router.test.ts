@@ -122,6 +122,7 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
     assert.equal(r.scrapers[0]!.address.url, `${router.url}/metrics?model=${LLAMA}&autoload=false`);
     const llama1 = sink.latest('model', LLAMA)!;
     assert.equal(llama1.resource.attributes['backend'], 'llama.cpp');
+    assert.equal(llama1.resource.attributes['mode'], 'completion');
     assert.equal(stateOf(LLAMA), 'loaded');
     const firstStart = counterStart(llama1);
 
@@ -136,6 +137,8 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
     // bert loaded, then asleep: one target throughout, the same scraper (asleep is still scraped).
     await step('router-max1.v0.5.0.2-load-bert-while-llama-loaded.after-bert-loaded.models.json');
     await until(() => serving(sink, BERT), 'bert scraped');
+    // The WordPiece vocabulary and --embeddings in /models say embedding.
+    assert.equal(sink.latest('model', BERT)!.resource.attributes['mode'], 'embedding');
     const bertScraper = r.scrapers[0];
     await step('router-max1.v0.5.0.3-bert-sleeping.models.json');
     assert.deepEqual(states(BERT), { unloaded: 0, loading: 0, loaded: 0, sleeping: 1 });
@@ -173,7 +176,8 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
   const other = router.requests.filter((q) => !allowed.test(q));
   assert.deepEqual(other, []);
   assert.ok(router.requests.some((q) => q.startsWith('GET /metrics?model=')));
-  assert.ok(router.requests.some((q) => q.startsWith('GET /props?model=')), 'identity asked the child through the router');
+  // /models told backend, model and mode: identity has nothing left to ask.
+  assert.ok(!router.requests.some((q) => q.startsWith('GET /props')), 'no identity request');
   assert.ok(!router.requests.some((q) => q.includes('/slots')));
   // After shutdown the state series are gone.
   assert.equal(stateOf(LLAMA), undefined);
@@ -181,9 +185,9 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
 
 test('llamacpp_router_sd config: url required and http(s), refresh_interval defaults to 5s, alone is enough', () => {
   const ok = prometheusReceiverConfigSchema.parse({ llamacpp_router_sd_configs: [{ url: 'http://127.0.0.1:8080' }] });
-  assert.deepEqual(ok.llamacpp_router_sd_configs, [{ url: 'http://127.0.0.1:8080', refresh_interval: 5000 }]);
+  assert.deepEqual(ok.llamacpp_router_sd_configs, [{ url: 'http://127.0.0.1:8080', refresh_interval: 5000, headers: {}, scrape_via: 'router' }]);
   assert.equal(prometheusReceiverConfigSchema.parse({ llamacpp_router_sd_configs: [{ url: 'http://r:8080', refresh_interval: '1s' }] }).llamacpp_router_sd_configs[0]!.refresh_interval, 1000);
-  for (const bad of [{}, { url: 'unix:/x.sock' }, { url: '127.0.0.1:8080' }, { url: 'http://u:p@r:8080' }, { url: 'http://r:8080', extra: 1 }]) {
+  for (const bad of [{}, { url: 'unix:/x.sock' }, { url: '127.0.0.1:8080' }, { url: 'http://u:p@r:8080' }, { url: 'http://r:8080', extra: 1 }, { url: 'http://r:8080', scrape_via: 'direct' }]) {
     assert.equal(prometheusReceiverConfigSchema.safeParse({ llamacpp_router_sd_configs: [bad] }).success, false, JSON.stringify(bad));
   }
 });
