@@ -2,8 +2,10 @@
  * `llamacpp_router_sd`: a llama.cpp router (`llama-server --models-preset …` or
  * `--models-dir …`) runs one child per loaded model. Its `GET /models` lists
  * every model with its state; each loaded or sleeping model is a target scraped
- * through the router as `/metrics?model=ID&autoload=false`, labelled
- * `model=ID`. Only `/models` is asked here, with GET: it never touches a child,
+ * through the router as `/metrics?model=ID&autoload=false` (or, when asked, on
+ * the child's own port, read from `--port` in the entry's command line),
+ * labelled `model=ID` and its `mode`. Only `/models` is asked here, with GET,
+ * and the router's headers (its API key): it never touches a child,
  * so it neither loads nor wakes a model. An unloaded or loading model has no
  * target: one that unloads leaves the set (its series go stale at once), and
  * one that loads again is a new target with new start times.
@@ -13,8 +15,10 @@
  * are removed when the model leaves the list.
  */
 import { redactUrl } from '../telemetry/logger.js';
+import { requestHeaders } from '../net/request-headers.js';
 import {
   LLAMACPP_BACKEND,
+  LLAMACPP_ENDPOINTS,
   LLAMACPP_ROUTER_MODELS_PATH,
   parseRouterModels,
   routerMetricsPath,
@@ -30,6 +34,10 @@ export interface LlamacppRouterSdOptions {
   readonly refreshMs: number;
   /** Give up on one `/models` request after this long. */
   readonly timeoutMs?: number;
+  /** Sent with `/models` and every model's scrape (e.g. the router's API key). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Scrape each model through the router (default), or on its child's own port. */
+  readonly scrapeVia?: 'router' | 'child';
 }
 
 const MECHANISM = 'llamacpp_router_sd';
@@ -92,7 +100,8 @@ export class LlamacppRouterDiscoverer implements Discoverer {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)]);
     let body: string;
     try {
-      const res = await fetch(url, { method: 'GET', signal, headers: { accept: 'application/json' } });
+      const headers = { ...requestHeaders(this.opts.headers ?? {}), accept: 'application/json' };
+      const res = await fetch(url, { method: 'GET', signal, headers });
       body = await res.text();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     } catch (err) {
@@ -119,22 +128,30 @@ export class LlamacppRouterDiscoverer implements Discoverer {
     this.stated = now;
   }
 
-  /** One group per running model: its own metrics path and `model` label. */
+  /** One group per running model: through the router (its own metrics path) or on its child's port; `model` and `mode` labels. */
   private groups(models: readonly LlamacppRouterModel[]): TargetGroup[] {
-    const address = this.base.host;
-    const scheme = this.base.protocol.slice(0, -1);
+    const headers = this.opts.headers !== undefined && Object.keys(this.opts.headers).length > 0 ? { headers: this.opts.headers } : {};
     return models
       .filter((m) => routerModelRunning(m.state))
-      .map((m) => ({
-        targets: [address],
-        labels: {
-          __scheme__: scheme,
-          __metrics_path__: routerMetricsPath(this.base.pathname, m.id),
-          backend: LLAMACPP_BACKEND,
-          model: m.id,
-        },
-        source: `${this.display} model=${m.id}`,
-      }));
+      .map((m) => {
+        const labels = { backend: LLAMACPP_BACKEND, model: m.id, mode: m.mode };
+        // A child whose port is not in its command line is still scraped, through the router.
+        if (this.opts.scrapeVia === 'child' && m.child !== undefined) {
+          const host = m.child.host.includes(':') ? `[${m.child.host}]` : m.child.host;
+          return {
+            targets: [`${host}:${m.child.port}`],
+            labels: { __scheme__: 'http', __metrics_path__: LLAMACPP_ENDPOINTS.metrics, ...labels },
+            source: `${this.display} model=${m.id} child port ${m.child.port}`,
+            ...headers,
+          };
+        }
+        return {
+          targets: [this.base.host],
+          labels: { __scheme__: this.base.protocol.slice(0, -1), __metrics_path__: routerMetricsPath(this.base.pathname, m.id), ...labels },
+          source: `${this.display} model=${m.id}`,
+          ...headers,
+        };
+      });
   }
 }
 

@@ -20,6 +20,12 @@ export interface TargetGroup {
   readonly labels: Readonly<Record<string, string>>;
   /** Where the group came from (a file path, a glob), for logs. */
   readonly source: string;
+  /**
+   * Request headers for every target of the group (a router's API key), from the
+   * mechanism's own config, never from a file; they win over the receiver's.
+   * Not Prometheus' shape, so never written by file_sd.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Discoverer {

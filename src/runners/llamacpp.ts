@@ -198,6 +198,14 @@ export type LlamacppRouterState = (typeof LLAMACPP_ROUTER_STATES)[number];
 export interface LlamacppRouterModel {
   readonly id: string;
   readonly state: LlamacppRouterState;
+  /** From the entry's command line, preset or vocabulary (see servesEmbeddings). */
+  readonly mode: 'completion' | 'embedding';
+  /**
+   * The child's own address, from its command line (`--host`, `--port`). The
+   * port is only meaningful while the child runs: before the first load it is
+   * 0, and after an unload the entry keeps a port nothing listens on.
+   */
+  readonly child: { readonly host: string; readonly port: number } | undefined;
 }
 
 /**
@@ -214,9 +222,30 @@ export function parseRouterModels(body: string): LlamacppRouterModel[] {
   const out: LlamacppRouterModel[] = [];
   for (const m of models) {
     const state = LLAMACPP_ROUTER_STATES.find((s) => s === m.status);
-    if (state !== undefined) out.push({ id: m.id, state });
+    if (state !== undefined) out.push({ id: m.id, state, mode: servesEmbeddings(m) ? 'embedding' : 'completion', child: childAddress(m.args) });
   }
   return out;
+}
+
+/** Where a child listens, from its command line; llama-server's default host is 127.0.0.1. */
+export function childAddress(args: readonly string[]): { host: string; port: number } | undefined {
+  const value = (flag: string): string | undefined => {
+    for (let i = 1; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === flag) return args[i + 1];
+      if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+    }
+    return undefined;
+  };
+  const portText = value('--port');
+  if (portText === undefined || !/^\d{1,5}$/.test(portText)) return undefined;
+  const port = Number(portText);
+  if (port <= 0 || port > 65535) return undefined;
+  let host = value('--host') ?? '127.0.0.1';
+  // A child listening on every address is reached on loopback; a socket path is no TCP address.
+  if (host === '0.0.0.0' || host === '::' || host === '') host = '127.0.0.1';
+  if (host.endsWith('.sock') || host.includes('/')) return undefined;
+  return { host, port };
 }
 
 /** Whether a model in this state can be scraped without loading it: a child process is running. */

@@ -10,6 +10,7 @@ import type { ResourceBatch } from '../../src/model/batch.js';
 import { CollectingConsumer, metricNamed, RecordingLogger } from '../helpers/collect.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
+import { RunnerServer } from '../helpers/runner-server.js';
 
 const fx = (name: string) => readFixture('llamacpp-router', name);
 const LLAMA = 'tiny-llama-rand';
@@ -35,6 +36,8 @@ const NOT_LOADED = fx('router.v0.5.0.b-llama-loaded.metrics.model-tiny-bert-rand
 class StandInRouter {
   models = fx('router.v0.5.0.a-nothing-loaded.models.json');
   readonly requests: string[] = [];
+  /** As llama-server --api-key: every path but /health needs `Authorization: Bearer <key>`, else 401. */
+  apiKey: string | undefined;
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<StandInRouter> {
@@ -43,6 +46,9 @@ class StandInRouter {
       router.requests.push(`${req.method} ${req.url}`);
       const url = new URL(req.url ?? '/', 'http://router');
       const json = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(body);
+      if (router.apiKey !== undefined && req.headers.authorization !== `Bearer ${router.apiKey}`) {
+        return json(401, '{"error":{"message":"Invalid API Key","type":"authentication_error","code":401}}');
+      }
       if (url.pathname === '/models' || url.pathname === '/v1/models') return json(200, router.models);
       const model = url.searchParams.get('model');
       const child = model === null ? undefined : CHILD[model];
@@ -122,6 +128,7 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
     assert.equal(r.scrapers[0]!.address.url, `${router.url}/metrics?model=${LLAMA}&autoload=false`);
     const llama1 = sink.latest('model', LLAMA)!;
     assert.equal(llama1.resource.attributes['backend'], 'llama.cpp');
+    assert.equal(llama1.resource.attributes['mode'], 'completion');
     assert.equal(stateOf(LLAMA), 'loaded');
     const firstStart = counterStart(llama1);
 
@@ -136,6 +143,8 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
     // bert loaded, then asleep: one target throughout, the same scraper (asleep is still scraped).
     await step('router-max1.v0.5.0.2-load-bert-while-llama-loaded.after-bert-loaded.models.json');
     await until(() => serving(sink, BERT), 'bert scraped');
+    // The WordPiece vocabulary and --embeddings in /models say embedding.
+    assert.equal(sink.latest('model', BERT)!.resource.attributes['mode'], 'embedding');
     const bertScraper = r.scrapers[0];
     await step('router-max1.v0.5.0.3-bert-sleeping.models.json');
     assert.deepEqual(states(BERT), { unloaded: 0, loading: 0, loaded: 0, sleeping: 1 });
@@ -173,7 +182,8 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
   const other = router.requests.filter((q) => !allowed.test(q));
   assert.deepEqual(other, []);
   assert.ok(router.requests.some((q) => q.startsWith('GET /metrics?model=')));
-  assert.ok(router.requests.some((q) => q.startsWith('GET /props?model=')), 'identity asked the child through the router');
+  // /models told backend, model and mode: identity has nothing left to ask.
+  assert.ok(!router.requests.some((q) => q.startsWith('GET /props')), 'no identity request');
   assert.ok(!router.requests.some((q) => q.includes('/slots')));
   // After shutdown the state series are gone.
   assert.equal(stateOf(LLAMA), undefined);
@@ -181,9 +191,9 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
 
 test('llamacpp_router_sd config: url required and http(s), refresh_interval defaults to 5s, alone is enough', () => {
   const ok = prometheusReceiverConfigSchema.parse({ llamacpp_router_sd_configs: [{ url: 'http://127.0.0.1:8080' }] });
-  assert.deepEqual(ok.llamacpp_router_sd_configs, [{ url: 'http://127.0.0.1:8080', refresh_interval: 5000 }]);
+  assert.deepEqual(ok.llamacpp_router_sd_configs, [{ url: 'http://127.0.0.1:8080', refresh_interval: 5000, headers: {}, scrape_via: 'router' }]);
   assert.equal(prometheusReceiverConfigSchema.parse({ llamacpp_router_sd_configs: [{ url: 'http://r:8080', refresh_interval: '1s' }] }).llamacpp_router_sd_configs[0]!.refresh_interval, 1000);
-  for (const bad of [{}, { url: 'unix:/x.sock' }, { url: '127.0.0.1:8080' }, { url: 'http://u:p@r:8080' }, { url: 'http://r:8080', extra: 1 }]) {
+  for (const bad of [{}, { url: 'unix:/x.sock' }, { url: '127.0.0.1:8080' }, { url: 'http://u:p@r:8080' }, { url: 'http://r:8080', extra: 1 }, { url: 'http://r:8080', scrape_via: 'direct' }]) {
     assert.equal(prometheusReceiverConfigSchema.safeParse({ llamacpp_router_sd_configs: [bad] }).success, false, JSON.stringify(bad));
   }
 });
@@ -218,5 +228,76 @@ test('llamacpp_router_sd: an answer that is not a router\'s, or no answer, keeps
   } finally {
     await r.shutdown();
     if (!closed) await router.close();
+  }
+});
+
+test('llamacpp_router_sd: the router\'s headers go to /models and every scrape; scrape_via child scrapes the child\'s own port', async () => {
+  const router = await StandInRouter.start();
+  router.apiKey = 'router-key';
+  const child = await RunnerServer.start(fx('router.v0.5.0.d-both-loaded.child-tiny-llama-rand-direct.metrics.prom'));
+  // The llama model loaded, its child on our stand-in child's port (the capture's was 33561).
+  router.models = fx('router.v0.5.0.b-llama-loaded.models.json').replace(/"--port","\d+"/g, `"--port","${child.port}"`);
+  assert.match(router.models, new RegExp(`"--port","${child.port}"`));
+  const run = async (extra: Record<string, unknown>) => {
+    const config = prometheusReceiverConfigSchema.parse({
+      scrape_interval: '50ms',
+      scrape_timeout: '1s',
+      headers: { 'x-receiver': 'r', authorization: 'Bearer receiver-key' },
+      llamacpp_router_sd_configs: [{ url: router.url, refresh_interval: '50ms', headers: { Authorization: 'Bearer router-key' }, ...extra }],
+    });
+    const sink = new CollectingConsumer();
+    const logger = new RecordingLogger();
+    const r = new PrometheusReceiver(config, { id: 'prometheus/key', kind: 'receiver', logger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() }, sink);
+    try {
+      await r.start();
+      await until(() => serving(sink, LLAMA), 'llama scraped');
+      return { url: r.scrapers[0]!.address.url, resource: sink.latest('model', LLAMA)!.resource.attributes, logger };
+    } finally {
+      await r.shutdown();
+    }
+  };
+  try {
+    // Through the router: the router's key (over the receiver's) on /models and the scrapes, else 401.
+    const via = await run({});
+    assert.equal(via.url, `${router.url}/metrics?model=${LLAMA}&autoload=false`);
+    assert.equal(via.logger.count('discovery error'), 0);
+    assert.equal(child.scrapes, 0);
+
+    // On the child's own port: the same labels, the same headers, the router asked only for /models.
+    const asked = router.requests.length;
+    const direct = await run({ scrape_via: 'child' });
+    assert.equal(direct.url, `http://127.0.0.1:${child.port}/metrics`);
+    assert.deepEqual(
+      [direct.resource['backend'], direct.resource['model'], direct.resource['mode']],
+      ['llama.cpp', LLAMA, 'completion'],
+    );
+    assert.ok(child.scrapes > 0);
+    assert.equal(child.headersByPath.get('/metrics')?.authorization, 'Bearer router-key');
+    assert.equal(child.headersByPath.get('/metrics')?.['x-receiver'], 'r', 'the receiver\'s other headers too');
+    assert.deepEqual(new Set(router.requests.slice(asked)), new Set(['GET /models']));
+  } finally {
+    await router.close();
+    await child.close();
+  }
+});
+
+test('llamacpp_router_sd: without the router\'s key, /models answers 401: counted and logged once, nothing scraped', async () => {
+  const router = await StandInRouter.start();
+  router.apiKey = 'router-key';
+  router.models = fx('router.v0.5.0.b-llama-loaded.models.json');
+  const config = prometheusReceiverConfigSchema.parse({ scrape_interval: '50ms', llamacpp_router_sd_configs: [{ url: router.url, refresh_interval: '50ms' }] });
+  const selfMetrics = new SelfMetrics();
+  const logger = new RecordingLogger();
+  const r = new PrometheusReceiver(config, { id: 'prometheus/nokey', kind: 'receiver', logger, selfMetrics, health: new HealthRegistry() }, new CollectingConsumer());
+  try {
+    await r.start();
+    await until(() => (selfMetrics.counter('runner_metrics_discovery_errors_total', '').value({ receiver: 'prometheus/nokey', mechanism: 'llamacpp_router_sd', reason: 'request' }) ?? 0) >= 3, '401s counted');
+    assert.equal(r.scrapers.length, 0);
+    const lines = logger.lines.filter((l) => l.msg === 'discovery error');
+    assert.equal(lines.length, 1);
+    assert.match(JSON.stringify(lines[0]), /HTTP 401/);
+  } finally {
+    await r.shutdown();
+    await router.close();
   }
 });

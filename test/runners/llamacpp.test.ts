@@ -9,6 +9,7 @@ import {
   parseModels,
   parseProps,
   parseRouterModels,
+  childAddress,
   requestedModel,
   routerMetricsPath,
   routerModelRunning,
@@ -137,11 +138,29 @@ test('v0.5.0 router: GET /models gives each model and its state, in every state 
   assert.throws(() => parseRouterModels(v050('single.v0.5.0.completion.idle.models.json')), RunnerAnswerError);
   // An unknown state is skipped rather than scraped.
   const odd = JSON.stringify({ data: [{ id: 'a', status: { value: 'downloading' } }, { id: 'b', status: { value: 'loaded' } }] });
-  assert.deepEqual(parseRouterModels(odd), [{ id: 'b', state: 'loaded' }]);
+  assert.deepEqual(parseRouterModels(odd), [{ id: 'b', state: 'loaded', mode: 'completion', child: undefined }]);
   assert.deepEqual(
     (['unloaded', 'loading', 'loaded', 'sleeping'] as const).filter(routerModelRunning),
     ['loaded', 'sleeping'],
   );
   assert.equal(routerMetricsPath('/', 'tiny llama/x'), '/metrics?model=tiny%20llama%2Fx&autoload=false');
   assert.equal(routerMetricsPath('/llama/', 'm'), '/llama/metrics?model=m&autoload=false');
+});
+
+test('router: each model\'s mode and its child\'s own address, from the entry\'s command line', () => {
+  const both = parseRouterModels(v050('router.v0.5.0.d-both-loaded.models.json'));
+  assert.deepEqual(both, [
+    { id: 'tiny-bert-rand', state: 'loaded', mode: 'embedding', child: { host: '127.0.0.1', port: 56837 } },
+    { id: 'tiny-llama-rand', state: 'loaded', mode: 'completion', child: { host: '127.0.0.1', port: 33561 } },
+  ]);
+  // Before the first load the port is 0: no address.
+  assert.deepEqual(parseRouterModels(v050('router.v0.5.0.a-nothing-loaded.models.json')).map((m) => m.child), [undefined, undefined]);
+  assert.deepEqual(childAddress(['llama-server', '--port=8081']), { host: '127.0.0.1', port: 8081 });
+  assert.deepEqual(childAddress(['llama-server', '--host', '0.0.0.0', '--port', '8081']), { host: '127.0.0.1', port: 8081 });
+  assert.deepEqual(childAddress(['llama-server', '--host', '::1', '--port', '8081']), { host: '::1', port: 8081 });
+  assert.equal(childAddress(['llama-server', '--host', '/run/x.sock', '--port', '8081']), undefined);
+  assert.equal(childAddress(['llama-server', '--port', '70000']), undefined);
+  assert.equal(childAddress(['llama-server', '--port', 'x']), undefined);
+  // args[0] is the binary, never a flag's value.
+  assert.equal(childAddress(['--port', '1']), undefined);
 });

@@ -92,8 +92,17 @@ const llamacppRouterSdConfig = z
       })
       .describe('Base URL of a llama.cpp router (`llama-server --models-preset …` or `--models-dir …`), e.g. http://127.0.0.1:8080.'),
     refresh_interval: positiveDuration().default(5_000).describe('Ask the router\'s `GET /models` this often.'),
+    headers: httpHeaders()
+      .default({})
+      .describe('Request headers for the router\'s `/models` and every model\'s scrape and identity requests, e.g. `Authorization: Bearer <llama-server --api-key>`; they win over the receiver\'s `headers`.'),
+    scrape_via: z
+      .enum(['router', 'child'])
+      .default('router')
+      .describe(
+        'router: scrape each model through the router (/metrics?model=ID&autoload=false). child: scrape each model\'s child process on its own port (from `--port` in the model\'s `status.args`); the children listen on 127.0.0.1 only, so only for a collector on the router\'s machine.',
+      ),
   })
-  .describe('A llama.cpp router: each loaded or sleeping model is a target scraped as /metrics?model=ID&autoload=false.');
+  .describe('A llama.cpp router: each loaded or sleeping model is a target scraped as /metrics?model=ID&autoload=false, or on its child\'s own port.');
 
 export const prometheusReceiverConfigSchema = componentConfig({
   scrape_interval: positiveDuration().default(15_000).describe('How often each target is scraped.'),

@@ -14,6 +14,13 @@ export function createDiscoverers(config: PrometheusReceiverConfig, telemetry: D
       if (c.metrics_path !== undefined) labels['__metrics_path__'] = c.metrics_path;
       return new SocketSdDiscoverer({ paths: c.paths, refreshMs: c.refresh_interval, labels }, telemetry);
     }),
-    ...config.llamacpp_router_sd_configs.map((c) => new LlamacppRouterDiscoverer({ url: c.url, refreshMs: c.refresh_interval }, telemetry)),
+    ...config.llamacpp_router_sd_configs.map(
+      (c) =>
+        new LlamacppRouterDiscoverer(
+          // The receiver's headers reach every scrape; the router's own go to /models too, and win.
+          { url: c.url, refreshMs: c.refresh_interval, headers: { ...config.headers, ...c.headers }, scrapeVia: c.scrape_via },
+          telemetry,
+        ),
+    ),
   ];
 }

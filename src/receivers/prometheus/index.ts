@@ -60,7 +60,8 @@ export class PrometheusReceiver implements Receiver {
     // An empty backend, model or mode means "ask the runner".
     const attributes = withoutEmptyIdentity(target.attributes);
     // A configured Authorization header, in any case, wins over credentials in the URL.
-    const headers = requestHeaders(config.headers, address.authorization);
+    // A discovered target's own headers (a router's API key) win over the receiver's.
+    const headers = requestHeaders({ ...config.headers, ...target.headers }, address.authorization);
     const identity = new TargetIdentity({
       address,
       runner,
@@ -140,7 +141,7 @@ function staticTargets(config: PrometheusReceiverConfig): ScrapeTarget[] {
 export const prometheusReceiverFactory: ReceiverFactory<PrometheusReceiverConfig> = {
   type: 'prometheus',
   configSchema: prometheusReceiverConfigSchema,
-  secretKeys: ['headers'],
+  secretKeys: ['headers', 'llamacpp_router_sd_configs.headers'],
   configWarnings: timeoutAdvice,
   createReceiver: (config, context, next) => new PrometheusReceiver(config, context, next),
 };

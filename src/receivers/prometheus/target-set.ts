@@ -23,6 +23,8 @@ export interface ScrapeTarget {
   readonly attributes: Readonly<Record<string, string>>;
   /** Which runner to ask for its identity; discovered targets leave it to `auto`. */
   readonly runner?: RunnerSetting;
+  /** Request headers of this target alone (a discovered router's), over the receiver's. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A started target as the receiver built it: its scraper, resource and health labels. */
@@ -139,6 +141,7 @@ export class TargetSet {
           let target: ScrapeTarget;
           try {
             target = discoveredTarget(address, group.labels, this.opts.metricsPath);
+            if (group.headers !== undefined) target = { ...target, headers: group.headers };
           } catch (err) {
             this.opts.telemetry.error(d.mechanism, 'invalid_target', `target:${group.source}:${address}`, (err as Error).message, { source: group.source });
             continue;
@@ -179,7 +182,9 @@ function identityOf(address: TargetAddress): string {
 }
 
 function keyOf(target: ScrapeTarget): string {
-  return `${identityOf(target.address)} ${JSON.stringify(Object.entries(target.attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
+  const sorted = (r: Readonly<Record<string, string>>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Headers are part of the key: a new API key restarts the target with it. The key is never logged.
+  return `${identityOf(target.address)} ${JSON.stringify(sorted(target.attributes))} ${JSON.stringify(sorted(target.headers ?? {}))}`;
 }
 
 /**
