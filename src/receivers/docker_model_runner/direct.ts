@@ -83,6 +83,8 @@ export class DirectRunners {
   private readonly agents = new Map<string, Agent>();
   /** Runners logged as not found, so each is said once until found or gone. */
   private readonly unfound = new Set<string>();
+  /** Runners whose address stopped answering, said once until it answers again (a configured one is tried every round). */
+  private readonly failing = new Set<string>();
 
   constructor(private readonly opts: DirectOptions) {
     const c = opts.config;
@@ -114,7 +116,7 @@ export class DirectRunners {
    */
   async scrape(lacking: readonly RunningBackend[], listed: ReadonlySet<string>, resourceOf: (key: string) => Resource, nowMs: number): Promise<Map<string, DirectPage>> {
     for (const key of [...this.found.keys()]) if (!listed.has(key)) this.forget(key);
-    for (const key of [...this.unfound]) if (!listed.has(key)) this.unfound.delete(key);
+    for (const set of [this.unfound, this.failing]) for (const key of [...set]) if (!listed.has(key)) set.delete(key);
     const out = new Map<string, DirectPage>();
     if (!this.enabled || lacking.length === 0) return out;
     const missing = lacking.filter((r) => !this.found.has(runnerKey(r.backend, r.model, r.mode)));
@@ -128,8 +130,12 @@ export class DirectRunners {
           const page = await this.get(found.endpoint, DMR_ENDPOINTS.metrics, SCRAPE_ACCEPT);
           const converted = found.state.convert(page.body, page.contentType, nowMs);
           out.set(key, { scopes: converted.batch.scopeMetrics, samples: converted.samples });
+          this.failing.delete(key);
         } catch (err) {
-          this.opts.logger.warn('runner scraped directly stopped answering; looking for it again', { runner: describeRunner(r), address: found.endpoint.key, error: (err as Error).message });
+          if (!this.failing.has(key)) {
+            this.failing.add(key);
+            this.opts.logger.warn('runner scraped directly stopped answering; looking for it again', { runner: describeRunner(r), address: found.endpoint.key, error: (err as Error).message });
+          }
           this.forget(key);
         }
       }),
@@ -237,6 +243,7 @@ export class DirectRunners {
   reset(): void {
     for (const key of [...this.found.keys()]) this.forget(key);
     this.unfound.clear();
+    this.failing.clear();
   }
 
   async close(): Promise<void> {

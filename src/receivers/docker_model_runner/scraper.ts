@@ -165,8 +165,10 @@ export class DmrScraper extends RunnerApiScraper<DmrAddress, DmrScraperOptions> 
     if (!this.opts.metrics || !this.direct.enabled) return undefined;
     const listed = new Set(running.map((r) => runnerKey(r.backend, r.model, r.mode)));
     const lacking = running.filter((r) => !r.loading && !(page.present?.has(runnerKey(r.backend, r.model, r.mode)) ?? false));
-    const since = millisToHrTime(nowMs);
-    return this.direct.scrape(lacking, listed, (key) => this.runners.get(key)?.resource ?? this.liveRunner(running.find((r) => runnerKey(r.backend, r.model, r.mode) === key)!, since).resource, nowMs);
+    // A runner's page goes on its resource: made now for a runner listed for the first time.
+    const now = millisToHrTime(nowMs);
+    for (const r of lacking) this.liveRunner(r, now);
+    return this.direct.scrape(lacking, listed, (key) => this.runners.get(key)!.resource, nowMs);
   }
 
   /** The runner's resource, made when it is first listed. */

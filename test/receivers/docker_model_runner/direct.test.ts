@@ -260,3 +260,49 @@ test('a model running in two modes cannot be told apart by name: it is logged, a
     await t.close();
   }
 });
+
+test('the aggregated /metrics failing: the runners found on their own address are still served, and the model runner stays up', async () => {
+  const t = await setup();
+  try {
+    const sock = await t.runner('inference-runner-0.sock');
+    sock.json('/v1/models', llamaServedAs(SMOLLM_ID));
+    sock.text('/metrics', COMPLETION);
+    t.start({ tcp_ports: [] });
+    t.dmr.json('/engines/ps', JSON.stringify([SMOLLM]));
+    t.dmr.routes.set('/metrics', { status: 500, body: 'boom', contentType: 'text/plain' });
+    await t.round();
+    const body = await t.served();
+    const smol = labels('ai/smollm2', 'completion');
+    assert.equal(series(body, /^llamacpp:prompt_tokens_total$/).get(`llamacpp:prompt_tokens_total{${smol}}`), value(COMPLETION, 'llamacpp:prompt_tokens_total'));
+    assert.equal(series(body, /^docker_model_runner_runner_metrics_served$/).size, 0, 'the page was not read: not said either way');
+    assert.equal(series(body, /^docker_model_runner_runner_metrics_direct$/).get(`docker_model_runner_runner_metrics_direct{${smol}}`), 1);
+    assert.match(body, /^up\{[^}]*job="docker_model_runner"[^}]*\} 1$/m);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a configured runner address that does not answer is said once, not every round; when it answers, it is served', async () => {
+  const t = await setup();
+  const socket = join(t.dir, 'runner.sock');
+  try {
+    t.start({ tcp_ports: [], targets: [{ unix_socket: socket, model: 'ai/smollm2' }] });
+    t.dmr.json('/engines/ps', JSON.stringify([SMOLLM]));
+    t.dmr.text('/metrics', '# No active runners\n');
+    await t.round();
+    await t.round();
+    await t.round();
+    const warned = t.logger.lines.filter((l) => l.msg === 'runner scraped directly stopped answering; looking for it again');
+    assert.equal(warned.length, 1, JSON.stringify(t.logger.lines));
+    assert.equal(series(await t.served(), /^docker_model_runner_runner_metrics_direct$/).get(`docker_model_runner_runner_metrics_direct{${labels('ai/smollm2', 'completion')}}`), 0);
+
+    const sock = await t.runner('runner.sock');
+    sock.text('/metrics', COMPLETION);
+    await t.round();
+    const body = await t.served();
+    assert.equal(series(body, /^docker_model_runner_runner_metrics_direct$/).get(`docker_model_runner_runner_metrics_direct{${labels('ai/smollm2', 'completion')}}`), 1);
+    assert.equal(series(body, /^llamacpp:prompt_tokens_total$/).size, 1);
+  } finally {
+    await t.close();
+  }
+});
