@@ -12,11 +12,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
-import { tinyModels, TINY_BERT, TINY_LLAMA } from './gguf-writer.js';
+import { tinyModels, TINY_BERT, TINY_LLAMA, VOCABS } from './gguf-writer.js';
 import { eventually, freePort, httpGet, startProcess, stopProcess, type Running } from './processes.js';
 import { parseFamilies } from '../../src/prometheus/families.js';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -48,7 +48,15 @@ export function realLlamaServer(): Promise<LlamaServerKit | string> {
       const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ');
       return `no real llama-server: test/setup/llama-server.sh could not build it (${why || `exit ${r.status}`})`;
     }
+    try {
+      accessSync(binary, constants.X_OK);
+    } catch {
+      return `no real llama-server: ${binary} is not an executable file`;
+    }
+    // The vocab files the script keeps beside the binary (with LLAMA_SERVER set, put them in ../models yourself).
     const vocabs = join(dirname(dirname(binary)), 'models');
+    const missing = VOCABS.filter((v) => !existsSync(join(vocabs, v)));
+    if (missing.length > 0) return `no tiny models: ${missing.join(', ')} not in ${vocabs}`;
     // Written by our GGUF writer, cached beside the vocab files they copy their tokenizers from.
     const models = await tinyModels(join(dirname(dirname(binary)), 'tiny-models'), vocabs);
     return { binary, models };
