@@ -37,6 +37,7 @@ const SCRAPE = '1s';
  */
 class RouterWatch {
   readonly violations: string[] = [];
+  readonly failures: string[] = [];
   polls = 0;
   latest = new Map<string, string>();
   private readonly allowed = new Map<string, Set<string>>();
@@ -71,9 +72,14 @@ class RouterWatch {
   private async loop(): Promise<void> {
     while (this.running) {
       const models = await routerModels(this.server).catch((err: Error) => {
-        this.violations.push(`${this.seconds.toFixed(1)}s GET /models failed: ${err.message}`);
-        return [];
+        // A lost connection says nothing about states; too many would leave the minute unwatched (see polls).
+        this.failures.push(`${this.seconds.toFixed(1)}s GET /models failed: ${err.message}: ${String((err.cause as Error | undefined)?.message ?? '')}`);
+        return undefined;
       });
+      if (models === undefined) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       for (const m of models) {
         this.latest.set(m.id, m.state);
         if (!this.allowed.get(m.id)?.has(m.state)) this.violations.push(`${this.seconds.toFixed(1)}s ${m.id} ${m.state} (allowed: ${[...(this.allowed.get(m.id) ?? [])].join(', ')})`);
@@ -86,12 +92,14 @@ class RouterWatch {
 
 test('router mode: a minute of scraping never loads or wakes a model; labels, states, counters, unload and reload', { skip }, async () => {
   const k = kit as LlamaServerKit;
-  const SLEEP_S = 6;
+  const SLEEP_S = 10;
   const router = await startRouter(k, { sleepIdleSeconds: SLEEP_S });
   const ids = (await routerModels(router)).map((m) => `${m.id} ${m.state}`);
   assert.deepEqual(ids, [`${TINY_BERT} unloaded`, `${TINY_LLAMA} unloaded`]);
   const watch = new RouterWatch(router, { [TINY_LLAMA]: ['unloaded'], [TINY_BERT]: ['unloaded'] });
-  const collector = await startCollector(`scrape_interval: ${SCRAPE}\nllamacpp_router_sd_configs:\n  - url: ${router.url}\n    refresh_interval: ${SCRAPE}`);
+  // /models is looked at every 3 s, the models scraped every second: after an unload, up to three scrapes
+  // still ask for the model before the look drops it, and none of them may load it again.
+  const collector = await startCollector(`scrape_interval: ${SCRAPE}\nllamacpp_router_sd_configs:\n  - url: ${router.url}\n    refresh_interval: 3s`);
   const own = (model: string) => () => ok(router, `/metrics?model=${model}&autoload=false`);
   try {
     // Nothing loaded: both models stated unloaded, no runner series.
@@ -99,7 +107,7 @@ test('router mode: a minute of scraping never loads or wakes a model; labels, st
       const body = await collector.metrics();
       return servedState(body, TINY_LLAMA) === 'unloaded' && servedState(body, TINY_BERT) === 'unloaded' ? body : undefined;
     }, 'both models stated unloaded', 15_000, 250);
-    assert.equal(counters(await collector.metrics()).size, 0);
+    assert.equal(counters(await collector.metrics(), {}, false).size, 0);
 
     // The test loads the llama model and sends it a few completions.
     watch.allow(TINY_LLAMA, 'unloaded', 'loading', 'loaded', 'sleeping');
@@ -147,16 +155,15 @@ test('router mode: a minute of scraping never loads or wakes a model; labels, st
     await watch.seen(TINY_LLAMA, 'sleeping', (SLEEP_S + 20) * 1000);
     watch.allow(TINY_LLAMA, 'sleeping');
     await eventually(async () => (servedState(await collector.metrics(), TINY_LLAMA) === 'sleeping' ? true : undefined), 'sleeping stated', 10_000, 250);
-    const asleepAt = watch.seconds;
 
-    // The rest of the minute: scraping goes on, and /models shows only what the test did.
-    const left = 60 - watch.seconds;
-    if (left > 0) await new Promise((r) => setTimeout(r, left * 1000));
-    assert.ok(watch.seconds - asleepAt >= 5 * 1, 'the sleeping model was scraped for several intervals');
+    // The rest of the minute (and at least 10 scrapes of the sleeping model): /models shows only what the test did.
+    const left = Math.max(60 - watch.seconds, 10);
+    await new Promise((r) => setTimeout(r, left * 1000));
     body = await collector.metrics();
     assert.equal(servedState(body, TINY_LLAMA), 'sleeping');
     // Still scraped while asleep, from the child's cached counters: the same values as before it slept.
-    assert.deepEqual(counters(body, { model: TINY_LLAMA }), llamaCounters);
+    const asleep = counters(body, { model: TINY_LLAMA }, false);
+    for (const [name, v] of llamaCounters) assert.equal(asleep.get(name), v, name);
     const props = JSON.parse(await ok(router, `/props?model=${TINY_LLAMA}&autoload=false`)) as { is_sleeping?: boolean };
     assert.equal(props.is_sleeping, true);
   } finally {
@@ -164,7 +171,8 @@ test('router mode: a minute of scraping never loads or wakes a model; labels, st
     await collector.stop();
     await router.stop();
   }
-  assert.ok(watch.polls >= 60, `/models watched ${watch.polls} times`);
+  assert.ok(watch.polls >= 60, `/models watched ${watch.polls} times; failures: ${watch.failures.join('; ')}`);
+  if (watch.failures.length > 0) console.log(`# /models polls lost: ${watch.failures.join('; ')}`);
   assert.deepEqual(watch.violations, [], 'a model was loaded or woken by something other than the test');
   assert.deepEqual([...watch.latest.keys()].sort(), [TINY_BERT, TINY_LLAMA], 'the model list is unchanged');
   assert.doesNotMatch(collector.proc.output(), /"level":"error"|discovery error/);

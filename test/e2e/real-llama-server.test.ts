@@ -29,6 +29,7 @@ import {
   type LlamaServerKit,
 } from '../helpers/real-llama-server.js';
 import { eventually } from '../helpers/processes.js';
+import { GgufType, ggufModelShape, readGgufHeader } from '../../src/runners/gguf.js';
 
 const kit = await realLlamaServer();
 const skip = typeof kit === 'string' ? kit : false;
@@ -48,6 +49,20 @@ test('single mode: backend, model and mode from each server\'s own answers, coun
     const body = await collector.metrics();
     assert.deepEqual(seriesLabels(body, TINY_LLAMA), [{ backend: 'llama.cpp', model: TINY_LLAMA, mode: 'completion' }]);
     assert.deepEqual(seriesLabels(body, TINY_BERT), [{ backend: 'llama.cpp', model: TINY_BERT, mode: 'embedding' }]);
+
+    // Our GGUF reader agrees with llama.cpp about the files our writer made.
+    for (const [server, path] of [[llama, k.models.llama], [bert, k.models.bert]] as const) {
+      const meta = (JSON.parse(await ok(server, '/v1/models')) as { data: Array<{ meta: Record<string, number> }> }).data[0]!.meta;
+      const header = await readGgufHeader(path);
+      const shape = ggufModelShape(header);
+      const params = header.tensors.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
+      const vocab = header.kv.get('tokenizer.ggml.tokens');
+      assert.deepEqual(
+        { n_params: meta['n_params'], n_embd: meta['n_embd'], n_ctx_train: meta['n_ctx_train'], n_vocab: meta['n_vocab'] },
+        { n_params: params, n_embd: shape.embedding, n_ctx_train: shape.contextLength, n_vocab: vocab?.type === GgufType.ARRAY ? vocab.length : -1 },
+        path,
+      );
+    }
   } finally {
     await collector.stop();
     await Promise.all([llama.stop(), bert.stop()]);

@@ -287,6 +287,9 @@ export async function writeTinyBert(out: string, vocabPath: string, seed = 1235)
   writeGguf(out, kv, t.tensors);
 }
 
+/** The vocab-only GGUFs of the llama.cpp source tree the tokenizers are copied from (llama, bert). */
+export const VOCABS = ['ggml-vocab-llama-spm.gguf', 'ggml-vocab-bert-bge.gguf'] as const;
+
 export const TINY_LLAMA = 'tiny-llama-rand';
 export const TINY_BERT = 'tiny-bert-rand';
 
@@ -306,7 +309,7 @@ export async function tinyModels(dir: string, vocabDir: string): Promise<{ llama
     await write(tmp);
     renameSync(tmp, path);
   };
-  await make(llama, (out) => writeTinyLlama(out, join(vocabDir, 'ggml-vocab-llama-spm.gguf')));
-  await make(bert, (out) => writeTinyBert(out, join(vocabDir, 'ggml-vocab-bert-bge.gguf')));
+  await make(llama, (out) => writeTinyLlama(out, join(vocabDir, VOCABS[0])));
+  await make(bert, (out) => writeTinyBert(out, join(vocabDir, VOCABS[1])));
   return { llama, bert };
 }
