@@ -43,21 +43,21 @@ work="$(mktemp -d "$cache/build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 echo "building llama-server $version from $package (about 10 minutes, once; cached in $dest)" >&2
 if ! (
-  cd "$work"
-  npm pack --silent "$package" >/dev/null
-  tar -xzf node-llama-cpp-*.tgz package/llama/gitRelease.bundle
-  git -c advice.detachedHead=false clone --quiet package/llama/gitRelease.bundle llama.cpp
-  cd llama.cpp
-  mkdir -p "$dest.tmp/models"
-  for vocab in "${vocabs[@]}"; do cp "models/$vocab" "$dest.tmp/models/"; done
+  # (set -e does not apply inside an `if` condition: each step says how it fails.)
+  cd "$work" || exit 1
+  npm pack --silent "$package" >/dev/null || { echo "npm pack $package failed"; exit 1; }
+  tar -xzf node-llama-cpp-*.tgz package/llama/gitRelease.bundle || exit 1
+  git -c advice.detachedHead=false clone --quiet package/llama/gitRelease.bundle llama.cpp || exit 1
+  cd llama.cpp || exit 1
+  mkdir -p "$dest.tmp/models" || exit 1
+  for vocab in "${vocabs[@]}"; do cp "models/$vocab" "$dest.tmp/models/" || exit 1; done
   if [ -x "$binary" ]; then mkdir -p "$dest.tmp/bin"; cp "$binary" "$dest.tmp/bin/"; exit 0; fi
   cmake -B build -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF \
     -DLLAMA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Release >build.log 2>&1 \
     || { tail -30 build.log; exit 1; }
   cmake --build build --target llama-server -j"$(nproc)" >>build.log 2>&1 \
     || { tail -30 build.log; exit 1; }
-  mkdir -p "$dest.tmp/bin"
-  cp build/bin/llama-server "$dest.tmp/bin/"
+  mkdir -p "$dest.tmp/bin" && cp build/bin/llama-server "$dest.tmp/bin/" || exit 1
 ) >"$work/out.log" 2>&1; then
   tail -30 "$work/out.log" | tee "$failed" >&2
   exit 1
