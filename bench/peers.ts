@@ -20,10 +20,12 @@
  * --series=N (PEERS_SERIES, 1000), --interval=S (PEERS_INTERVAL, 1), --warmup=S
  * (PEERS_WARMUP, 15), --window=S (PEERS_WINDOW, 60), --rounds=N (PEERS_ROUNDS, 2),
  * --only=a,b (PEERS_ONLY: prometheus,vmagent,ours,ours+otlp,idle), --profile=DIR
- * (PEERS_PROFILE: our collector runs under `node --cpu-prof`, profiles in DIR).
+ * (PEERS_PROFILE: our collector runs under `node --cpu-prof`, profiles in DIR). For
+ * experiments, PEERS_NODE_FLAGS adds node flags to our collector's command line
+ * (e.g. `--trace-gc`), and PEERS_OURS_LOG appends its stdout to a file.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -218,7 +220,9 @@ async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'idle', r
   };
   writeFileSync(join(dir, 'config.yaml'), JSON.stringify(config));
   const profile = ctx.opts.profileDir && variant !== 'idle' ? ['--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`, `--cpu-prof-name=${variant}-${round}.cpuprofile`] : [];
-  const child = spawnLogged(process.execPath, [...profile, CLI, '--config', join(dir, 'config.yaml')], ctx.log);
+  const flags = (process.env.PEERS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawnLogged(process.execPath, [...flags, ...profile, CLI, '--config', join(dir, 'config.yaml')], ctx.log);
+  if (process.env.PEERS_OURS_LOG) child.stdout!.on('data', (c: Buffer) => appendFileSync(process.env.PEERS_OURS_LOG!, c));
   return {
     child,
     async up() {
