@@ -22,7 +22,9 @@
  * --only=a,b (PEERS_ONLY: prometheus,vmagent,ours,ours+otlp,idle), --profile=DIR
  * (PEERS_PROFILE: our collector runs under `node --cpu-prof`, profiles in DIR). For
  * experiments, PEERS_NODE_FLAGS adds node flags to our collector's command line
- * (e.g. `--trace-gc`), and PEERS_OURS_LOG appends its stdout to a file.
+ * (e.g. `--trace-gc`), PEERS_OURS_LOG appends its stdout to a file, and
+ * PEERS_BASE_CLI=…/dist/src/cli.js adds side `ours@base`: another build of the
+ * collector (e.g. the previous commit's), to measure a change against, interleaved.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { farmSeries } from './peer-farm.js';
 import { fmt } from './util.js';
 
-const PEERS = ['prometheus', 'vmagent', 'ours', 'ours+otlp'] as const;
+const PEERS = ['prometheus', 'vmagent', 'ours', 'ours+otlp', 'ours@base'] as const;
 type Peer = (typeof PEERS)[number];
 
 interface Options {
@@ -199,7 +201,7 @@ async function startVmagent(ctx: Context): Promise<Side> {
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
-async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'idle', round: number): Promise<Side> {
+async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'ours@base' | 'idle', round: number): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), 'peers-ours-'));
   const port = await freePort();
   const interval = `${ctx.opts.intervalS}s`;
@@ -221,7 +223,8 @@ async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'idle', r
   writeFileSync(join(dir, 'config.yaml'), JSON.stringify(config));
   const profile = ctx.opts.profileDir && variant !== 'idle' ? ['--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`, `--cpu-prof-name=${variant}-${round}.cpuprofile`] : [];
   const flags = (process.env.PEERS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawnLogged(process.execPath, [...flags, ...profile, CLI, '--config', join(dir, 'config.yaml')], ctx.log);
+  const cli = variant === 'ours@base' ? process.env.PEERS_BASE_CLI! : CLI;
+  const child = spawnLogged(process.execPath, [...flags, ...profile, cli, '--config', join(dir, 'config.yaml')], ctx.log);
   if (process.env.PEERS_OURS_LOG) child.stdout!.on('data', (c: Buffer) => appendFileSync(process.env.PEERS_OURS_LOG!, c));
   return {
     child,
@@ -301,11 +304,12 @@ export async function run(): Promise<void> {
       vmagent: () => startVmagent(ctx),
       ours: (round) => startOurs(ctx, 'ours', round),
       'ours+otlp': (round) => startOurs(ctx, 'ours+otlp', round),
+      'ours@base': (round) => startOurs(ctx, 'ours@base', round),
     };
     const results = new Map<Peer, Sample[]>();
     for (let round = 1; round <= opts.rounds; round++) {
       for (const peer of PEERS) {
-        if (!opts.only.has(peer)) continue;
+        if (!opts.only.has(peer) || (peer === 'ours@base' && !process.env.PEERS_BASE_CLI)) continue;
         const s = await measure(ctx, farm, () => starters[peer](round), opts.targets);
         results.set(peer, [...(results.get(peer) ?? []), s]);
         console.log(
@@ -325,6 +329,7 @@ export async function run(): Promise<void> {
     for (const peer of PEERS) {
       if (results.has(peer)) console.log(`  ${peer.padEnd(10)} ${cores(peer).toFixed(3)} cores, RSS ${mb(rss(peer))}`);
     }
+    if (results.has('ours@base')) console.log(`ours vs ours@base: ${fmt(cores('ours') / cores('ours@base'))}× cpu, ${fmt(rss('ours') / rss('ours@base'))}× RSS`);
     console.log(`otlp push adds: ${fmt(cores('ours+otlp') - cores('ours'))} cores (${sink.bytes()} bytes received by the sinks in all)`);
     console.log(`ours+otlp cpu vs prometheus: ${fmt(cores('ours+otlp') / cores('prometheus'))}×, vs vmagent: ${fmt(cores('ours+otlp') / cores('vmagent'))}×`);
     console.log(`scrape cpu vs prometheus: ${fmt(cores('ours') / cores('prometheus'))}×`);
