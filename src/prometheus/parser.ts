@@ -347,7 +347,15 @@ export class ExpositionParser {
       }
       this.lineEnd = lineEnd;
       this.entryLine = this.lineNo;
-      const kind = text.charCodeAt(p) === HASH ? this.readComment(p) : this.readSeries(p, expected);
+      let kind: EntryKind;
+      if (text.charCodeAt(p) === HASH) {
+        // A series matched in place earlier has no name or labels left to scan once past it.
+        this.keyUnscanned = false;
+        this.expectedMatched = false;
+        kind = this.readComment(p);
+      } else {
+        kind = this.readSeries(p, expected);
+      }
       this.pos = lineEnd + 1;
       this.lineNo++;
       return kind;
