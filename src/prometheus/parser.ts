@@ -12,6 +12,11 @@
  * names) is checked by `labels()`. A scraper that caches series by `seriesKey()` (the
  * exact raw text) calls `labels()` once per new key, and a raw text that was valid
  * once is valid again, so an unchanged series costs no label parsing at all.
+ *
+ * Such a scraper also knows which series to expect next (runners write the same
+ * series in the same order every scrape): `next(expected)` compares the line with
+ * that raw text in place, and when it matches, skips scanning the name and label
+ * set, and `matchedExpected` tells the caller it need not cut the key out of the body.
  */
 import type { PrometheusType } from '../model/batch.js';
 import {
@@ -111,6 +116,10 @@ export class ExpositionParser {
   private nameEnd = 0;
   private nameEscaped = false;
   private labelCount = 0;
+  /** The current series is the caller's expected one; its name and label set are scanned only if asked for. */
+  private keyUnscanned = false;
+  /** The current series' raw text is the one passed to next(). */
+  private expectedMatched = false;
   /** Offset of a `name{` label set that `labels()` has yet to validate, or -1. */
   private pendingLabelSet = -1;
   private spans = new Int32Array(16 * SPAN);
@@ -165,10 +174,10 @@ export class ExpositionParser {
    * quoted metric name) the whole label set is validated here too. Once a ParseError
    * has been thrown, by next() or labels(), every later call to either throws it again.
    */
-  next(): EntryKind {
+  next(expected?: string): EntryKind {
     if (this.failure !== undefined) throw this.failure;
     try {
-      return this.advance();
+      return this.advance(expected);
     } catch (error) {
       if (error instanceof ParseError) this.failure = error;
       throw error;
@@ -180,7 +189,13 @@ export class ExpositionParser {
     return this.text.slice(this.keyStart, this.keyEnd);
   }
 
+  /** Whether the current series' raw text is the `expected` one given to next() (seriesKey() would equal it). */
+  get matchedExpected(): boolean {
+    return this.expectedMatched;
+  }
+
   metricName(): string {
+    if (this.keyUnscanned) this.scanKeyLate();
     const raw = this.text.slice(this.nameStart, this.nameEnd);
     return this.nameEscaped ? unescape(raw) : raw;
   }
@@ -195,6 +210,7 @@ export class ExpositionParser {
    */
   labels(): string[] {
     if (this.failure !== undefined) throw this.failure;
+    if (this.keyUnscanned) this.scanKeyLate();
     if (this.pendingLabelSet >= 0) this.validateLabelSet();
     if (this.nameLengthLimit > 0 || this.valueLengthLimit > 0) this.checkLengths();
     const { text, spans, escapes } = this;
@@ -207,6 +223,16 @@ export class ExpositionParser {
       out.push(flags & NAME_ESCAPED ? unescape(name) : name, flags & VALUE_ESCAPED ? unescape(value) : value);
     }
     return out;
+  }
+
+  /** scanKey() for a series that matched the expected key; a failure (none is expected: the text was read before) is sticky. */
+  private scanKeyLate(): void {
+    try {
+      this.scanKey();
+    } catch (error) {
+      if (error instanceof ParseError) this.failure = error;
+      throw error;
+    }
   }
 
   /** Reads the deferred label set of the current series into `spans`; a failure is sticky, as in next(). */
@@ -305,7 +331,7 @@ export class ExpositionParser {
     return this.text.slice(this.metaTextStart, this.metaTextEnd);
   }
 
-  private advance(): EntryKind {
+  private advance(expected: string | undefined): EntryKind {
     const { text, end } = this;
     while (!this.finished) {
       if (this.pos >= end) return this.endOfInput();
@@ -321,7 +347,15 @@ export class ExpositionParser {
       }
       this.lineEnd = lineEnd;
       this.entryLine = this.lineNo;
-      const kind = text.charCodeAt(p) === HASH ? this.readComment(p) : this.readSeries(p);
+      let kind: EntryKind;
+      if (text.charCodeAt(p) === HASH) {
+        // A series matched in place earlier has no name or labels left to scan once past it.
+        this.keyUnscanned = false;
+        this.expectedMatched = false;
+        kind = this.readComment(p);
+      } else {
+        kind = this.readSeries(p, expected);
+      }
       this.pos = lineEnd + 1;
       this.lineNo++;
       return kind;
@@ -338,13 +372,68 @@ export class ExpositionParser {
 
   // ---- series lines: name[{labels}] value [timestamp] [# exemplar]
 
-  private readSeries(start: number): EntryKind {
+  private readSeries(start: number, expected: string | undefined): EntryKind {
     const { text, lineEnd } = this;
-    let p = start;
     this.keyStart = start;
     this.labelCount = 0;
     this.pendingLabelSet = -1;
     this.nameStart = -1;
+    let p: number;
+    if (expected !== undefined && this.startsWithKey(start, expected)) {
+      p = start + expected.length;
+      this.keyEnd = p;
+      this.keyUnscanned = true;
+      this.expectedMatched = true;
+    } else {
+      this.keyUnscanned = false;
+      this.expectedMatched = false;
+      p = this.scanKey();
+    }
+
+    if (p >= lineEnd) this.fail('missing value');
+    if (!isBlank(text.charCodeAt(p))) this.fail(`unexpected ${describeChar(text.charCodeAt(p))} after series name`);
+    p = this.skipBlanks(p);
+    if (p >= lineEnd) this.fail('missing value');
+    const valueEnd = this.scanToken(p);
+    this.sampleValue = this.readFloat(p, valueEnd, 'value');
+    this.sampleTimestamp = undefined;
+
+    p = this.skipBlanks(valueEnd);
+    if (p < lineEnd && text.charCodeAt(p) !== HASH) {
+      const timestampEnd = this.scanToken(p);
+      this.sampleTimestamp = this.readTimestamp(p, timestampEnd);
+      p = this.skipBlanks(timestampEnd);
+    }
+    if (p < lineEnd && text.charCodeAt(p) === HASH) p = this.skipExemplar(p);
+    this.expectLineEnd(p);
+    return 'series';
+  }
+
+  /**
+   * Whether the series key at `start` is `key`: the line starts with it, and a scan
+   * would end the key where it ends. A key without a label set ends at a blank that is
+   * not followed by `{` (`foo {a="1"}` is a longer key than `foo`); one with a label set
+   * ends at its `}`, found the same way in the same text. The caller's key comes from
+   * an earlier scan, so it holds no line feed and the match stays on this line.
+   */
+  private startsWithKey(start: number, key: string): boolean {
+    const { text } = this;
+    if (key.length === 0 || !text.startsWith(key, start)) return false;
+    const after = start + key.length;
+    if (!isBlank(text.charCodeAt(after))) return false;
+    return key.charCodeAt(key.length - 1) === RBRACE || text.charCodeAt(this.skipBlanks(after)) !== LBRACE;
+  }
+
+  /**
+   * Reads the current series' name and label set from keyStart (validating a `{`-first
+   * one); returns the offset after them. Run by next(), or for a series that matched the
+   * expected key, when its name or labels are first asked for (same line, same result).
+   */
+  private scanKey(): number {
+    const { text, lineEnd } = this;
+    const start = this.keyStart;
+    this.keyUnscanned = false;
+    let p = start;
     const c = text.charCodeAt(p);
     if (isMetricNameStart(c)) {
       p = this.scanMetricName(p);
@@ -365,24 +454,7 @@ export class ExpositionParser {
     } else {
       this.fail(`expected a metric name, found ${describeChar(c)}`);
     }
-
-    if (p >= lineEnd) this.fail('missing value');
-    if (!isBlank(text.charCodeAt(p))) this.fail(`unexpected ${describeChar(text.charCodeAt(p))} after series name`);
-    p = this.skipBlanks(p);
-    if (p >= lineEnd) this.fail('missing value');
-    const valueEnd = this.scanToken(p);
-    this.sampleValue = this.readFloat(p, valueEnd, 'value');
-    this.sampleTimestamp = undefined;
-
-    p = this.skipBlanks(valueEnd);
-    if (p < lineEnd && text.charCodeAt(p) !== HASH) {
-      const timestampEnd = this.scanToken(p);
-      this.sampleTimestamp = this.readTimestamp(p, timestampEnd);
-      p = this.skipBlanks(timestampEnd);
-    }
-    if (p < lineEnd && text.charCodeAt(p) === HASH) p = this.skipExemplar(p);
-    this.expectLineEnd(p);
-    return 'series';
+    return p;
   }
 
   /** `# {labels} value [timestamp]` after a sample: validated, then dropped. */

@@ -69,7 +69,18 @@ export function createDispatcher(socketPath: string | undefined, timeoutMs: numb
 }
 
 export async function fetchPage(opts: FetchOptions): Promise<FetchedPage> {
-  const signal = AbortSignal.timeout(opts.timeoutMs);
+  // Not AbortSignal.timeout(): its timer outlives the scrape and, firing after it, builds
+  // a DOMException (stack trace included) for every scrape. This one is cleared when done.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  try {
+    return await fetchWithin(opts, controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function fetchWithin(opts: FetchOptions, signal: AbortSignal): Promise<FetchedPage> {
   let res: Dispatcher.ResponseData;
   try {
     res = await request(opts.url, {

@@ -45,6 +45,7 @@ import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
 import { Slicer } from './slicer.js';
+import { PageSamples } from './page-samples.js';
 import { DEFAULT_LABEL_LIMITS, DEFAULT_SAMPLE_LIMIT } from './page-limits.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
@@ -61,8 +62,10 @@ interface FamilyState {
   unit: string;
   /** Scrape number in which this family last had samples; its per-scrape lists are reset lazily. */
   scrapeId: number;
-  /** Series (counter/gauge) or groups (histogram/summary) seen in the current scrape, in page order. */
+  /** Series (counter/gauge) or groups (histogram/summary) seen in the current scrape, in page order: the first `memberCount`. */
   members: Array<SeriesState | GroupState>;
+  /** Members of the current scrape; the array keeps its capacity from scrape to scrape (see PageSamples). */
+  memberCount: number;
 }
 
 /**
@@ -179,10 +182,9 @@ export class ScrapeState {
   private converting = false;
 
   // Per-scrape scratch space, reused to avoid allocating per sample.
-  private pendingSeries: SeriesState[] = [];
-  private pendingValues: number[] = [];
+  private pending = new PageSamples<SeriesState>();
   /** The last committed scrape's series in page order: the likely series at each position of the next page. */
-  private previousSeries: SeriesState[] = [];
+  private previous = new PageSamples<SeriesState>();
   /** Cached series resolved again in the current call, restored if its page fails. */
   private readonly replaced: SeriesState[] = [];
 
@@ -239,39 +241,43 @@ export class ScrapeState {
     const now = millisToHrTime(scrapeTimeMs);
     const help = new StringKeyMap<string>();
     const units = new StringKeyMap<string>();
-    const pendingSeries = this.pendingSeries;
-    const pendingValues = this.pendingValues;
-    pendingSeries.length = 0;
-    pendingValues.length = 0;
+    const pending = this.pending;
+    pending.clear();
     this.replaced.length = 0;
     this.declarationsUsed = 0;
     let seriesAdded = 0;
     let duplicates = 0;
-    const previousSeries = this.previousSeries;
+    const previous = this.previous;
     const parser = new ExpositionParser(body, { openMetrics, limits: this.labelLimits });
     let offset = 0;
     try {
       if (this.sampleLimit > 0) yield* this.checkSampleLimit(body, openMetrics, slicer);
-      for (let kind = parser.next(); kind !== 'eof'; kind = parser.next()) {
+      for (;;) {
+        // Runners write their series in the same order every scrape: the parser compares the
+        // line with the series last seen at this position in place, which is cheaper than
+        // cutting the key out of the page and hashing it for the map.
+        const expected = previous.at(pending.length);
+        const kind = parser.next(expected?.key);
+        if (kind === 'eof') break;
         if (slicer.due(PER_ENTRY + parser.offset - offset)) yield;
         offset = parser.offset;
         if (kind === 'series') {
-          const key = parser.seriesKey();
-          // Runners write their series in the same order every scrape: comparing the key with
-          // the series last seen at this position is cheaper than hashing it for the map.
-          let s: SeriesState | undefined = previousSeries[pendingSeries.length];
-          if (s === undefined || s.key !== key) s = this.series.get(key);
+          let s = parser.matchedExpected ? expected : undefined;
           if (s === undefined) {
-            s = this.newSeries(ownCopy(key), parser, now, undefined);
-            const known = this.identities.get(s.identity);
-            if (known === undefined) {
-              this.series.set(s.key, s);
-              this.identities.set(s.identity, s);
-              seriesAdded++;
-            } else {
-              // Another text of a known series (`x{}` for `x`): an alias until the page is committed.
-              this.series.set(s.key, known);
-              s = known;
+            const key = parser.seriesKey();
+            s = this.series.get(key);
+            if (s === undefined) {
+              s = this.newSeries(ownCopy(key), parser, now, undefined);
+              const known = this.identities.get(s.identity);
+              if (known === undefined) {
+                this.series.set(s.key, s);
+                this.identities.set(s.identity, s);
+                seriesAdded++;
+              } else {
+                // Another text of a known series (`x{}` for `x`): an alias until the page is committed.
+                this.series.set(s.key, known);
+                s = known;
+              }
             }
           }
           if (s.readIn === pass) {
@@ -290,9 +296,8 @@ export class ScrapeState {
           }
           this.claim(s, pass, parser.line);
           s.readIn = pass;
-          pendingSeries.push(s);
-          pendingValues.push(parser.value);
-          if (this.sampleLimit > 0 && pendingSeries.length > this.sampleLimit) {
+          pending.push(s, parser.value);
+          if (this.sampleLimit > 0 && pending.length > this.sampleLimit) {
             throw new ScrapeError(`more than sample_limit ${this.sampleLimit} samples`, 'sample_limit');
           }
         } else if (kind === 'type') {
@@ -317,10 +322,11 @@ export class ScrapeState {
     }
     this.scrapeId = scrapeId;
     const batch = yield* this.commit(scrapeId, now, help, units, slicer);
-    yield* this.sweep(scrapeId, pendingSeries.length, pass, slicer);
-    this.previousSeries = pendingSeries;
-    this.pendingSeries = previousSeries;
-    return { batch, samples: pendingSeries.length + duplicates, seriesAdded, duplicates };
+    yield* this.sweep(scrapeId, pending.length, pass, slicer);
+    pending.release();
+    this.previous = pending;
+    this.pending = previous;
+    return { batch, samples: pending.length + duplicates, seriesAdded, duplicates };
   }
 
   /**
@@ -484,7 +490,7 @@ export class ScrapeState {
   private familyFor(name: string, declaredAs: string, type: PrometheusType): FamilyState {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [] };
+      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [], memberCount: 0 };
       this.families.set(name, f);
     }
     return f;
@@ -529,12 +535,11 @@ export class ScrapeState {
   private *commit(scrapeId: number, now: HrTime, help: StringLookup<string>, units: StringLookup<string>, slicer: Slicer): Generator<void, ResourceBatch, void> {
     const order: FamilyState[] = [];
     const created = new StringKeyMap<number>();
-    const pendingSeries = this.pendingSeries;
-    const pendingValues = this.pendingValues;
-    for (let i = 0; i < pendingSeries.length; i++) {
+    const { series, values, length } = this.pending;
+    for (let i = 0; i < length; i++) {
       if (slicer.due(PER_SAMPLE)) yield;
-      const s = pendingSeries[i]!;
-      const v = pendingValues[i]!;
+      const s = series[i]!;
+      const v = values[i]!;
       const f = s.family;
       s.lastSeen = scrapeId;
       if (s.role === 'created') {
@@ -544,7 +549,7 @@ export class ScrapeState {
       }
       if (f.scrapeId !== scrapeId) {
         f.scrapeId = scrapeId;
-        f.members.length = 0;
+        f.memberCount = 0;
         const h = help.get(f.declaredAs) ?? '';
         const u = units.get(f.declaredAs) ?? '';
         if (f.help !== h) f.help = ownCopy(h);
@@ -556,7 +561,7 @@ export class ScrapeState {
       if (g === undefined) {
         if (f.type === 'counter' && v < s.previous) s.startTime = now;
         s.previous = v;
-        f.members.push(s);
+        f.members[f.memberCount++] = s;
         continue;
       }
       if (g.scrapeId !== scrapeId) {
@@ -566,7 +571,7 @@ export class ScrapeState {
         g.values.length = 0;
         g.sum = NaN;
         g.count = NaN;
-        f.members.push(g);
+        f.members[f.memberCount++] = g;
       }
       if (s.role === 'sum' || s.role === 'gsum') g.sum = v;
       else if (s.role === 'count' || s.role === 'gcount') g.count = v;
@@ -580,8 +585,10 @@ export class ScrapeState {
     // TorchServe writes them, has no points to send or serve; Prometheus stores nothing for it either.
     const metrics: Metric[] = [];
     for (const f of order) {
-      if (f.members.length > 0) metrics.push(this.toMetric(f, now, created));
-      if (slicer.due(PER_POINT * f.members.length)) yield;
+      // Let go of members a longer page left (in place: the array keeps its store).
+      if (f.members.length > f.memberCount) f.members.length = f.memberCount;
+      if (f.memberCount > 0) metrics.push(this.toMetric(f, now, created));
+      if (slicer.due(PER_POINT * f.memberCount)) yield;
     }
     return { resource: this.resource, scopeMetrics: [{ scope: RECEIVER_SCOPE, metrics }] };
   }
