@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalRunnersReceiver } from '../../../src/receivers/local_runners/index.js';
+import { localRunnersReceiverConfigSchema } from '../../../src/receivers/local_runners/config.js';
+import { PrometheusReceiver } from '../../../src/receivers/prometheus/index.js';
+import { prometheusReceiverConfigSchema } from '../../../src/receivers/prometheus/config.js';
+import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
+import { HealthRegistry } from '../../../src/telemetry/health.js';
+import type { ComponentContext } from '../../../src/component.js';
+import { CollectingConsumer, metricNamed, RecordingLogger } from '../../helpers/collect.js';
+import { LlamaServer, V050_CHILD_COMPLETION } from '../../helpers/llama-server.js';
+import { LlamaRouter } from '../../helpers/llama-router.js';
+import { OllamaServer } from '../../helpers/ollama-server.js';
+import { RunnerServer } from '../../helpers/runner-server.js';
+import { freePort } from '../../helpers/processes.js';
+import { until } from '../../helpers/until.js';
+
+const ID = 'local_runners';
+
+function context(selfMetrics: SelfMetrics, health: HealthRegistry, logger = new RecordingLogger(), id = ID): ComponentContext {
+  return { id, kind: 'receiver', logger, selfMetrics, health };
+}
+
+/** Whether the sink's latest snapshot for a resource with `attribute=value` has series (undefined: never seen). */
+function serving(sink: CollectingConsumer, attribute: string, value: string): boolean | undefined {
+  const rb = sink.latest(attribute, value);
+  return rb === undefined ? undefined : rb.scopeMetrics.some((s) => s.metrics.length > 0);
+}
+
+test('local discovery finds a llama-server, a router and an Ollama on their ports, labels them, ignores a non-runner, drops one that stops', async () => {
+  const llama = await LlamaServer.start(V050_CHILD_COMPLETION);
+  const router = await LlamaRouter.start('router.v0.5.0.b-llama-loaded.models.json');
+  const ollama = await OllamaServer.start();
+  const other = await RunnerServer.start({ kind: 'body', body: '<html>hello</html>', contentType: 'text/html' });
+  const slow = await RunnerServer.start({ kind: 'hang' });
+  const closed = await freePort();
+  // A long interval: every look is made here, one at a time, so what each costs can be counted.
+  const config = localRunnersReceiverConfigSchema.parse({
+    interval: '1h',
+    probe_timeout: '200ms',
+    ports: [llama.port, router.port],
+    extra_ports: `${ollama.instance.split(':')[1]},${other.port},${closed},${slow.port}`,
+    model_runner_sockets: false,
+  });
+  const sink = new CollectingConsumer();
+  const selfMetrics = new SelfMetrics();
+  const health = new HealthRegistry();
+  const logger = new RecordingLogger();
+  const r = new LocalRunnersReceiver(config, context(selfMetrics, health, logger), sink);
+  const otherAsked: number[] = [];
+  try {
+    // Look 1: the llama-server and the router answer /v1/models (one as a single server, one with states).
+    await r.discovery.lookOnce();
+    assert.deepEqual(Object.fromEntries(r.runners), { [`127.0.0.1:${llama.port}`]: 'llamacpp', [`127.0.0.1:${router.port}`]: 'llamacpp_router' });
+    otherAsked.push(other.requests);
+    // Look 2: Ollama answers /api/version (its port is not Ollama's usual one, so it was asked second).
+    await r.discovery.lookOnce();
+    assert.equal(r.runners.get(ollama.instance), 'ollama');
+    otherAsked.push(other.requests);
+    for (let i = 0; i < 8; i++) {
+      await r.discovery.lookOnce();
+      otherAsked.push(other.requests);
+    }
+    // The non-runner was asked one question per look, six in all, then left alone.
+    assert.deepEqual(otherAsked, [1, 2, 3, 4, 5, 6, 6, 6, 6, 6]);
+    assert.equal(r.runners.size, 3);
+    assert.equal(logger.lines.filter((l) => l.msg.startsWith('port answers but is no runner')).length, 1);
+    assert.equal(logger.lines.find((l) => l.msg.startsWith('port answers but is no runner'))!.level, 'debug');
+
+    // Each is scraped by the right machinery, with its own labels.
+    await until(() => serving(sink, 'service.instance.id', `127.0.0.1:${llama.port}`) && sink.latest('model', 'tiny-llama-rand'), 'the llama-server scraped');
+    const single = sink.batches.flat().find((rb) => rb.resource.attributes['server.address'] === `127.0.0.1:${llama.port}` && rb.scopeMetrics.length > 0)!;
+    assert.equal(single.resource.attributes['backend'], 'llama.cpp');
+    assert.equal(single.resource.attributes['service.name'], ID);
+    assert.ok(metricNamed(single, 'llamacpp:prompt_tokens_total'));
+    await until(() => sink.batches.flat().some((rb) => rb.resource.attributes['server.address'] === `127.0.0.1:${llama.port}` && rb.resource.attributes['model'] === 'tiny-llama-rand'), 'the llama-server named by itself');
+    const routed = await until(
+      () => sink.batches.flat().find((rb) => rb.resource.attributes['server.address'] === `127.0.0.1:${router.port}` && rb.scopeMetrics.length > 0 && rb.resource.attributes['mode'] !== undefined),
+      'the router\'s loaded model scraped',
+    );
+    assert.equal(routed.resource.attributes['model'], 'tiny-llama-rand');
+    assert.equal(routed.resource.attributes['backend'], 'llama.cpp');
+    assert.equal(routed.resource.attributes['mode'], 'completion');
+    await until(() => serving(sink, 'model', 'llama3.2:latest'), 'the Ollama model scraped');
+    assert.equal(sink.latest('model', 'llama3.2:latest')!.resource.attributes['backend'], 'ollama');
+
+    // The status page lists the runners and how they were found.
+    const listed = health.snapshot().runners.map((x) => [x.kind, x.address, x.discovery.mechanism, x.discovery.source]);
+    assert.deepEqual(
+      listed.sort(),
+      [
+        ['llamacpp', `127.0.0.1:${llama.port}`, 'local', `port ${llama.port}`],
+        ['llamacpp_router', `127.0.0.1:${router.port}`, 'local', `port ${router.port}`],
+        ['ollama', ollama.instance, 'local', `port ${ollama.instance.split(':')[1]}`],
+      ].sort(),
+    );
+    const routerTarget = await until(() => health.snapshot().targets.find((t) => t.instance === `127.0.0.1:${router.port}`), 'the router model\'s target');
+    assert.equal(routerTarget.discovery?.mechanism, 'llamacpp_router_sd');
+
+    // Own metrics: candidates, runners by kind, probes, errors by reason (the hanging port timed out).
+    const gauge = (name: string, labels: Record<string, string>) => selfMetrics.gauge(name, '').value(labels);
+    assert.equal(gauge('runner_metrics_discovery_candidates', { receiver: ID }), 6);
+    assert.equal(gauge('runner_metrics_discovery_runners', { receiver: ID, kind: 'llamacpp' }), 1);
+    assert.equal(gauge('runner_metrics_discovery_runners', { receiver: ID, kind: 'llamacpp_router' }), 1);
+    assert.equal(gauge('runner_metrics_discovery_runners', { receiver: ID, kind: 'ollama' }), 1);
+    assert.equal(gauge('runner_metrics_discovery_targets', { receiver: ID, mechanism: 'local' }), 3);
+    assert.ok(selfMetrics.counter('runner_metrics_discovery_errors_total', '').value({ receiver: ID, mechanism: 'local', reason: 'timeout' })! >= 1);
+    assert.ok(selfMetrics.counter('runner_metrics_discovery_probes_total', '').value({ receiver: ID, probe: 'connect' })! > 0);
+
+    // The llama-server stops: at the next look its series are withdrawn and it is no longer listed.
+    await llama.close();
+    await r.discovery.lookOnce();
+    assert.equal(r.runners.has(`127.0.0.1:${llama.port}`), false);
+    const last = sink.batches.flat().filter((rb) => rb.resource.attributes['server.address'] === `127.0.0.1:${llama.port}`).at(-1)!;
+    assert.deepEqual(last.scopeMetrics, [], 'the last word on the llama-server is an empty snapshot');
+    assert.ok(!health.snapshot().runners.some((x) => x.kind === 'llamacpp'));
+    assert.ok(!health.snapshot().targets.some((t) => t.instance === `127.0.0.1:${llama.port}`));
+    assert.equal(gauge('runner_metrics_discovery_runners', { receiver: ID, kind: 'llamacpp' }), 0);
+    assert.equal(selfMetrics.gauge('up', '').value({ job: ID, instance: `127.0.0.1:${llama.port}`, backend: 'llama.cpp' }), undefined, 'its health series went too');
+
+    // It comes back: found again at the next look.
+    await llama.listen();
+    await r.discovery.lookOnce();
+    assert.equal(r.runners.get(`127.0.0.1:${llama.port}`), 'llamacpp');
+  } finally {
+    await r.shutdown();
+    await Promise.all([llama.close(), router.close(), ollama.close(), other.close(), slow.close()]);
+  }
+  // Nothing that changes a runner's state was asked: GETs only, never /slots, router models with autoload=false.
+  assert.ok(!llama.requests.some((q) => q.method !== 'GET' || q.path === '/slots'));
+  assert.ok(!ollama.requests.some((q) => q.method !== 'GET'));
+  const allowed = /^GET (\/models|\/v1\/models|\/(metrics|props)\?model=[^&]+&autoload=false)$/;
+  assert.deepEqual(router.requests.filter((q) => !allowed.test(q)), []);
+  // After shutdown every runner is dropped.
+  assert.deepEqual(health.snapshot().runners, []);
+  assert.deepEqual(health.snapshot().targets, []);
+});
+
+test('local discovery picks up a runner that appears within one interval, and leaves a configured one to its configuration', async () => {
+  const selfMetrics = new SelfMetrics();
+  const health = new HealthRegistry();
+  const sink = new CollectingConsumer();
+  const llama = await LlamaServer.start(V050_CHILD_COMPLETION);
+  const later = await freePort();
+  const configured = new PrometheusReceiver(
+    prometheusReceiverConfigSchema.parse({ scrape_interval: '100ms', targets: [{ url: `http://localhost:${llama.port}`, attributes: { backend: 'llama.cpp' } }] }),
+    context(selfMetrics, health, new RecordingLogger(), 'prometheus/llama'),
+    sink,
+  );
+  const local = new LocalRunnersReceiver(
+    localRunnersReceiverConfigSchema.parse({ interval: '100ms', ports: [], extra_ports: [llama.port, later], model_runner_sockets: false }),
+    context(selfMetrics, health),
+    sink,
+  );
+  let appeared: LlamaServer | undefined;
+  try {
+    await configured.start();
+    await local.start();
+    await until(() => serving(sink, 'service.name', 'prometheus/llama'), 'the configured target scraped');
+    // A llama-server appears on the other port: found and scraped.
+    appeared = await LlamaServer.start(V050_CHILD_COMPLETION, later);
+    await until(() => local.runners.get(`127.0.0.1:${later}`) === 'llamacpp', 'the new llama-server found');
+    await until(() => sink.batches.flat().some((rb) => rb.resource.attributes['server.address'] === `127.0.0.1:${later}` && rb.scopeMetrics.length > 0), 'the new one scraped');
+    // The configured one (localhost:P is 127.0.0.1:P) is scraped once, by its receiver only; discovery never asked it.
+    assert.equal(local.runners.has(`127.0.0.1:${llama.port}`), false);
+    assert.ok(!sink.batches.flat().some((rb) => rb.resource.attributes['service.name'] === ID && rb.resource.attributes['server.address'] === `127.0.0.1:${llama.port}`));
+    // Its configuration goes (a reload removing it): discovery takes it over.
+    await configured.shutdown();
+    await until(() => local.runners.get(`127.0.0.1:${llama.port}`) === 'llamacpp', 'the formerly configured one found');
+    await until(() => sink.batches.flat().some((rb) => rb.resource.attributes['service.name'] === ID && rb.resource.attributes['server.address'] === `127.0.0.1:${llama.port}` && rb.scopeMetrics.length > 0), 'scraped by discovery');
+  } finally {
+    await local.shutdown();
+    await configured.shutdown();
+    await llama.close();
+    await appeared?.close();
+  }
+});
