@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, load, stall)
+ * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, load, stall, discovery)
  * and prints figures as ratios against baselines measured in the same run.
  * Figures vary with machine load; compare ratios, not absolute times.
  */
@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   memory: () => import('./memory.js'),
   load: () => import('./load.js'),
   stall: () => import('./stall.js'),
+  discovery: () => import('./discovery.js'),
 };
 
 const wanted = process.argv.slice(2);
