@@ -175,3 +175,71 @@ test('local discovery picks up a runner that appears within one interval, and le
     await appeared?.close();
   }
 });
+
+test('local discovery: a socket that appears in a glob and goes, a Docker Model Runner on its port, a configured router left alone', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { DmrServer, DMR_PS, DMR_METRICS } = await import('../../helpers/dmr-server.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rm-local-'));
+  const selfMetrics = new SelfMetrics();
+  const health = new HealthRegistry();
+  const sink = new CollectingConsumer();
+  const dmr = await DmrServer.start();
+  dmr.json('/engines/ps', DMR_PS);
+  dmr.text('/metrics', DMR_METRICS);
+  const router = await LlamaRouter.start('router.v0.5.0.a-nothing-loaded.models.json');
+  const configured = new PrometheusReceiver(
+    prometheusReceiverConfigSchema.parse({ scrape_interval: '1h', llamacpp_router_sd_configs: [{ url: router.url, refresh_interval: '1h' }] }),
+    context(selfMetrics, health, new RecordingLogger(), 'prometheus/router'),
+    sink,
+  );
+  const local = new LocalRunnersReceiver(
+    localRunnersReceiverConfigSchema.parse({
+      interval: '1h',
+      ports: `docker_model_runner:${dmr.port},${router.port}`,
+      sockets: [join(dir, '*.sock')],
+      model_runner_sockets: false,
+    }),
+    context(selfMetrics, health),
+    sink,
+  );
+  let sock: RunnerServer | undefined;
+  try {
+    await configured.start();
+    await local.discovery.lookOnce();
+    // Docker Model Runner told by its first answer on its (expected) port, scraped by the docker_model_runner receiver.
+    assert.equal(local.runners.get(`127.0.0.1:${dmr.port}`), 'docker_model_runner');
+    await until(() => serving(sink, 'model', 'ai/smollm2'), 'a model runner\'s runner served');
+    // The configured router, with no model loaded, is still its configuration's: nothing asked by discovery.
+    assert.equal(local.runners.has(`127.0.0.1:${router.port}`), false);
+    await local.discovery.lookOnce();
+    // Only its own discovery's /models; discovery's question would be /v1/models.
+    assert.deepEqual(new Set(router.requests), new Set(['GET /models']));
+    assert.deepEqual(health.snapshot().runners.map((r) => [r.receiver, r.kind, r.discovery.mechanism]).sort(), [
+      [ID, 'docker_model_runner', 'local'],
+      ['prometheus/router', 'llamacpp_router', 'llamacpp_router_sd'],
+    ]);
+
+    // A llama-server's socket appears: told by its /metrics page (the third question), scraped over the socket.
+    const path = join(dir, 'llama.sock');
+    sock = await RunnerServer.start(V050_CHILD_COMPLETION.metrics, path);
+    for (let i = 0; i < 3 && !local.runners.has(path); i++) await local.discovery.lookOnce();
+    assert.equal(local.runners.get(path), 'llamacpp');
+    await until(() => serving(sink, 'server.address', path), 'the socket runner scraped');
+    assert.equal(sink.latest('server.address', path)!.resource.attributes['backend'], 'llama.cpp');
+    // The socket goes: dropped at the next look, its series withdrawn.
+    await sock.close();
+    await local.discovery.lookOnce();
+    assert.equal(local.runners.has(path), false);
+    assert.equal(serving(sink, 'server.address', path), false);
+  } finally {
+    await local.shutdown();
+    await configured.shutdown();
+    await sock?.close();
+    await Promise.all([dmr.close(), router.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Shut down, the model runner's series are withdrawn too.
+  assert.equal(serving(sink, 'model', 'ai/smollm2'), false);
+});
