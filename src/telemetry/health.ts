@@ -111,6 +111,8 @@ export class TargetReporter {
   constructor(
     private readonly identity: TargetIdentity,
     private readonly unregister: (r: TargetReporter) => void,
+    /** Made for a runner local discovery found. */
+    private readonly local = false,
   ) {}
 
   /** A scrape that started at `startedAt` (epoch ms) succeeded. */
@@ -140,9 +142,6 @@ export class TargetReporter {
   get claim(): { readonly instance: string; readonly local: boolean } {
     return { instance: this.identity.instance, local: this.local };
   }
-
-  /** Set by a registry view of local discovery. */
-  local = false;
 
   snapshot(): TargetHealth {
     const { job, instance, endpoint, attributes, discovery } = this.identity;
@@ -256,8 +255,8 @@ export class HealthRegistry {
     const reporter = new TargetReporter(
       this.localDiscovery && !identity.discovery ? { ...identity, discovery: this.localDiscovery } : identity,
       (r) => this.entries.targets.delete(r),
+      this.localDiscovery !== undefined,
     );
-    reporter.local = this.localDiscovery !== undefined;
     this.entries.targets.add(reporter);
     return reporter;
   }
