@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, load, stall;
+ * npm run bench [-- name...]: runs the benchmarks (parser, scrape, render, otlp, memory, load, stall, discovery;
  * peers only when named: it runs Prometheus and vmagent beside the collector for minutes)
  * and prints figures as ratios against baselines measured in the same run.
  * Figures vary with machine load; compare ratios, not absolute times.
@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   memory: () => import('./memory.js'),
   load: () => import('./load.js'),
   stall: () => import('./stall.js'),
+  discovery: () => import('./discovery.js'),
   // Runs real peers (prometheus, vmagent) for minutes: only when asked for by name.
   peers: () => import('./peers.js'),
 };

@@ -7,6 +7,7 @@ import { prometheusReceiverFactory } from './receivers/prometheus/index.js';
 import { ollamaReceiverFactory } from './receivers/ollama/index.js';
 import { dmrReceiverFactory } from './receivers/docker_model_runner/index.js';
 import { hostmetricsReceiverFactory } from './receivers/hostmetrics/index.js';
+import { localRunnersReceiverFactory } from './receivers/local_runners/index.js';
 import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
@@ -17,7 +18,13 @@ const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<stri
   new Map(factories.map((f) => [f.type, f]));
 
 export const registry: ComponentRegistry = {
-  receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory, dmrReceiverFactory, hostmetricsReceiverFactory),
+  receivers: byType<ReceiverFactory>(
+    prometheusReceiverFactory,
+    ollamaReceiverFactory,
+    dmrReceiverFactory,
+    hostmetricsReceiverFactory,
+    localRunnersReceiverFactory,
+  ),
   processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
   extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),

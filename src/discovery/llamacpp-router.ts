@@ -25,6 +25,7 @@ import {
   routerModelRunning,
   type LlamacppRouterModel,
 } from '../runners/llamacpp.js';
+import type { RunnerReporter } from '../telemetry/health.js';
 import type { Discoverer, TargetGroup } from './target-group.js';
 import type { DiscoveryTelemetry } from './telemetry.js';
 
@@ -54,6 +55,8 @@ export class LlamacppRouterDiscoverer implements Discoverer {
   private last: string | undefined;
   /** Models whose state series exist, to remove those that leave the list. */
   private stated = new Set<string>();
+  /** The router's entry on the status page, from construction on: its address is claimed even while no model runs. */
+  private readonly listed: RunnerReporter;
 
   constructor(
     private readonly opts: LlamacppRouterSdOptions,
@@ -61,6 +64,8 @@ export class LlamacppRouterDiscoverer implements Discoverer {
   ) {
     this.base = new URL(opts.url);
     this.display = redactUrl(this.base.toString());
+    const port = this.base.port || (this.base.protocol === 'https:' ? '443' : '80');
+    this.listed = telemetry.runner('llamacpp_router', `${this.base.hostname}:${port}`, { mechanism: MECHANISM, source: this.display });
   }
 
   run(onUpdate: (groups: TargetGroup[]) => void): void {
@@ -79,6 +84,7 @@ export class LlamacppRouterDiscoverer implements Discoverer {
     clearTimeout(this.timer);
     this.abort?.abort();
     await this.inFlight;
+    this.listed.remove();
     for (const model of this.stated) this.telemetry.setRouterModelState(this.display, model, undefined);
     this.stated.clear();
   }

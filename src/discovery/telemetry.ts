@@ -5,9 +5,11 @@
  */
 import type { Counter, Gauge, SelfMetrics } from '../telemetry/self-metrics.js';
 import type { LogFields, Logger } from '../telemetry/logger.js';
+import type { Discovery, HealthRegistry, RunnerReporter } from '../telemetry/health.js';
 import { LLAMACPP_ROUTER_STATES, type LlamacppRouterState } from '../runners/llamacpp.js';
 
-export type DiscoveryErrorReason = 'read' | 'parse' | 'invalid' | 'invalid_target' | 'request';
+/** `timeout` and `connect` are local discovery's probes that failed other than by a closed port. */
+export type DiscoveryErrorReason = 'read' | 'parse' | 'invalid' | 'invalid_target' | 'request' | 'timeout' | 'connect';
 
 export class DiscoveryTelemetry {
   private readonly targets: Gauge;
@@ -20,6 +22,7 @@ export class DiscoveryTelemetry {
     readonly receiverId: string,
     readonly logger: Logger,
     selfMetrics: SelfMetrics,
+    private readonly health?: HealthRegistry,
   ) {
     this.targets = selfMetrics.gauge('runner_metrics_discovery_targets', 'Targets currently given by a discovery mechanism, per receiver and mechanism.');
     this.errors = selfMetrics.counter('runner_metrics_discovery_errors_total', 'Discovery errors, per receiver, mechanism and reason.');
@@ -42,17 +45,22 @@ export class DiscoveryTelemetry {
     }
   }
 
+  /** Lists a runner the mechanism found on the status page (and claims its address for the receiver). */
+  runner(kind: string, address: string, discovery: Discovery): RunnerReporter {
+    return this.health?.runner({ receiver: this.receiverId, kind, address, discovery }) ?? { remove: () => undefined };
+  }
+
   /** Makes the mechanism's series visible from the start, so rates work from the first error. */
   register(mechanism: string): void {
     this.setTargets(mechanism, 0);
   }
 
   /** Counts an error; logs it unless the same message was the last one logged for `key`. */
-  error(mechanism: string, reason: DiscoveryErrorReason, key: string, message: string, fields: LogFields = {}): void {
+  error(mechanism: string, reason: DiscoveryErrorReason, key: string, message: string, fields: LogFields = {}, level: 'warn' | 'debug' = 'warn'): void {
     this.errors.add({ receiver: this.receiverId, mechanism, reason });
     if (this.logged.get(key) === message) return;
     this.logged.set(key, message);
-    this.logger.warn('discovery error', { receiver: this.receiverId, mechanism, reason, error: message, ...fields });
+    this.logger[level]('discovery error', { receiver: this.receiverId, mechanism, reason, error: message, ...fields });
   }
 
   /** The cause for `key` is gone: log its recovery once. */

@@ -11,7 +11,7 @@
 import type { Attributes } from '../model/batch.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ComponentContext } from '../component.js';
-import { secretsOf, type TargetReporter } from '../telemetry/health.js';
+import { secretsOf, type Discovery, type TargetReporter } from '../telemetry/health.js';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
 import { RunnerAnswerError } from '../runners/identity.js';
 import { ScrapeError } from './prometheus/fetch.js';
@@ -55,8 +55,16 @@ export function targetReporter(
   attributes: Readonly<Record<string, string>>,
   url: string | undefined,
   headers: Readonly<Record<string, string>>,
+  discovery?: Discovery,
 ): TargetReporter {
-  return context.health.target({ job: context.id, instance: address.instance, endpoint: address.display, attributes, secrets: secretsOf(url, headers) });
+  return context.health.target({
+    job: context.id,
+    instance: address.instance,
+    endpoint: address.display,
+    attributes,
+    secrets: secretsOf(url, headers),
+    ...(discovery !== undefined && { discovery }),
+  });
 }
 
 export class TargetHealth {

@@ -258,3 +258,24 @@ export function routerMetricsPath(basePath: string, model: string): string {
   const prefix = basePath.replace(/\/+$/, '');
   return `${prefix}${LLAMACPP_ENDPOINTS.metrics}?model=${encodeURIComponent(model)}&autoload=false`;
 }
+
+/**
+ * Whether a `GET /v1/models` answer is llama-server's, and in which mode: its
+ * entries are `owned_by: "llamacpp"` and carry `meta` (b4748 and v0.5.0); a
+ * router's entries carry `status`. Another server's OpenAI-style list (vLLM,
+ * SGLang, Ollama, …) is neither: undefined.
+ */
+export function llamacppServerMode(body: string): 'single' | 'router' | undefined {
+  let models: LlamacppModel[];
+  let raw: unknown;
+  try {
+    models = parseModels(body);
+    raw = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (models.some((m) => m.status !== undefined)) return 'router';
+  const data = (raw as { data: unknown[] }).data;
+  const own = data.some((e) => isObject(e) && (e['owned_by'] === 'llamacpp' || isObject(e['meta'])));
+  return own ? 'single' : undefined;
+}

@@ -34,6 +34,27 @@ export interface TargetHealth {
   readonly lastScrapeDurationSeconds?: number;
   /** Samples read by the last successful scrape. */
   readonly samples?: number;
+  /** How the target was found, when it was not configured: the mechanism and what it looked at. */
+  readonly discovery?: Discovery;
+}
+
+/** How a target or a runner was found: `file_sd` and the file, `local` and the port, … */
+export interface Discovery {
+  readonly mechanism: string;
+  readonly source: string;
+}
+
+/** A runner found by discovery (a llama.cpp router, a local port's runner), whatever targets it gives. */
+export interface RunnerHealth {
+  /** The receiver that found it. */
+  readonly receiver: string;
+  /** `llamacpp`, `llamacpp_router`, `ollama`, `docker_model_runner`, `vllm`, … */
+  readonly kind: string;
+  /** `host:port` or the socket path. */
+  readonly address: string;
+  readonly discovery: Discovery;
+  /** When it was found (ISO 8601). */
+  readonly since: string;
 }
 
 export interface PushResult {
@@ -65,6 +86,8 @@ export interface HealthSnapshot {
   readonly time: string;
   readonly targets: readonly TargetHealth[];
   readonly exporters: readonly ExporterHealth[];
+  /** Runners found by discovery, by receiver then address. */
+  readonly runners: readonly RunnerHealth[];
 }
 
 export interface TargetIdentity {
@@ -74,6 +97,7 @@ export interface TargetIdentity {
   readonly attributes: Readonly<Record<string, string>>;
   /** Values that must never appear in an error shown (header values, passwords, query values). */
   readonly secrets?: readonly string[];
+  readonly discovery?: Discovery;
 }
 
 export class TargetReporter {
@@ -87,6 +111,8 @@ export class TargetReporter {
   constructor(
     private readonly identity: TargetIdentity,
     private readonly unregister: (r: TargetReporter) => void,
+    /** Made for a runner local discovery found. */
+    private readonly local = false,
   ) {}
 
   /** A scrape that started at `startedAt` (epoch ms) succeeded. */
@@ -112,13 +138,19 @@ export class TargetReporter {
     this.unregister(this);
   }
 
+  /** The address it scrapes (`instance`), and whether local discovery made it (it then claims nothing). */
+  get claim(): { readonly instance: string; readonly local: boolean } {
+    return { instance: this.identity.instance, local: this.local };
+  }
+
   snapshot(): TargetHealth {
-    const { job, instance, endpoint, attributes } = this.identity;
+    const { job, instance, endpoint, attributes, discovery } = this.identity;
     return {
       job,
       instance,
       endpoint,
       attributes: { ...attributes },
+      ...(discovery !== undefined && { discovery: { ...discovery } }),
       state: this.state,
       ...(this.reason !== undefined && { reason: this.reason }),
       ...(this.lastError !== undefined && { lastError: this.lastError }),
@@ -190,32 +222,84 @@ export class ExporterReporter {
   }
 }
 
-export class HealthRegistry {
-  private readonly targets = new Set<TargetReporter>();
+/** A discovered runner's entry; `remove()` when it is gone. */
+export interface RunnerReporter {
+  remove(): void;
+}
+
+/** What every view of one registry shares. */
+class Entries {
+  readonly targets = new Set<TargetReporter>();
   /** By exporter id: an exporter replaced on reload may still be draining; the newest one is shown. */
-  private readonly exporters = new Map<string, ExporterReporter>();
+  readonly exporters = new Map<string, ExporterReporter>();
+  readonly runners = new Set<{ readonly health: RunnerHealth; readonly local: boolean }>();
+}
+
+export class HealthRegistry {
+  constructor(
+    private readonly entries: Entries = new Entries(),
+    /** Set on the view given to the components local discovery starts: what they report is found by it. */
+    private readonly localDiscovery?: Discovery,
+  ) {}
+
+  /**
+   * A view of this registry for the components local discovery starts for one
+   * runner: their targets are shown as found by `discovery` (unless found by a
+   * mechanism of their own) and claim no address.
+   */
+  foundLocally(discovery: Discovery): HealthRegistry {
+    return new HealthRegistry(this.entries, discovery);
+  }
 
   target(identity: TargetIdentity): TargetReporter {
-    const reporter = new TargetReporter(identity, (r) => this.targets.delete(r));
-    this.targets.add(reporter);
+    const reporter = new TargetReporter(
+      this.localDiscovery && !identity.discovery ? { ...identity, discovery: this.localDiscovery } : identity,
+      (r) => this.entries.targets.delete(r),
+      this.localDiscovery !== undefined,
+    );
+    this.entries.targets.add(reporter);
     return reporter;
+  }
+
+  /** A runner found by discovery, listed on the status page until removed. */
+  runner(entry: Omit<RunnerHealth, 'since'>): RunnerReporter {
+    // Found within what local discovery found (a router's own discovery): shown as local discovery found it.
+    const discovery = this.localDiscovery ?? entry.discovery;
+    const item = { health: { ...entry, discovery, since: new Date().toISOString() }, local: this.localDiscovery !== undefined || entry.discovery.mechanism === 'local' };
+    this.entries.runners.add(item);
+    return { remove: () => void this.entries.runners.delete(item) };
+  }
+
+  /**
+   * Addresses (`host:port` or socket paths) that a configured target, or a
+   * runner found by a configured mechanism, already scrapes: local discovery
+   * leaves them alone, so a runner is scraped once and the configured way wins.
+   */
+  claimedAddresses(): Set<string> {
+    const out = new Set<string>();
+    for (const t of this.entries.targets) if (!t.claim.local) out.add(t.claim.instance);
+    for (const r of this.entries.runners) if (!r.local) out.add(r.health.address);
+    return out;
   }
 
   exporter(identity: ExporterIdentity): ExporterReporter {
+    const exporters = this.entries.exporters;
     const reporter = new ExporterReporter(identity, (r) => {
-      if (this.exporters.get(identity.exporter) === r) this.exporters.delete(identity.exporter);
+      if (exporters.get(identity.exporter) === r) exporters.delete(identity.exporter);
     });
-    this.exporters.set(identity.exporter, reporter);
+    exporters.set(identity.exporter, reporter);
     return reporter;
   }
 
-  /** Targets by job then instance, exporters by id. */
+  /** Targets by job then instance, exporters by id, runners by receiver then address. */
   snapshot(now: number = Date.now()): HealthSnapshot {
-    const targets = [...this.targets].map((t) => t.snapshot());
+    const targets = [...this.entries.targets].map((t) => t.snapshot());
     targets.sort((a, b) => compare(a.job, b.job) || compare(a.instance, b.instance));
-    const exporters = [...this.exporters.values()].map((e) => e.snapshot());
+    const exporters = [...this.entries.exporters.values()].map((e) => e.snapshot());
     exporters.sort((a, b) => compare(a.exporter, b.exporter));
-    return { time: new Date(now).toISOString(), targets, exporters };
+    const runners = [...this.entries.runners].map((r) => ({ ...r.health, discovery: { ...r.health.discovery } }));
+    runners.sort((a, b) => compare(a.receiver, b.receiver) || compare(a.address, b.address) || compare(a.kind, b.kind));
+    return { time: new Date(now).toISOString(), targets, exporters, runners };
   }
 }
 

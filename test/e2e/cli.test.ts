@@ -65,26 +65,33 @@ test('npm start -- --config FILE serves the runner, stops cleanly on SIGTERM', a
   }
 });
 
-test('with no runner running it starts, says which target is down, and serves its own metrics', async () => {
+test('with no runner running it starts and serves its own metrics; a runner started later at LLAMACPP_BASE_URL is picked up', async () => {
   const port = await freePort();
-  const dead = await freePort();
+  const later = await freePort();
   const collector = startProcess(process.execPath, [CLI], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LLAMACPP_BASE_URL: `http://127.0.0.1:${dead}`, LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${port}`, LLAMACPP_SCRAPE_INTERVAL: '200ms' },
+    env: { ...process.env, LLAMACPP_BASE_URL: `http://127.0.0.1:${later}`, LLAMACPP_EXPORTER_ADDR: `127.0.0.1:${port}`, LLAMACPP_SCRAPE_INTERVAL: '200ms' },
   });
+  let runner: LlamaServer | undefined;
   try {
     const body = await eventually(async () => {
       const r = await httpGet(`http://127.0.0.1:${port}/metrics`);
-      return r.status === 200 && /\nup\{/.test(r.body) ? r.body : undefined;
+      return r.status === 200 && /\nrunner_metrics_discovery_candidates\{/.test(r.body) ? r.body : undefined;
     }, 'own metrics', 20_000);
-    const up = parseFamilies(body).find((f) => f.name === 'up')!;
-    assert.equal(up.samples[0]!.value, 0);
-    await eventually(() => (/"msg":"target is down"/.test(collector.output()) ? true : undefined), 'the down log line');
-    assert.match(collector.output(), new RegExp(`127\\.0\\.0\\.1:${dead}`));
-    assert.equal(collector.output().match(/target is down/g)!.length, 1, 'logged once, not per scrape');
+    const candidates = parseFamilies(body).find((f) => f.name === 'runner_metrics_discovery_candidates')!;
+    // The eight well-known ports plus LLAMACPP_BASE_URL's.
+    assert.ok(candidates.samples[0]!.value >= 9, `candidates: ${candidates.samples[0]!.value}`);
+    runner = await LlamaServer.start(B4748_COMPLETION, later);
+    await eventually(async () => {
+      const r = await httpGet(`http://127.0.0.1:${port}/metrics`);
+      return r.body.includes('llamacpp:prompt_tokens_total{backend="llama.cpp",model="tiny-llama-rand",mode="completion"}') ? true : undefined;
+    }, 'the runner started later', 20_000);
+    assert.match(collector.output(), new RegExp(`"msg":"local runner found"[^\\n]*"address":"127\\.0\\.0\\.1:${later}"`));
   } finally {
     assert.equal(await stopProcess(collector), 0);
+    await runner?.close();
   }
+  assert.doesNotMatch(collector.output(), /"level":"(warn|error)"/, 'nothing running is not a fault');
 });
 
 test('validate: exit 0 for every shipped config, 1 with file:line:col for a bad one', () => {
@@ -142,7 +149,7 @@ test('several --config files merge in order', () => {
     const r = cli(['print-config', '--config', 'otel-config.yaml', '--config', over]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /127\.0\.0\.1:9555/);
-    assert.match(r.stdout, /prometheus\/llamacpp/);
+    assert.match(r.stdout, /local_runners/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -57,10 +57,11 @@ export class LlamaServer extends RestartableServer {
   readonly routes = new Map<string, Answer>();
   readonly requests: Array<{ method: string; path: string; query: string }> = [];
 
-  static async start(model: ModelAnswers = B4748_COMPLETION): Promise<LlamaServer> {
+  /** Listens on `port` when given, else on a free one. */
+  static async start(model: ModelAnswers = B4748_COMPLETION, port?: number): Promise<LlamaServer> {
     const s = new LlamaServer();
     s.serve(model);
-    await s.listen();
+    await s.listen(port);
     return s;
   }
 

@@ -13,8 +13,14 @@ export abstract class RestartableServer {
 
   protected abstract handle(req: IncomingMessage, res: ServerResponse): void;
 
-  /** Listens again on the port it had (or a new one the first time). */
-  async listen(): Promise<void> {
+  /** The port it listens (or listened) on. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Listens again on the port it had (or a new one the first time, or `port` when given). */
+  async listen(port?: number): Promise<void> {
+    if (port !== undefined) this.boundPort = port;
     const server = createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

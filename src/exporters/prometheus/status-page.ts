@@ -8,7 +8,7 @@
  * the page again every few seconds and swap the content in place, so it stays
  * current without a reload (and without flashing or losing the scroll position).
  */
-import type { ExporterHealth, HealthSnapshot, TargetHealth } from '../../telemetry/health.js';
+import type { ExporterHealth, HealthSnapshot, RunnerHealth, TargetHealth } from '../../telemetry/health.js';
 
 export const REFRESH_MS = 5_000;
 
@@ -58,18 +58,20 @@ function content(metricsPath: string, health: HealthSnapshot): string {
 &middot; <span class="muted">as of <time id="generated" datetime="${health.time}">${clock(health.time)}</time>, refreshed every ${REFRESH_MS / 1000} s</span></p>
 <h2>Targets</h2>
 ${targets.length === 0 ? '<p>No scrape targets.</p>' : targetTable(targets, now)}
-<h2>Exporters</h2>
+${health.runners.length === 0 ? '' : `<h2>Discovered runners</h2>\n${runnerTable(health.runners, now)}\n`}<h2>Exporters</h2>
 ${exporters.length === 0 ? '<p>No exporters report here.</p>' : exporterTable(exporters, now)}`;
 }
 
 function targetTable(targets: readonly TargetHealth[], now: number): string {
   const extra = [...new Set(targets.flatMap((t) => Object.keys(t.attributes)))];
-  const head = ['job', 'instance', ...extra, 'state', 'reason', 'last scrape', 'duration', 'samples', 'last error'];
+  const found = targets.some((t) => t.discovery !== undefined);
+  const head = ['job', 'instance', ...extra, ...(found ? ['found by'] : []), 'state', 'reason', 'last scrape', 'duration', 'samples', 'last error'];
   const rows = targets.map((t) => {
     const cells = [
       `<td>${escapeHtml(t.job)}</td>`,
       `<td><code>${escapeHtml(t.instance)}</code></td>`,
       ...extra.map((k) => `<td>${escapeHtml(t.attributes[k] ?? '')}</td>`),
+      ...(found ? [`<td class="found-by">${t.discovery ? `${escapeHtml(t.discovery.mechanism)}: ${escapeHtml(t.discovery.source)}` : '<span class="muted">configured</span>'}</td>`] : []),
       `<td class="${t.state}">${t.state.toUpperCase()}</td>`,
       `<td class="reason">${escapeHtml(t.reason ?? '')}</td>`,
       `<td class="last-scrape">${t.lastScrape ? timeCell(t.lastScrape, now) : '<span class="muted">not yet</span>'}</td>`,
@@ -80,6 +82,22 @@ function targetTable(targets: readonly TargetHealth[], now: number): string {
     return `<tr class="target">${cells.join('')}</tr>`;
   });
   return table('targets', head, rows);
+}
+
+/** Runners discovery found (a router, a local port's runner), with how each was found. */
+function runnerTable(runners: readonly RunnerHealth[], now: number): string {
+  const head = ['receiver', 'runner', 'address', 'found by', 'since'];
+  const rows = runners.map((r) => {
+    const cells = [
+      `<td>${escapeHtml(r.receiver)}</td>`,
+      `<td>${escapeHtml(r.kind)}</td>`,
+      `<td><code>${escapeHtml(r.address)}</code></td>`,
+      `<td class="found-by">${escapeHtml(r.discovery.mechanism)}: ${escapeHtml(r.discovery.source)}</td>`,
+      `<td>${timeCell(r.since, now)}</td>`,
+    ];
+    return `<tr class="runner">${cells.join('')}</tr>`;
+  });
+  return table('runners', head, rows);
 }
 
 function exporterTable(exporters: readonly ExporterHealth[], now: number): string {

@@ -149,6 +149,15 @@ export class TargetIdentity {
     const known = this.missing.includes('model') ? identity.model !== undefined : true;
     if (!known) attributes['model'] = UNKNOWN_MODEL;
     this.settle(attributes, known ? undefined : problems.join('; ') || 'the runner did not name its model');
+    // The model is known but an answer that tells the rest (llama-server's mode is in /v1/models) failed,
+    // e.g. timed out on a busy machine: ask again, with the same backoff, instead of keeping it unknown.
+    if (known && problems.length > 0 && this.missing.some((k) => attributes[k] === undefined)) this.retryLater();
+  }
+
+  private retryLater(): void {
+    this.state = 'failed';
+    this.retryIn = this.retryGap;
+    this.retryGap = Math.min(this.retryGap * 2, MAX_RETRY_GAP);
   }
 
   private resolveKind(facts: PageFacts): RunnerKind | undefined {

@@ -35,7 +35,7 @@ export class PrometheusReceiver implements Receiver {
     this.config = config;
     this.timeoutMs = Math.min(config.scrape_timeout, config.scrape_interval);
     this.tcpAgent = createDispatcher(undefined, this.timeoutMs);
-    const telemetry = new DiscoveryTelemetry(context.id, context.logger, context.selfMetrics);
+    const telemetry = new DiscoveryTelemetry(context.id, context.logger, context.selfMetrics, context.health);
     this.targets = new TargetSet({
       staticTargets: staticTargets(config),
       discoverers: createDiscoverers(config, telemetry),
@@ -73,7 +73,7 @@ export class PrometheusReceiver implements Receiver {
     });
     const healthLabels = { job: context.id, instance: address.instance, ...attributes };
     const metrics = context.selfMetrics.scope();
-    const reporter = targetReporter(context, address, attributes, address.url, headers);
+    const reporter = targetReporter(context, address, attributes, address.url, headers, target.discovery);
     const scraper = new TargetScraper({
       address,
       identity,

@@ -12,6 +12,7 @@ import type { RunnerSetting } from './identity.js';
 import type { Consumer } from '../../component.js';
 import type { Attributes } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { Discovery } from '../../telemetry/health.js';
 import { countTargets, type Discoverer, type TargetGroup } from '../../discovery/target-group.js';
 import type { DiscoveryTelemetry } from '../../discovery/telemetry.js';
 import { resolveTarget, type TargetAddress } from './target.js';
@@ -25,6 +26,8 @@ export interface ScrapeTarget {
   readonly runner?: RunnerSetting;
   /** Request headers of this target alone (a discovered router's), over the receiver's. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** How a discovered target was found (for the status page); absent for a configured one. */
+  readonly discovery?: Discovery;
 }
 
 /** A started target as the receiver built it: its scraper, resource and health labels. */
@@ -149,6 +152,7 @@ export class TargetSet {
           const identity = identityOf(target.address);
           if (identities.has(identity)) continue; // scraped once, by whoever named it first
           identities.add(identity);
+          target = { ...target, discovery: { mechanism: d.mechanism, source: group.source } };
           wanted.set(identity, { key: keyOf(target), target, source: `${d.mechanism}:${group.source}` });
         }
       }

@@ -191,6 +191,27 @@ test('one identity endpoint failing is not a failure when the other tells (b4748
   }
 });
 
+test('the model known but the mode not (its answer failed once): asked again until the mode is known too', async () => {
+  const server = await LlamaServer.start(B4748_COMPLETION);
+  server.answer('/v1/models', { kind: 'status', status: 503 });
+  const { r, sink, scrape, logger } = receiver([{ url: server.url, attributes: { backend: 'llama.cpp' } }]);
+  try {
+    await scrape();
+    assert.deepEqual(identity(last(sink)), { backend: 'llama.cpp', model: 'tiny-llama-rand', mode: undefined });
+    server.serve(B4748_COMPLETION);
+    await scrape();
+    assert.deepEqual(identity(last(sink)), { backend: 'llama.cpp', model: 'tiny-llama-rand', mode: 'completion' });
+    const asked = server.asked('/v1/models');
+    await scrape();
+    await scrape();
+    assert.equal(server.asked('/v1/models'), asked, 'known in full: not asked again');
+    assert.equal(logger.count(UNKNOWN_LOG), 0);
+  } finally {
+    await r.shutdown();
+    await server.close();
+  }
+});
+
 test('configured values always win; with all three configured nothing is asked', async () => {
   const server = await LlamaServer.start(B4748_EMBEDDING);
   const { r, sink, scrape } = receiver([
