@@ -16,8 +16,13 @@ import { ProtoEncoder } from './encode-proto.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import type { Compression, EncodedRequest, Encoding } from './queue.js';
 
-/** zlib's default level: the size of a push matters as much as its CPU. */
-export const GZIP_LEVEL = 6;
+/**
+ * gzip levels: for protobuf 5, about 15 % less CPU than zlib's default 6 for 3 %
+ * more bytes (still under 6 bytes per point with backend/model/mode on every
+ * point); lower levels switch to zlib's fast matcher, which costs a tenth more
+ * bytes. JSON keeps 6: 5 saves it nothing.
+ */
+export const GZIP_LEVEL: Readonly<Record<Encoding, number>> = { proto: 5, json: 6 };
 /** Input handed to the thread pool at a time: large enough that pieces cost nothing in size, small enough to overlap. */
 export const GZIP_CHUNK_BYTES = 1 << 20;
 
@@ -42,7 +47,7 @@ class PendingRequest {
   private readonly parts: Buffer[] = [];
 
   constructor(private readonly options: RequestBuilderOptions) {
-    this.gzip = options.compression === 'gzip' ? new ParallelGzip(GZIP_LEVEL, GZIP_CHUNK_BYTES) : undefined;
+    this.gzip = options.compression === 'gzip' ? new ParallelGzip(GZIP_LEVEL[options.encoding], GZIP_CHUNK_BYTES) : undefined;
     if (options.encoding === 'json') this.write(JSON_PREFIX);
   }
 
