@@ -2,7 +2,8 @@
  * The otlphttp exporter pushing 100 runners × 1000 points to a local sink
  * server (protobuf+gzip and JSON+gzip), against the library exporters
  * (`OTLPMetricExporter` from @opentelemetry/exporter-metrics-otlp-proto and
- * -http) called once per resource on the same batches in the same run. Also the
+ * -http) called once per resource on the same batches in the same run, the sides
+ * taking turns round by round. Also the
  * encoders alone, ours against the library's serializers, and bytes per point
  * on the wire. Compare ratios, not absolute times.
  */
@@ -80,38 +81,57 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function measure(sink: Sink, pushRound: (round: number) => Promise<void>): Promise<Figures> {
-  await pushRound(0); // warm-up: connections, JIT
-  const times: number[] = [];
-  sink.reset();
-  for (let round = 1; round <= ROUNDS; round++) {
-    (globalThis as { gc?: () => void }).gc?.();
-    const t0 = performance.now();
-    await pushRound(round);
-    times.push(performance.now() - t0);
+/** One side of a comparison: a push of round `round`'s snapshots, and what to do when done. */
+interface Side {
+  readonly push: (round: number) => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Every side pushes each round in turn (A/B/A/B…), so that a machine busy with
+ * other work slows all sides alike; the figures are each side's median.
+ */
+async function interleaved(sink: Sink, sides: readonly Side[]): Promise<Figures[]> {
+  const times = sides.map((): number[] => []);
+  const bytes = sides.map(() => 0);
+  const requests = sides.map(() => 0);
+  try {
+    for (const side of sides) await side.push(0); // warm-up: connections, JIT
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (let i = 0; i < sides.length; i++) {
+        (globalThis as { gc?: () => void }).gc?.();
+        sink.reset();
+        const t0 = performance.now();
+        await sides[i]!.push(round);
+        times[i]!.push(performance.now() - t0);
+        bytes[i]! += sink.bytes;
+        requests[i]! += sink.requests;
+      }
+    }
+  } finally {
+    for (const side of sides) await side.close();
   }
-  return { ms: median(times), bytesPerPoint: sink.bytes / (POINTS * ROUNDS), requestsPerPush: sink.requests / ROUNDS };
+  return sides.map((_, i) => ({ ms: median(times[i]!), bytesPerPoint: bytes[i]! / (POINTS * ROUNDS), requestsPerPush: requests[i]! / ROUNDS }));
 }
 
 /** Our exporter: consume every runner's snapshot, then one push (encode, gzip, queue, POST). */
-async function ours(sink: Sink, runners: Runner[], body: Record<string, unknown>): Promise<Figures> {
+async function ours(sink: Sink, runners: Runner[], body: Record<string, unknown>): Promise<Side> {
   const config = otlpHttpExporterFactory.configSchema.parse({ metrics_endpoint: sink.url, export_interval: '1h', ...body });
   const exporter = new OtlpHttpExporter(config, { id: 'otlphttp/bench', kind: 'exporter', logger: silentLogger, selfMetrics: new SelfMetrics(), health: new HealthRegistry() });
   await exporter.start();
-  try {
-    return await measure(sink, async (round) => {
+  return {
+    push: async (round) => {
       exporter.consume(runners.map((r) => snapshot(r, round)));
       await exporter.forceFlush();
-    });
-  } finally {
-    await exporter.shutdown();
-  }
+    },
+    close: () => exporter.shutdown(),
+  };
 }
 
 /** The library exporter, as an application would use it: one export() per resource, all in parallel. */
-async function library(sink: Sink, runners: Runner[], exporter: PushMetricExporter): Promise<Figures> {
-  try {
-    return await measure(sink, async (round) => {
+function library(runners: Runner[], exporter: PushMetricExporter): Side {
+  return {
+    push: async (round) => {
       const batches = runners.map((r) => snapshot(r, round) as unknown as ResourceMetrics);
       await Promise.all(
         batches.map(
@@ -121,10 +141,9 @@ async function library(sink: Sink, runners: Runner[], exporter: PushMetricExport
             ),
         ),
       );
-    });
-  } finally {
-    await exporter.shutdown();
-  }
+    },
+    close: () => exporter.shutdown(),
+  };
 }
 
 /** Encoders alone, no HTTP: median ms to encode all resources once. */
@@ -154,12 +173,18 @@ export async function run(): Promise<void> {
   const libraryOptions = (url: string) =>
     ({ url, compression: 'gzip', concurrencyLimit: RESOURCES, timeoutMillis: 60_000 }) as ConstructorParameters<typeof ProtoExporter>[0];
   try {
-    console.log(`otlphttp push: ${RESOURCES} resources x ${POINTS / RESOURCES} points = ${POINTS.toLocaleString('en-US')} points per push, gzip, median of ${ROUNDS}`);
-    const protoOurs = await ours(sink, runners, {});
-    const protoBare = await ours(sink, runners, { resource_to_attributes: [] });
-    const protoLib = await library(sink, runners, new ProtoExporter(libraryOptions(sink.url)));
-    const jsonOurs = await ours(sink, runners, { encoding: 'json' });
-    const jsonLib = await library(sink, runners, new HttpJsonExporter(libraryOptions(sink.url)));
+    console.log(
+      `otlphttp push: ${RESOURCES} resources x ${POINTS / RESOURCES} points = ${POINTS.toLocaleString('en-US')} points per push, gzip, median of ${ROUNDS} rounds, sides interleaved`,
+    );
+    const [protoOurs, protoBare, protoLib] = await interleaved(sink, [
+      await ours(sink, runners, {}),
+      await ours(sink, runners, { resource_to_attributes: [] }),
+      library(runners, new ProtoExporter(libraryOptions(sink.url))),
+    ]);
+    const [jsonOurs, jsonLib] = await interleaved(sink, [
+      await ours(sink, runners, { encoding: 'json' }),
+      library(runners, new HttpJsonExporter(libraryOptions(sink.url))),
+    ]);
     console.log(line('otlphttp proto (backend/model/mode on points)', protoOurs));
     console.log(line('otlphttp proto (resource_to_attributes: [])', protoBare));
     console.log(line('library OTLPMetricExporter (proto)', protoLib));

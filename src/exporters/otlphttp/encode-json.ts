@@ -22,6 +22,9 @@ import {
 
 type Json = Record<string, unknown>;
 
+/** Promoted sets kept (one per distinct set of promoted values, i.e. per runner); past it they start afresh. */
+const MAX_PROMOTED_SETS = 4096;
+
 export const JSON_PREFIX = Buffer.from('{"resourceMetrics":[');
 export const JSON_SEPARATOR = Buffer.from(',');
 export const JSON_SUFFIX = Buffer.from(']}');
@@ -33,7 +36,8 @@ export const JSON_SUFFIX = Buffer.from(']}');
  * text, so an unchanged series costs only its value and end time.
  */
 export class JsonEncoder {
-  private readonly attributeText = new WeakMap<Attributes, string>();
+  /** `[...]` of each point's attributes, per set of promoted attributes (one per runner; see attributes()). */
+  private readonly attributeText = new Map<string, WeakMap<Attributes, string>>();
   private readonly timeText = new WeakMap<HrTime, string>();
 
   constructor(private readonly promotedKeys: readonly string[]) {}
@@ -45,7 +49,8 @@ export class JsonEncoder {
       const value = getAttribute(batch.resource.attributes, key);
       if (value !== undefined) promoted.push([key, keyValueText(key, value)]);
     }
-    const ctx: PointContext = { promoted, attrs: (own) => this.attributes(own, promoted), time: (t) => this.time(t) };
+    const texts = this.attributeTexts(promoted);
+    const ctx: PointContext = { promoted, attrs: (own) => this.attributes(own, promoted, texts), time: (t) => this.time(t) };
     let out = `{"resource":{"attributes":${JSON.stringify(keyValues(batch.resource.attributes))}},"scopeMetrics":[`;
     batch.scopeMetrics.forEach((s, i) => {
       if (i > 0) out += ',';
@@ -64,15 +69,32 @@ export class JsonEncoder {
     return Buffer.from(out);
   }
 
-  /** `[...]` of a point's own attributes plus the promoted resource attributes it lacks. */
-  private attributes(own: Attributes, promoted: ReadonlyArray<[string, string]>): string {
-    let text = this.attributeText.get(own);
-    if (text === undefined) {
-      text = keyValues(own).map((kv) => JSON.stringify(kv)).join(',');
-      this.attributeText.set(own, text);
+  /**
+   * The texts of points' attributes for one set of promoted attributes, kept by
+   * their text rather than by resource object (a processor may copy the resource
+   * on every batch); bounded, so runners coming and going cannot grow it forever.
+   */
+  private attributeTexts(promoted: ReadonlyArray<[string, string]>): WeakMap<Attributes, string> {
+    const id = promoted.map(([, kv]) => kv).join(',');
+    let texts = this.attributeText.get(id);
+    if (texts === undefined) {
+      if (this.attributeText.size >= MAX_PROMOTED_SETS) this.attributeText.clear();
+      texts = new WeakMap();
+      this.attributeText.set(id, texts);
     }
-    for (const [key, kv] of promoted) if (getAttribute(own, key) === undefined) text = text ? text + ',' + kv : kv;
-    return '[' + text + ']';
+    return texts;
+  }
+
+  /** `[...]` of a point's own attributes plus the promoted resource attributes it lacks; kept per attributes object. */
+  private attributes(own: Attributes, promoted: ReadonlyArray<[string, string]>, texts: WeakMap<Attributes, string>): string {
+    let text = texts.get(own);
+    if (text === undefined) {
+      const parts = keyValues(own).map((kv) => JSON.stringify(kv));
+      for (const [key, kv] of promoted) if (getAttribute(own, key) === undefined) parts.push(kv);
+      text = '[' + parts.join(',') + ']';
+      texts.set(own, text);
+    }
+    return text;
   }
 
   private time(t: HrTime): string {

@@ -36,17 +36,32 @@ const SUMMARY_POINT_ATTRS = 7;
 const TEMPORALITY_DELTA = 1;
 const TEMPORALITY_CUMULATIVE = 2;
 
-/** Resource attributes to copy onto data points, pre-encoded once per resource. */
+/**
+ * Resource attributes copied onto data points, and the encoded attributes of each
+ * point (its own, then the promoted ones it lacks), per attribute field number.
+ * Receivers reuse a series' attributes object from scrape to scrape, so a
+ * point's attributes are encoded once and copied in as bytes on every push after.
+ */
 interface Promoted {
   readonly keys: readonly string[];
-  /** Encoded KeyValue fields, per key, for the two attribute field numbers in use. */
-  readonly at7: readonly Buffer[];
-  readonly at9: readonly Buffer[];
+  readonly values: readonly NonNullable<Attributes[string]>[];
+  /** Per attribute field number (7: number and summary points, 9: histogram points). */
+  readonly encoded: Map<number, WeakMap<Attributes, Buffer>>;
 }
+
+/** Promoted sets kept (one per distinct set of promoted values, i.e. per runner); past it they start afresh. */
+const MAX_PROMOTED_SETS = 4096;
 
 export class ProtoEncoder {
   private readonly w = new ProtoWriter();
   private readonly scratch = new ProtoWriter(256);
+  /** By the promoted values, not the resource object: a processor may copy the resource on every batch. */
+  private readonly promotedSets = new Map<string, Promoted>();
+  /** The last start and end times encoded, by identity: most points of a push share them. */
+  private startRef: HrTime | undefined;
+  private readonly startHalves: [number, number] = [0, 0];
+  private endRef: HrTime | undefined;
+  private readonly endHalves: [number, number] = [0, 0];
 
   constructor(private readonly promotedKeys: readonly string[]) {}
 
@@ -85,28 +100,69 @@ export class ProtoEncoder {
       w.string(batch.resource.schemaUrl);
     }
     w.end(rm);
-    return w.finish();
+    return w.take();
   }
 
   private promote(resourceAttributes: Attributes): Promoted {
     const keys: string[] = [];
-    const at7: Buffer[] = [];
-    const at9: Buffer[] = [];
+    const values: NonNullable<Attributes[string]>[] = [];
     for (const key of this.promotedKeys) {
       const value = getAttribute(resourceAttributes, key);
       if (value === undefined) continue;
       keys.push(key);
-      at7.push(this.encodeKeyValue(NUMBER_POINT_ATTRS, key, value));
-      at9.push(this.encodeKeyValue(HISTOGRAM_POINT_ATTRS, key, value));
+      values.push(value);
     }
-    return { keys, at7, at9 };
+    const id = JSON.stringify([keys, values]);
+    let promoted = this.promotedSets.get(id);
+    if (promoted === undefined) {
+      if (this.promotedSets.size >= MAX_PROMOTED_SETS) this.promotedSets.clear();
+      promoted = { keys, values, encoded: new Map() };
+      this.promotedSets.set(id, promoted);
+    }
+    return promoted;
   }
 
-  private encodeKeyValue(field: number, key: string, value: NonNullable<Attributes[string]>): Buffer {
-    const s = this.scratch;
-    s.reset();
-    writeKeyValue(s, field, key, value);
-    return s.finish();
+  /** A point's attribute fields, encoded: its own, then the promoted ones it lacks (a point's own attribute wins). */
+  private pointAttributes(field: number, attributes: Attributes, promoted: Promoted): Buffer {
+    let cache = promoted.encoded.get(field);
+    if (cache === undefined) {
+      cache = new WeakMap();
+      promoted.encoded.set(field, cache);
+    }
+    let encoded = cache.get(attributes);
+    if (encoded === undefined) {
+      const s = this.scratch;
+      s.reset();
+      writeAttributes(s, field, attributes);
+      for (let i = 0; i < promoted.keys.length; i++) {
+        if (getAttribute(attributes, promoted.keys[i]!) === undefined) writeKeyValue(s, field, promoted.keys[i]!, promoted.values[i]!);
+      }
+      encoded = s.finish();
+      cache.set(attributes, encoded);
+    }
+    return encoded;
+  }
+
+  /**
+   * Start and end time fields. Field order does not matter to a protobuf reader;
+   * a point's fields are written attributes first, then times, then values, so
+   * that what repeats from point to point (attributes, times) is one run of bytes
+   * for gzip.
+   */
+  private writeTimes(start: HrTime, end: HrTime): void {
+    const w = this.w;
+    if (start !== this.startRef) {
+      this.startRef = start;
+      setHalves(this.startHalves, start);
+    }
+    if (end !== this.endRef) {
+      this.endRef = end;
+      setHalves(this.endHalves, end);
+    }
+    w.tag(2, WIRE_FIXED64);
+    w.fixed64(this.startHalves[0], this.startHalves[1]);
+    w.tag(3, WIRE_FIXED64);
+    w.fixed64(this.endHalves[0], this.endHalves[1]);
   }
 
   private writeMetric(metric: Metric, promoted: Promoted): void {
@@ -175,7 +231,8 @@ export class ProtoEncoder {
     const w = this.w;
     w.tag(1, WIRE_LEN);
     const dp = w.begin();
-    writeTimes(w, p.startTime, p.endTime);
+    w.raw(this.pointAttributes(NUMBER_POINT_ATTRS, p.attributes, promoted));
+    this.writeTimes(p.startTime, p.endTime);
     if (asInt) {
       w.tag(6, WIRE_FIXED64);
       w.sfixed64(p.value);
@@ -183,8 +240,6 @@ export class ProtoEncoder {
       w.tag(4, WIRE_FIXED64);
       w.double(p.value);
     }
-    writeAttributes(w, NUMBER_POINT_ATTRS, p.attributes);
-    writePromoted(w, p.attributes, promoted.keys, promoted.at7);
     w.end(dp);
   }
 
@@ -193,7 +248,8 @@ export class ProtoEncoder {
     const h = p.value;
     w.tag(1, WIRE_LEN);
     const dp = w.begin();
-    writeTimes(w, p.startTime, p.endTime);
+    w.raw(this.pointAttributes(HISTOGRAM_POINT_ATTRS, p.attributes, promoted));
+    this.writeTimes(p.startTime, p.endTime);
     w.tag(4, WIRE_FIXED64);
     w.fixed64Number(h.count);
     if (h.sum !== undefined) {
@@ -212,8 +268,6 @@ export class ProtoEncoder {
       w.varint32(bounds.length * 8);
       for (const b of bounds) w.double(b);
     }
-    writeAttributes(w, HISTOGRAM_POINT_ATTRS, p.attributes);
-    writePromoted(w, p.attributes, promoted.keys, promoted.at9);
     if (h.min !== undefined) {
       w.tag(11, WIRE_FIXED64);
       w.double(h.min);
@@ -230,7 +284,8 @@ export class ProtoEncoder {
     const s = p.value;
     w.tag(1, WIRE_LEN);
     const dp = w.begin();
-    writeTimes(w, p.startTime, p.endTime);
+    w.raw(this.pointAttributes(SUMMARY_POINT_ATTRS, p.attributes, promoted));
+    this.writeTimes(p.startTime, p.endTime);
     w.tag(4, WIRE_FIXED64);
     w.fixed64Number(s.count);
     w.tag(5, WIRE_FIXED64);
@@ -244,31 +299,19 @@ export class ProtoEncoder {
       w.double(q.value);
       w.end(qv);
     }
-    writeAttributes(w, SUMMARY_POINT_ATTRS, p.attributes);
-    writePromoted(w, p.attributes, promoted.keys, promoted.at7);
     w.end(dp);
   }
 }
 
-function writeTimes(w: ProtoWriter, start: HrTime, end: HrTime): void {
-  const [slo, shi] = hrTimeHalves(start[0], start[1]);
-  w.tag(2, WIRE_FIXED64);
-  w.fixed64(slo, shi);
-  const [elo, ehi] = hrTimeHalves(end[0], end[1]);
-  w.tag(3, WIRE_FIXED64);
-  w.fixed64(elo, ehi);
+function setHalves(halves: [number, number], t: HrTime): void {
+  const [lo, hi] = hrTimeHalves(t[0], t[1]);
+  halves[0] = lo;
+  halves[1] = hi;
 }
 
 function writeTemporality(w: ProtoWriter, temporality: AggregationTemporality): void {
   w.tag(2, WIRE_VARINT);
   w.varint32(temporality === AggregationTemporality.DELTA ? TEMPORALITY_DELTA : TEMPORALITY_CUMULATIVE);
-}
-
-/** A point's own attributes win over a promoted resource attribute of the same key. */
-function writePromoted(w: ProtoWriter, attributes: Attributes, keys: readonly string[], encoded: readonly Buffer[]): void {
-  for (let i = 0; i < keys.length; i++) {
-    if (getAttribute(attributes, keys[i]!) === undefined) w.raw(encoded[i]!);
-  }
 }
 
 function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {

@@ -39,7 +39,7 @@ export class BodyCache {
    * The body for `key` rendered from data at `version` (anything compared with
    * `===`), rendering it when there is none yet.
    */
-  get(key: string, version: unknown, render: () => string): CachedBody {
+  get(key: string, version: unknown, render: () => Buffer): CachedBody {
     if (version !== this.version) {
       this.entries.clear();
       this.version = version;
@@ -51,7 +51,7 @@ export class BodyCache {
       this.entries.set(key, body);
       return body;
     }
-    body = new CachedBody(Buffer.from(render(), 'utf8'));
+    body = new CachedBody(render());
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, body);
     return body;

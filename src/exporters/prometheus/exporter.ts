@@ -14,7 +14,8 @@ import type { ExporterReporter } from '../../telemetry/health.js';
 import type { Counter, Gauge } from '../../telemetry/self-metrics.js';
 import { BodyCache, CachedBody } from './body-cache.js';
 import type { PrometheusExporterConfig } from './config.js';
-import { renderExposition, type ExpositionSource } from './exposition.js';
+import { writeExposition, type ExpositionSource } from './exposition.js';
+import { RenderCache } from './family-plan.js';
 import type { ExpositionFormat } from './family-naming.js';
 import { HttpListener } from '../../net/http-listener.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../net/listen-address.js';
@@ -72,6 +73,8 @@ export class PrometheusExporter implements Exporter {
   /** Label cache for the collector's own resource, which never expires. */
   private ownLabels: SeriesLabels | undefined;
   private readonly loggedClashes = new Set<string>();
+  /** What renders remember between scrapes: which series each family writes, and body sizes. */
+  private readonly renderCache = new RenderCache();
 
   constructor(
     private readonly config: PrometheusExporterConfig,
@@ -147,21 +150,27 @@ export class PrometheusExporter implements Exporter {
 
   /** The exposition body a scrape would get, rendered now (scrapes over HTTP may get a cached one). */
   render(options: RenderOptions = {}): string {
+    return this.renderBytes(options).toString('utf8');
+  }
+
+  /** render() as the UTF-8 bytes a scrape is served. */
+  renderBytes(options: RenderOptions = {}): Buffer {
     this.own.scrapes.add(this.own.attributes);
     return this.renderNow(options);
   }
 
-  private renderNow(options: RenderOptions): string {
+  private renderNow(options: RenderOptions): Buffer {
     const started = performance.now();
     const { attributes } = this.own;
     this.own.renders.add(attributes);
     this.own.series.set(attributes, this.store.points);
     this.own.resources.set(attributes, this.store.size);
-    const body = renderExposition(this.sources(), {
+    const body = writeExposition(this.sources(), {
       format: options.format ?? 'text',
       escaping: options.escaping,
       names: options.names,
       onLeftOut: (name, reason) => this.logClash(name, reason),
+      cache: this.renderCache,
     });
     this.own.renderSeconds.set(attributes, (performance.now() - started) / 1000);
     return body;
@@ -238,7 +247,7 @@ export class PrometheusExporter implements Exporter {
   /** The body for this format and filter: cached while the data is unchanged (see OWN_METRICS_MAX_AGE_MS). */
   private body(format: ExpositionFormat, escaping: EscapingScheme, names: ReadonlySet<string> | undefined): CachedBody {
     const render = () => this.renderNow({ format, escaping, names });
-    if (!this.bodies) return new CachedBody(Buffer.from(render(), 'utf8'));
+    if (!this.bodies) return new CachedBody(render());
     let version: string | number = this.store.version;
     if (this.config.include_own_metrics) version = `${version}/${Math.floor(this.now() / OWN_METRICS_MAX_AGE_MS)}`;
     // Names sorted, so the same filter in another order shares the body.

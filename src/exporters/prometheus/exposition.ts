@@ -15,10 +15,12 @@
  *  - a series whose labels another series of its family already has is left out.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import { SUMMARY, type DataPoint, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
+import { SUMMARY, type DataPoint, type HistogramValue, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
 import { DEFAULT_ESCAPING, formatValue, helpLine, isFloatText, joinSeries, typeLine, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
+import { BodyWriter } from './body-writer.js';
 import { familyNaming, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
-import { labelSetKey, labelText, type SchemeLabels, type SeriesLabels, type SeriesText } from './series-labels.js';
+import { planFamily, WRITTEN, type FamilyPlan, type PlanMember, type RenderCache } from './family-plan.js';
+import type { SeriesLabels } from './series-labels.js';
 
 export interface ExpositionSource {
   readonly batch: ResourceBatch;
@@ -33,6 +35,8 @@ export interface ExpositionOptions {
   readonly names?: ReadonlySet<string> | undefined;
   /** Told of each runner family left out of this body because its names clash with another's. */
   readonly onLeftOut?: ((name: string, reason: string) => void) | undefined;
+  /** Plans and sizes remembered from earlier renders of the same exporter; none renders from scratch. */
+  readonly cache?: RenderCache | undefined;
 }
 
 interface Member {
@@ -45,13 +49,24 @@ interface Family {
   readonly members: Member[];
 }
 
-/** `sources` must already be in output order (the store sorts them by resource key). */
+/** The body as a string (tests, the fuzzer); scrapes are served writeExposition's bytes. */
 export function renderExposition(sources: Iterable<ExpositionSource>, options: ExpositionOptions): string {
+  return writeExposition(sources, options).toString('utf8');
+}
+
+/**
+ * The body as the UTF-8 bytes a scrape is served. `sources` must already be in
+ * output order (the store sorts them by resource key).
+ */
+export function writeExposition(sources: Iterable<ExpositionSource>, options: ExpositionOptions): Buffer {
   const escaping = options.escaping ?? DEFAULT_ESCAPING;
   const openMetrics = options.format === 'openmetrics';
+  const { cache } = options;
   const families = writtenFamilies(byRunnerName(sources), options, escaping);
+  const shape = `${options.format}\u0000${escaping}\u0000${options.names === undefined ? 'all' : 'some'}`;
+  cache?.begin();
+  const out = new BodyWriter(cache ? cache.sizeHint(shape) + (cache.sizeHint(shape) >> 4) : 64 * 1024);
   const claimed = new Set<string>();
-  const out: string[] = [];
   for (const name of [...families.keys()].sort()) {
     const { naming, members } = families.get(name)!;
     const taken = naming.claims.find((claim) => claimed.has(claim));
@@ -62,13 +77,15 @@ export function renderExposition(sources: Iterable<ExpositionSource>, options: E
     for (const claim of naming.claims) claimed.add(claim);
     // Resources may disagree on a family's type or help; the first one in output order wins.
     const help = members[0]!.metric.descriptor.description;
-    if (help) out.push(helpLine(naming.family, help, openMetrics));
-    out.push(typeLine(naming.family, naming.type));
-    const seen = new Set<string>();
-    for (const member of members) writeMetric(out, member.metric, member.labels.forScheme(escaping), naming, seen);
+    if (help) out.text(helpLine(naming.family, help, openMetrics));
+    out.text(typeLine(naming.family, naming.type));
+    const planned = members.map((m): PlanMember => ({ metric: m.metric, labels: m.labels.forScheme(escaping) }));
+    const plan = cache ? cache.plan(`${options.format}\u0000${escaping}\u0000${name}`, planned) : planFamily(planned);
+    writeSeries(out, planned, plan, sampleNames(naming));
   }
-  if (openMetrics) out.push('# EOF\n');
-  return out.join('');
+  if (openMetrics) out.text('# EOF\n');
+  cache?.end(shape, out.length);
+  return out.finish();
 }
 
 /** Every resource's metrics grouped by the runner's name, in output order. */
@@ -126,66 +143,172 @@ function isRequested(name: string, naming: FamilyNaming, names: ReadonlySet<stri
   return false;
 }
 
-function writeMetric(out: string[], metric: Metric, labels: SchemeLabels, naming: FamilyNaming, seen: Set<string>): void {
-  switch (metric.dataPointType) {
-    case DataPointType.SUM:
-    case DataPointType.GAUGE:
-      for (const point of metric.dataPoints) {
-        if (typeof point.value !== 'number') continue; // malformed point: see isWellShaped
-        const series = labels.series(point.attributes);
-        if (isRepeat(seen, series)) continue;
-        const closed = labelText(series);
-        out.push(joinSeries(naming.value, closed) + ' ' + formatValue(point.value) + '\n');
-      }
-      return;
-    case DataPointType.HISTOGRAM:
-      for (const point of metric.dataPoints) {
-        if (!isWellShaped(point.value, 'buckets')) continue;
-        const series = labels.series(point.attributes, 'le');
-        if (isRepeat(seen, series)) continue;
-        const closed = labelText(series);
-        const bucket = joinSeries(naming.bucket, labels.openText(point.attributes, 'le'));
-        const { boundaries, counts } = point.value.buckets;
-        // The runner's own `le` texts when the point was scraped: Prometheus keys the
-        // series by them, so `1.0` must not come back as `1`.
-        const texts = point.value.boundaryLabels;
-        // The SDK stores per-bucket counts; the exposition wants them cumulative.
-        let cumulative = 0;
-        for (let i = 0; i < boundaries.length; i++) {
-          cumulative += counts[i] ?? 0;
-          const text = texts?.[i];
-          const le = text ? textLabel(leTextCache, 'le', text, boundaries[i]!) : leLabel(boundaries[i]!);
-          // `+Inf` is the overflow bucket, written last; a bound given twice is written once.
-          if (boundaries[i] === Infinity) continue;
-          if (i > 0 && sameBound(boundaries[i]!, boundaries[i - 1]!) && repeatsBound(boundaries, texts, i, le)) continue;
-          out.push(bucket + le + formatValue(cumulative) + '\n');
-        }
-        cumulative += counts[boundaries.length] ?? 0;
-        out.push(bucket + 'le="+Inf"} ' + formatValue(cumulative) + '\n');
-        writeSumAndCount(out, point.value.sum, point.value.count, closed, naming);
-      }
-      return;
-    case SUMMARY:
-      for (const point of metric.dataPoints as DataPoint<SummaryValue>[]) {
-        if (!isWellShaped(point.value, 'quantiles')) continue;
-        const series = labels.series(point.attributes, 'quantile');
-        if (isRepeat(seen, series)) continue;
-        const closed = labelText(series);
-        const quantile = joinSeries(naming.value, labels.openText(point.attributes, 'quantile'));
-        const { quantiles } = point.value;
-        for (let i = 0; i < quantiles.length; i++) {
-          const label = quantileText(quantiles[i]!);
-          // A quantile given twice would be a duplicate series: the first one is kept.
-          if (quantiles.findIndex((q) => quantileText(q) === label) < i) continue;
-          out.push(quantile + label + formatValue(quantiles[i]!.value) + '\n');
-        }
-        writeSumAndCount(out, point.value.sum, point.value.count, closed, naming);
-      }
-      return;
-    default:
-      return;
+const SPACE = 0x20;
+const LF = 0x0a;
+const COMMA = 0x2c;
+const RBRACE = 0x7d;
+
+/** A sample name's text before its labels: `name{` and, for a series without labels, `name` (or `{"name",` and `{"name"}`). */
+interface SampleName {
+  readonly open: Buffer;
+  readonly bare: Buffer;
+}
+
+function sampleName(written: string): SampleName {
+  return { open: Buffer.from(joinSeries(written, '{'), 'utf8'), bare: Buffer.from(joinSeries(written, ''), 'utf8') };
+}
+
+/** `name{labels}` or `name`, for a label body from SchemeLabels.body. */
+function closedSeries(out: BodyWriter, name: SampleName, body: Buffer): void {
+  if (body.length === 0) {
+    out.bytes(name.bare);
+    return;
+  }
+  out.bytes(name.open);
+  out.bytes(body);
+  out.byte(RBRACE);
+}
+
+/** `name{labels,` or `name{`: a bucket's or quantile's label follows. */
+function openSeries(out: BodyWriter, name: SampleName, body: Buffer): void {
+  out.bytes(name.open);
+  if (body.length === 0) return;
+  out.bytes(body);
+  out.byte(COMMA);
+}
+
+function sample(out: BodyWriter, value: number): void {
+  out.byte(SPACE);
+  out.value(value);
+  out.byte(LF);
+}
+
+interface SampleNames {
+  readonly value: SampleName;
+  readonly bucket: SampleName;
+  readonly sum: SampleName;
+  readonly count: SampleName;
+}
+
+function sampleNames(naming: FamilyNaming): SampleNames {
+  return { value: sampleName(naming.value), bucket: sampleName(naming.bucket), sum: sampleName(naming.sum), count: sampleName(naming.count) };
+}
+
+/**
+ * Every member's series the plan writes, members in order, each metric's points
+ * in order. One small function per point type, each called per member: V8 keeps
+ * each one's loop optimized on its own types, where one function for all types
+ * kept being deoptimized.
+ */
+function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: FamilyPlan, names: SampleNames): void {
+  let at = 0;
+  for (const { metric } of members) {
+    switch (metric.dataPointType) {
+      case DataPointType.SUM:
+      case DataPointType.GAUGE:
+        writeNumbers(out, metric.dataPoints as DataPoint<number>[], plan, at, names.value);
+        break;
+      case DataPointType.HISTOGRAM:
+        writeHistograms(out, metric.dataPoints as DataPoint<HistogramValue>[], plan, at, names);
+        break;
+      case SUMMARY:
+        writeSummaries(out, metric.dataPoints as DataPoint<SummaryValue>[], plan, at, names);
+        break;
+      default:
+        break;
+    }
+    at += metric.dataPoints.length;
   }
 }
+
+function writeNumbers(out: BodyWriter, points: readonly DataPoint<number>[], plan: FamilyPlan, at: number, name: SampleName): void {
+  const { states, bodies } = plan;
+  for (let i = 0; i < points.length; i++) {
+    if (states[at + i] !== WRITTEN) continue;
+    closedSeries(out, name, bodies[at + i]!);
+    sample(out, points[i]!.value);
+  }
+}
+
+function writeHistograms(out: BodyWriter, points: readonly DataPoint<HistogramValue>[], plan: FamilyPlan, at: number, names: SampleNames): void {
+  const { states, bodies } = plan;
+  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeHistogram(out, points[i]!.value, bodies[at + i]!, names);
+}
+
+function writeSummaries(out: BodyWriter, points: readonly DataPoint<SummaryValue>[], plan: FamilyPlan, at: number, names: SampleNames): void {
+  const { states, bodies } = plan;
+  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeSummary(out, points[i]!.value, bodies[at + i]!, names);
+}
+
+function writeHistogram(out: BodyWriter, value: HistogramValue, body: Buffer, names: SampleNames): void {
+  const { boundaries, counts } = value.buckets;
+  const les = leLabels(boundaries, value.boundaryLabels);
+  // The SDK stores per-bucket counts; the exposition wants them cumulative.
+  let cumulative = 0;
+  for (let i = 0; i < boundaries.length; i++) {
+    cumulative += counts[i] ?? 0;
+    const le = les[i];
+    if (le === null) continue;
+    openSeries(out, names.bucket, body);
+    out.bytes(le!);
+    out.value(cumulative);
+    out.byte(LF);
+  }
+  cumulative += counts[boundaries.length] ?? 0;
+  openSeries(out, names.bucket, body);
+  out.bytes(INF_LABEL);
+  out.value(cumulative);
+  out.byte(LF);
+  writeSumAndCount(out, value.sum, value.count, body, names);
+}
+
+function writeSummary(out: BodyWriter, value: SummaryValue, body: Buffer, names: SampleNames): void {
+  const { quantiles } = value;
+  for (let i = 0; i < quantiles.length; i++) {
+    const label = quantileText(quantiles[i]!);
+    // A quantile given twice would be a duplicate series: the first one is kept.
+    if (quantiles.findIndex((q) => quantileText(q) === label) < i) continue;
+    openSeries(out, names.value, body);
+    out.text(label);
+    out.value(quantiles[i]!.value);
+    out.byte(LF);
+  }
+  writeSumAndCount(out, value.sum, value.count, body, names);
+}
+
+function writeSumAndCount(out: BodyWriter, sum: number | undefined, count: number, body: Buffer, names: SampleNames): void {
+  if (sum !== undefined) {
+    closedSeries(out, names.sum, body);
+    sample(out, sum);
+  }
+  closedSeries(out, names.count, body);
+  sample(out, count);
+}
+
+const INF_LABEL = Buffer.from('le="+Inf"} ');
+
+/**
+ * The `le` label of each bucket, `le="0.5"} `, or null for a bucket not written
+ * (`+Inf` among the finite bounds, written last; a bound given twice). The
+ * runner's own `le` texts when the point was scraped: Prometheus keys the series
+ * by them, so `1.0` must not come back as `1`. Receivers reuse a target's bounds
+ * arrays from scrape to scrape, so the labels are kept per array.
+ */
+function leLabels(boundaries: readonly number[], texts: readonly string[] | undefined): readonly (Buffer | null)[] {
+  const cached = leLabelsCache.get(boundaries);
+  if (cached !== undefined && cached.texts === texts) return cached.labels;
+  const labels: (Buffer | null)[] = [];
+  for (let i = 0; i < boundaries.length; i++) {
+    const text = texts?.[i];
+    const le = text ? textLabel(leTextCache, 'le', text, boundaries[i]!) : leLabel(boundaries[i]!);
+    const skip = boundaries[i] === Infinity || (i > 0 && sameBound(boundaries[i]!, boundaries[i - 1]!) && repeatsBound(boundaries, texts, i, le));
+    labels.push(skip ? null : Buffer.from(le, 'utf8'));
+  }
+  leLabelsCache.set(boundaries, { texts, labels });
+  return labels;
+}
+
+const leLabelsCache = new WeakMap<readonly number[], { texts: readonly string[] | undefined; labels: readonly (Buffer | null)[] }>();
 
 function quantileText(q: SummaryValue['quantiles'][number]): string {
   return q.label ? textLabel(quantileTextCache, 'quantile', q.label, q.quantile) : quantileLabel(q.quantile);
@@ -206,27 +329,6 @@ function repeatsBound(boundaries: readonly number[], texts: readonly string[] | 
     if ((text ? textLabel(leTextCache, 'le', text, boundaries[j]!) : leLabel(boundaries[j]!)) === le) return true;
   }
   return false;
-}
-
-/**
- * Whether a histogram or summary point holds what its type promises. A point of
- * another shape (a source that mislabelled it) is left out rather than written as
- * `undefined` or failing the whole render.
- */
-function isWellShaped(value: unknown, field: 'buckets' | 'quantiles'): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[field] === 'object';
-}
-
-/** True when a series with this label set was already written in this family; records it otherwise. */
-function isRepeat(seen: Set<string>, series: SeriesText): boolean {
-  const before = seen.size;
-  seen.add(labelSetKey(series));
-  return seen.size === before;
-}
-
-function writeSumAndCount(out: string[], sum: number | undefined, count: number, labels: string, naming: FamilyNaming): void {
-  if (sum !== undefined) out.push(joinSeries(naming.sum, labels) + ' ' + formatValue(sum) + '\n');
-  out.push(joinSeries(naming.count, labels) + ' ' + formatValue(count) + '\n');
 }
 
 /**

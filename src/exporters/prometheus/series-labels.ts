@@ -4,10 +4,11 @@
  * with every name escaped for the scraper's escaping scheme.
  *
  * Receivers hand over the same `attributes` object for an unchanged series on
- * every scrape, so the rendered text is cached per object and scheme: in steady
- * state a series costs one WeakMap lookup instead of escaping and joining its
- * labels. The text does not depend on the metric, so one cache per resource serves
- * all of its metrics; it goes away with the resource.
+ * every scrape, so the label text is cached per object and scheme, as the UTF-8
+ * bytes the body is made of: in steady state a series costs one WeakMap lookup
+ * instead of escaping and joining its labels. The text does not depend on the
+ * metric, so one cache per resource serves all of its metrics; it goes away with
+ * the resource.
  *
  * Names that collide once escaped (`a.b` and `a_b` both `a_b` under underscores)
  * would make a series with two labels of one name, which no parser accepts: the
@@ -57,25 +58,9 @@ export class SeriesLabels {
   }
 }
 
-/**
- * A series' label text, `{a="1",b="2"}` or '', and the key of its label set:
- * `{b="2",a="1"}` is the same series to Prometheus. The key lists the runner's
- * labels sorted by name, then the configured added labels in their configured
- * order, so most series (runner labels already sorted, then ours) need no second
- * string: the text is the key.
- */
-export type SeriesText = string | { readonly text: string; readonly key: string };
-
-export function labelText(series: SeriesText): string {
-  return typeof series === 'string' ? series : series.text;
-}
-
-/** Equal for two series exactly when Prometheus sees one label set. */
-export function labelSetKey(series: SeriesText): string {
-  return typeof series === 'string' ? series : series.key;
-}
-
 type Pair = readonly [name: string, pair: string];
+
+const EMPTY = Buffer.alloc(0);
 
 export class SchemeLabels {
   /** Added labels in output order, as `name="escaped value"`. */
@@ -83,9 +68,11 @@ export class SchemeLabels {
   private readonly addedNames: ReadonlySet<string>;
   /** Every added label name the config can give, in output order, whichever a resource has. */
   private readonly addedOrder = new Map<string, number>();
-  private readonly closed = new WeakMap<Attributes, SeriesText>();
-  /** Per bound label (`le`, `quantile`): texts of histogram and summary points, which leave a runner's label of that name out. */
-  private readonly bounded = new Map<BoundLabel, { closed: WeakMap<Attributes, SeriesText>; open: WeakMap<Attributes, string> }>();
+  private readonly bodies = new WeakMap<Attributes, Buffer>();
+  /** Per bound label (`le`, `quantile`): bodies of histogram and summary points, which leave a runner's label of that name out. */
+  private readonly boundBodies = new Map<BoundLabel, WeakMap<Attributes, Buffer>>();
+  /** The label-set key of a body whose labels are not in key order; most series have none. */
+  private readonly sortedKeys = new WeakMap<Buffer, string>();
 
   constructor(
     resource: Resource,
@@ -119,37 +106,35 @@ export class SchemeLabels {
   }
 
   /**
-   * `{a="1",backend="x"}` (or '' for a series without labels), with the key of its
-   * label set; labelText and labelSetKey read them. For a histogram's or summary's
-   * series, `bound` names the label its buckets or quantiles add, which the runner's
-   * labels must not also hold.
+   * The series' labels as UTF-8, `a="1",backend="x"`, without braces: empty for a
+   * series without labels. The caller closes it (`}`) or appends the `bound` label
+   * its buckets or quantiles add (`,le="0.5"}`); for a histogram's or summary's
+   * series, `bound` names that label, which the runner's labels must not also hold.
    */
-  series(attributes: Attributes, bound?: BoundLabel): SeriesText {
-    const cache = bound === undefined ? this.closed : this.boundCaches(bound).closed;
-    let series = cache.get(attributes);
-    if (series === undefined) {
+  body(attributes: Attributes, bound?: BoundLabel): Buffer {
+    const cache = bound === undefined ? this.bodies : this.boundCache(bound);
+    let body = cache.get(attributes);
+    if (body === undefined) {
       const pairs = this.pairs(attributes, bound);
-      const text = pairs.length === 0 ? '' : `{${pairs.map(pairText).join(',')}}`;
-      const key = pairs.length === 0 ? '' : `{${[...pairs].sort((a, b) => this.compare(a, b)).map(pairText).join(',')}}`;
-      series = key === text ? text : { text, key };
-      cache.set(attributes, series);
+      body = pairs.length === 0 ? EMPTY : Buffer.from(pairs.map(pairText).join(','), 'utf8');
+      const sorted = pairs.length < 2 ? pairs : [...pairs].sort((a, b) => this.compare(a, b));
+      if (sorted.some((pair, i) => pair !== pairs[i])) {
+        this.sortedKeys.set(body, Buffer.from(sorted.map(pairText).join(','), 'utf8').toString('latin1'));
+      }
+      cache.set(attributes, body);
     }
-    return series;
+    return body;
   }
 
   /**
-   * `{a="1",backend="x",` or `{`: the caller appends the `bound` label and the
-   * closing brace (`le` of a bucket, `quantile` of a summary).
+   * Equal for two bodies exactly when Prometheus sees one label set: `b="2",a="1"`
+   * and `a="1",b="2"` are one series. It lists the runner's labels sorted by name,
+   * then the configured added labels in their configured order, so most series
+   * (runner labels already sorted, then ours) need no second text: the key is the
+   * body's bytes. Computed when asked, not kept: a steady render asks for none.
    */
-  openText(attributes: Attributes, bound: BoundLabel): string {
-    const cache = this.boundCaches(bound).open;
-    let text = cache.get(attributes);
-    if (text === undefined) {
-      const pairs = this.pairs(attributes, bound);
-      text = pairs.length === 0 ? '{' : `{${pairs.map(pairText).join(',')},`;
-      cache.set(attributes, text);
-    }
-    return text;
+  key(body: Buffer): string {
+    return this.sortedKeys.get(body) ?? body.toString('latin1');
   }
 
   /** Key order: other labels by name, then added label names in configured order. */
@@ -160,13 +145,13 @@ export class SchemeLabels {
     return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
   }
 
-  private boundCaches(bound: BoundLabel) {
-    let caches = this.bounded.get(bound);
-    if (caches === undefined) {
-      caches = { closed: new WeakMap(), open: new WeakMap() };
-      this.bounded.set(bound, caches);
+  private boundCache(bound: BoundLabel): WeakMap<Attributes, Buffer> {
+    let cache = this.boundBodies.get(bound);
+    if (cache === undefined) {
+      cache = new WeakMap();
+      this.boundBodies.set(bound, cache);
     }
-    return caches;
+    return cache;
   }
 
   /** The series' labels in output order: the runner's (escaped, renamed on a clash), then the added ones. */

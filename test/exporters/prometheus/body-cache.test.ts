@@ -87,7 +87,7 @@ describe('BodyCache', () => {
   it('holds at most maxEntries bodies, dropping the least recently used', () => {
     const cache = new BodyCache(2);
     let rendered = 0;
-    const render = (text: string) => () => (rendered++, text);
+    const render = (text: string) => () => (rendered++, Buffer.from(text));
     cache.get('a', 1, render('A'));
     cache.get('b', 1, render('B'));
     cache.get('a', 1, render('A')); // a is now the most recent
@@ -100,9 +100,9 @@ describe('BodyCache', () => {
 
   it('drops every body when the version changes; a body already handed out stays whole', async () => {
     const cache = new BodyCache(4);
-    const old = cache.get('a', 1, () => 'old');
-    cache.get('b', 1, () => 'other');
-    const fresh = cache.get('a', 2, () => 'new');
+    const old = cache.get('a', 1, () => Buffer.from('old'));
+    cache.get('b', 1, () => Buffer.from('other'));
+    const fresh = cache.get('a', 2, () => Buffer.from('new'));
     assert.equal(cache.size, 1);
     assert.equal(fresh.bytes.toString(), 'new');
     // A scrape still compressing the old body gets the old body, complete.

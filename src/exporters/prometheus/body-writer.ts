@@ -1,0 +1,67 @@
+/**
+ * Writes an exposition body straight into one Buffer: the bytes a scrape is
+ * served, without building a string of the whole body first (joining 100k
+ * pieces into a string, then encoding it as UTF-8, cost more than writing them).
+ *
+ * Cached label texts are copied in as bytes (one memcpy each); only the values
+ * are formatted afresh.
+ */
+import { formatValue } from '../../prometheus/writer.js';
+
+export class BodyWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  /** `capacity`: the expected size (the last body of this shape); the buffer grows past it if needed. */
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, 1024));
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** The body written: a view of the bytes written, valid until the writer is used again. */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.pos + extra;
+    if (needed <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  bytes(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.pos + n > this.buf.length) this.ensure(n);
+    this.buf.set(bytes, this.pos);
+    this.pos += n;
+  }
+
+  byte(c: number): void {
+    if (this.pos >= this.buf.length) this.ensure(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** Any text, as UTF-8 (HELP and TYPE lines). */
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A sample value, exactly as formatValue writes it (ASCII: digits, `.`, `e`, `+`, `-`, NaN, Inf). */
+  value(v: number): void {
+    const s = formatValue(v);
+    const n = s.length;
+    if (this.pos + n > this.buf.length) this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+}

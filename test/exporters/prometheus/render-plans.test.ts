@@ -1,0 +1,99 @@
+/**
+ * Renders remember, per family, which series they write (the duplicate-series
+ * check) and reuse that while the same attributes objects come back. Whatever
+ * changes between scrapes, a remembered render must write exactly what a fresh
+ * exporter writes for the same data: random rounds of snapshots that reuse
+ * attributes objects (as receivers do), with series coming and going, series
+ * equal to another's, points of the wrong shape and resources appearing and
+ * expiring, are rendered by one long-lived exporter and by a fresh one.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Attributes } from '@opentelemetry/api';
+import { PrometheusExporter } from '../../../src/exporters/prometheus/exporter.js';
+import type { Metric, ResourceBatch } from '../../../src/model/batch.js';
+import { counter, gauge, histogram, resourceBatch, testConfig, testContext } from './batches.js';
+
+const SEED = Number(process.env['RENDER_PLANS_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
+
+class Rng {
+  constructor(private state: number) {}
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+/** A pool of attributes objects per resource, reused from round to round; some equal another's content. */
+function attributePool(rng: Rng): Attributes[] {
+  const pool: Attributes[] = [];
+  for (let i = 0; i < 6; i++) {
+    const slot = String(rng.int(4)); // equal contents in distinct objects: duplicate series
+    pool.push(rng.chance(0.3) ? { z: 'last', slot } : { slot, phase: rng.chance(0.5) ? 'decode' : 'prompt' });
+  }
+  return pool;
+}
+
+function round(rng: Rng, pools: Attributes[][], models: string[], n: number): ResourceBatch[] {
+  const batches: ResourceBatch[] = [];
+  for (let r = 0; r < pools.length; r++) {
+    if (rng.chance(0.15)) continue; // this resource sends nothing this round
+    const pick = () => pools[r]!.filter(() => rng.chance(0.8));
+    const metrics: Metric[] = [
+      counter('c_total', 'C.', pick().map((a, i) => [a, n * 10 + i] as const)),
+      gauge('g', 'G.', pick().map((a, i) => [a, (n + i) / 7] as const)),
+      histogram('h', 'H.', pick().map((a) => [a, { boundaries: [0.5, 1], counts: [n, 1, 2], sum: n * 1.5 }] as const)),
+    ];
+    if (rng.chance(0.2)) {
+      // A point that does not hold what its type promises.
+      const g = metrics[1]!;
+      if (g.dataPoints.length > 0) (g.dataPoints[rng.int(g.dataPoints.length)] as { value: unknown }).value = 'x';
+      const h = metrics[2]!;
+      if (h.dataPoints.length > 0) (h.dataPoints[rng.int(h.dataPoints.length)] as { value: unknown }).value = 7;
+    }
+    if (rng.chance(0.2)) metrics.reverse();
+    batches.push(resourceBatch({ 'service.instance.id': `r${r}`, backend: 'llama.cpp', model: models[r]!, mode: 'completion' }, metrics));
+  }
+  return batches;
+}
+
+describe('remembered render plans', () => {
+  it(`write what a fresh render writes, round after round (seed ${SEED}; RENDER_PLANS_SEED replays)`, () => {
+    const rng = new Rng(SEED);
+    const pools = Array.from({ length: 5 }, () => attributePool(rng));
+    // Two resources share a model, so their series can collide.
+    const models = ['a', 'a', 'b', 'c', 'c'];
+    let now = 0;
+    const config = testConfig({ metric_expiration: '3s' });
+    const long = new PrometheusExporter(config, testContext(), { now: () => now });
+    const history: ResourceBatch[][] = [];
+    for (let n = 0; n < 60; n++) {
+      now += 1000;
+      const batches = round(rng, pools, models, n);
+      history.push(batches);
+      long.consume(batches);
+      // A fresh exporter fed the same rounds holds the same snapshots, with no plans.
+      let freshNow = 0;
+      const fresh = new PrometheusExporter(config, testContext(), { now: () => freshNow });
+      history.forEach((past, i) => {
+        freshNow = (i + 1) * 1000;
+        fresh.consume(past);
+      });
+      freshNow = now;
+      for (const format of ['text', 'openmetrics'] as const) {
+        for (const escaping of ['underscores', 'allow-utf-8'] as const) {
+          assert.equal(long.render({ format, escaping }), fresh.render({ format, escaping }), `round ${n}, ${format}, ${escaping} (seed ${SEED})`);
+        }
+      }
+    }
+  });
+});
