@@ -8,6 +8,8 @@ import { ollamaReceiverFactory } from './receivers/ollama/index.js';
 import { dmrReceiverFactory } from './receivers/docker_model_runner/index.js';
 import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
+import { attributesProcessorFactory } from './processors/attributes/index.js';
+import { groupByAttrsProcessorFactory } from './processors/groupbyattrs/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/index.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/index.js';
@@ -17,7 +19,12 @@ const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<stri
 
 export const registry: ComponentRegistry = {
   receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory, dmrReceiverFactory),
-  processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
+  processors: byType<ProcessorFactory>(
+    resourceProcessorFactory,
+    filterProcessorFactory,
+    attributesProcessorFactory,
+    groupByAttrsProcessorFactory,
+  ),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
   extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),
 };
