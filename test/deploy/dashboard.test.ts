@@ -4,7 +4,9 @@
  * must return data from a real Prometheus scraping the collector, which scrapes
  * a real llama-server (v0.5.0, the tiny model, some traffic, the opt-in
  * first-token probe on), a stand-in Docker Model Runner serving its fixture
- * answers, and this machine through hostmetrics, with a stand-in nvidia-smi on
+ * answers, stand-in vLLM, SGLang, TGI, TorchServe (three models) and Triton
+ * serving theirs (one runner per model, as pipelines/ sets them up), and this
+ * machine through hostmetrics, with a stand-in nvidia-smi on
  * PATH that reports one GPU running the llama-server process (this machine has
  * none). An OTLP push to a closed port with a one-request queue makes the drop
  * and queue panels real.
@@ -17,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { DMR_METRICS, DMR_PS, DmrServer } from '../helpers/dmr-server.js';
+import { FixtureSite, JSON_TYPE, PROMETHEUS_TEXT } from '../helpers/fixture-site.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { ScrapedCollector } from '../helpers/prometheus-server.js';
 import { eventually, freePort, startProcess, stopProcess, type Running } from '../helpers/processes.js';
 
@@ -108,6 +112,20 @@ async function startLlamaServer(): Promise<{ url: string; process: Running }> {
   return { url, process };
 }
 
+const page = (file: string) => ({ body: readFixture('runners', file), contentType: PROMETHEUS_TEXT });
+const answer = (file: string) => ({ body: readFixture('runners', file), contentType: JSON_TYPE });
+
+/** The other runners' stand-ins, by backend. */
+async function otherRunners(): Promise<Map<string, FixtureSite>> {
+  return new Map([
+    ['vllm', await FixtureSite.start({ '/metrics': page('vllm.prom') })],
+    ['sglang', await FixtureSite.start({ '/metrics': page('sglang.prom'), '/get_model_info': answer('sglang-get-model-info.json') })],
+    ['tgi', await FixtureSite.start({ '/metrics': page('tgi.prom'), '/info': answer('tgi-info.json') })],
+    ['torchserve', await FixtureSite.start({ '/metrics': page('torchserve-three-models.prom') })],
+    ['triton', await FixtureSite.start({ '/metrics': page('triton.prom') })],
+  ]);
+}
+
 async function complete(url: string): Promise<void> {
   const res = await fetch(`${url}/completion`, { method: 'POST', body: JSON.stringify({ prompt: 'Hello there', n_predict: 16 }) });
   assert.equal(res.status, 200);
@@ -116,6 +134,7 @@ async function complete(url: string): Promise<void> {
 
 test('every dashboard panel query returns data from a real Prometheus scraping the collector', { timeout: 300_000 }, async () => {
   const llama = await startLlamaServer();
+  const others = await otherRunners();
   const dmr = await DmrServer.start();
   dmr.json('/engines/ps', DMR_PS);
   dmr.text('/metrics', DMR_METRICS);
@@ -142,6 +161,20 @@ test('every dashboard panel query returns data from a real Prometheus scraping t
     url: http://127.0.0.1:${dmr.port}
   hostmetrics:
     collection_interval: 1s
+  prometheus/others:
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    targets:
+${[...others].map(([backend, site]) => `      - { url: ${site.url}, attributes: { backend: ${backend} } }`).join('\n')}
+processors:
+  attributes/model:
+    actions:
+      - { key: model, from_attribute: ModelName, action: insert }
+      - { key: ModelName, action: delete }
+      - { key: model, from_attribute: model_name, action: insert }
+      - { key: model_name, action: delete }
+  groupbyattrs/model:
+    keys: [model]
 exporters:
   prometheus:
     endpoint: 127.0.0.1:${ourPort}
@@ -155,6 +188,10 @@ service:
     metrics:
       receivers: [prometheus/llamacpp, docker_model_runner, hostmetrics]
       exporters: [prometheus, otlphttp/backend]
+    metrics/others:
+      receivers: [prometheus/others]
+      processors: [attributes/model, groupbyattrs/model]
+      exporters: [prometheus]
 `,
     );
     const p = prom;
@@ -190,13 +227,18 @@ service:
       const values = new Set(series.map((s) => s[m[2]!]).filter((x) => x !== undefined));
       assert.ok(values.size > 0, `${v.name}: ${text} lists values`);
       if (v.name === 'backend') assert.ok(values.has('llama.cpp'));
-      if (v.name === 'model') assert.ok(values.has('tiny-llama-rand'));
+      if (v.name === 'model') {
+        for (const model of ['tiny-llama-rand', 'resnet18', 'bert_seq_classifier', 'llama2-7b-chat', 'resnet50_onnx', 'Qwen/Qwen2.5-1.5B-Instruct']) {
+          assert.ok(values.has(model), `the model variable lists ${model}`);
+        }
+      }
     }
   } finally {
     process.env['PATH'] = savedPath;
     if (prom) await prom.stop();
     await stopProcess(llama.process);
     await dmr.close();
+    for (const site of others.values()) await site.close();
     rmSync(tools, { recursive: true, force: true });
   }
 });
