@@ -4,7 +4,8 @@
  * must return data from a real Prometheus scraping the collector, which scrapes
  * a real llama-server (v0.5.0, the tiny model, some traffic, the opt-in
  * first-token probe on), a stand-in Docker Model Runner serving its fixture
- * answers, stand-in vLLM, SGLang, TGI, TorchServe (three models) and Triton
+ * answers, a stand-in llama.cpp router (v0.5.0 captures: one model sleeping,
+ * one unloaded) found by its discovery, stand-in vLLM, SGLang, TGI, TorchServe (three models) and Triton
  * serving theirs (one runner per model, as pipelines/ sets them up), and this
  * machine through hostmetrics, with a stand-in nvidia-smi on
  * PATH that reports one GPU running the llama-server process (this machine has
@@ -115,6 +116,20 @@ async function startLlamaServer(): Promise<{ url: string; process: Running }> {
 const page = (file: string) => ({ body: readFixture('runners', file), contentType: PROMETHEUS_TEXT });
 const answer = (file: string) => ({ body: readFixture('runners', file), contentType: JSON_TYPE });
 
+const router = (file: string, type = JSON_TYPE) => ({ body: readFixture('llamacpp-router', file), contentType: type });
+
+/** A llama.cpp router whose tiny-llama-rand sleeps and tiny-bert-rand is unloaded, as captured from v0.5.0. */
+function standInRouter(): Promise<FixtureSite> {
+  const models = router('router.v0.5.0.f-llama-sleeping.models.json');
+  return FixtureSite.start({
+    '/models': models,
+    '/v1/models': models,
+    // Asked only as /metrics?model=tiny-llama-rand&autoload=false and /props?model=…, the sleeping model's answers.
+    '/metrics': router('router.v0.5.0.b-llama-loaded.metrics.model-tiny-llama-rand.autoload-false.prom', PROMETHEUS_TEXT),
+    '/props': router('router.v0.5.0.b-llama-loaded.props.model-tiny-llama-rand.autoload-false.json'),
+  });
+}
+
 /** The other runners' stand-ins, by backend. */
 async function otherRunners(): Promise<Map<string, FixtureSite>> {
   return new Map([
@@ -135,6 +150,7 @@ async function complete(url: string): Promise<void> {
 test('every dashboard panel query returns data from a real Prometheus scraping the collector', { timeout: 300_000 }, async () => {
   const llama = await startLlamaServer();
   const others = await otherRunners();
+  const llamaRouter = await standInRouter();
   const dmr = await DmrServer.start();
   dmr.json('/engines/ps', DMR_PS);
   dmr.text('/metrics', DMR_METRICS);
@@ -161,6 +177,11 @@ test('every dashboard panel query returns data from a real Prometheus scraping t
     url: http://127.0.0.1:${dmr.port}
   hostmetrics:
     collection_interval: 1s
+  prometheus/router:
+    scrape_interval: 1s
+    scrape_timeout: 900ms
+    llamacpp_router_sd_configs:
+      - { url: ${llamaRouter.url}, refresh_interval: 1s }
   prometheus/others:
     scrape_interval: 1s
     scrape_timeout: 900ms
@@ -186,7 +207,7 @@ exporters:
 service:
   pipelines:
     metrics:
-      receivers: [prometheus/llamacpp, docker_model_runner, hostmetrics]
+      receivers: [prometheus/llamacpp, prometheus/router, docker_model_runner, hostmetrics]
       exporters: [prometheus, otlphttp/backend]
     metrics/others:
       receivers: [prometheus/others]
@@ -239,6 +260,7 @@ service:
     await stopProcess(llama.process);
     await dmr.close();
     for (const site of others.values()) await site.close();
+    await llamaRouter.close();
     rmSync(tools, { recursive: true, force: true });
   }
 });

@@ -126,6 +126,7 @@ test('vllm.yaml: model_name becomes model, mode completion', async () => {
     assert.deepEqual(values(all, 'model_name'), [undefined]);
     assert.deepEqual(values(all, 'exported_model'), [undefined]);
     assert.deepEqual(values(all, 'engine'), ['0'], 'other labels stay');
+    assert.deepEqual(all.filter((s) => s.family.endsWith('_created')), [], 'no *_created gauges: they are the counters\' start times');
     assert.deepEqual(seriesOf(body, /./).filter((s) => !s.family.startsWith('vllm:') && s.labels['backend'] === 'vllm' && s.labels['job'] === undefined), [], 'vllm: families only (besides the target\'s own health series, labelled job)');
   } finally {
     await site.close();
