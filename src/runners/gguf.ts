@@ -61,7 +61,7 @@ const MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
 const DEFAULT_MAX_HEAD = 64 * 1024 * 1024;
 const CHUNK = 256 * 1024;
 const MAX_KV = 100_000;
-const MAX_KEPT_ITEMS = 65_536;
+const MAX_KEPT_ITEMS = 4096;
 
 const FIXED_SIZE: Partial<Record<GgufType, number>> = {
   [GgufType.UINT8]: 1,
@@ -111,7 +111,8 @@ async function readValue(r: ChunkReader, type: GgufType): Promise<GgufValue> {
     const size = FIXED_SIZE[itemType];
     if (size === undefined) {
       // Strings (a vocabulary): stepped over one by one, nothing kept.
-      for (let i = 0; i < length; i++) await r.skipString();
+      // Synchronously while the buffer holds the next string; awaiting only to refill it.
+      for (let i = 0; i < length; i++) if (!r.skipBufferedString()) await r.skipString();
       return { type, itemType: itemType as Exclude<GgufType, GgufType.ARRAY>, length, value: undefined };
     }
     if (length > MAX_KEPT_ITEMS) {
@@ -146,8 +147,8 @@ class ChunkReader {
 
   /** Makes `n` bytes available at the cursor. */
   async need(n: number, what: string): Promise<void> {
-    if (this.end - this.start >= n) return;
     if (this.base + this.start + n > this.limit) throw new GgufError(`the header is longer than ${this.limit} bytes (reading ${what})`);
+    if (this.end - this.start >= n) return;
     // Move what is left to the front, grow the buffer if one item is larger than it.
     const left = this.end - this.start;
     if (n > this.buf.length) {
@@ -169,6 +170,7 @@ class ChunkReader {
   }
 
   async skip(n: number): Promise<void> {
+    if (this.base + this.start + n > this.limit) throw new GgufError(`the header is longer than ${this.limit} bytes`);
     while (n > 0) {
       if (this.start === this.end) await this.need(Math.min(n, CHUNK), 'skipped bytes');
       const step = Math.min(n, this.end - this.start);
@@ -186,11 +188,19 @@ class ChunkReader {
     return s;
   }
 
+  /** Steps over a string wholly in the buffer; false (nothing consumed) otherwise. */
+  skipBufferedString(): boolean {
+    const left = this.end - this.start;
+    if (left < 8) return false;
+    const length = Number(this.buf.readBigUInt64LE(this.start));
+    if (left - 8 < length || this.base + this.start + 8 + length > this.limit) return false;
+    this.start += 8 + length;
+    return true;
+  }
+
   async skipString(): Promise<void> {
     if (this.end - this.start < 8) await this.need(8, 'a string length');
-    const length = this.u64();
-    if (this.end - this.start >= length) this.start += length;
-    else await this.skip(length);
+    await this.skip(this.u64());
   }
 
   u32(): number {
