@@ -23,6 +23,7 @@ import type { TargetAddress } from '../receivers/prometheus/target.js';
 import { ggufNumber, ggufPerLayer, ggufString, readGgufHeader, type GgufHeader } from '../runners/gguf.js';
 import {
   childPort,
+  isLlamaServerCommandLine,
   kvBytesPerToken,
   kvShape,
   LLAMACPP_BACKEND,
@@ -216,7 +217,7 @@ export class LlamacppInsight {
     const sample = await readProcessSample(pid, performance.now(), procRoot);
     if (sample === undefined) return undefined;
     const [args, cwd] = await Promise.all([readCommandLine(pid, procRoot), readWorkingDirectory(pid, procRoot)]);
-    return { sample, commandLine: args ? parseCommandLine(args) : undefined, cwd };
+    return { sample, commandLine: args && isLlamaServerCommandLine(args) ? parseCommandLine(args) : undefined, cwd };
   }
 
   private listenAddress(routerModel: LlamacppModel | undefined): ListenAddress | undefined {

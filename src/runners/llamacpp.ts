@@ -330,6 +330,18 @@ export function parseCommandLine(args: readonly string[]): LlamacppCommandLine {
   return out as unknown as LlamacppCommandLine;
 }
 
+/**
+ * Whether a process's command line is llama-server's: its program is
+ * `llama-server` (or the older `server`), or it names a model (`-m`, `--model`,
+ * `-hf`, `--hf-repo`, `--models-dir`, `--models-preset`). Another program
+ * listening on the port (a proxy, a wrapper) says nothing about the server's settings.
+ */
+export function isLlamaServerCommandLine(args: readonly string[]): boolean {
+  const program = (args[0] ?? '').split('/').pop() ?? '';
+  if (/^llama-server\b|^server$/.test(program)) return true;
+  return args.some((a) => ['-m', '--model', '-hf', '--hf-repo', '--models-dir', '--models-preset'].includes(a.split('=')[0]!));
+}
+
 /** The port a router child listens on, from its entry's `status.args` (only meaningful while loaded or sleeping). */
 export function childPort(model: LlamacppModel): number | undefined {
   const port = parseCommandLine(model.args).port;

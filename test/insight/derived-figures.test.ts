@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFixture } from '../helpers/fixtures.js';
 import { counterRates, type CounterSample } from '../../src/insight/counter-rates.js';
-import { llamacppStatus, maxContextTokens, parseCommandLine, parseModels, parseProps, childPort, LLAMACPP_FAMILIES } from '../../src/runners/llamacpp.js';
+import { llamacppStatus, maxContextTokens, parseCommandLine, parseModels, parseProps, childPort, isLlamaServerCommandLine, LLAMACPP_FAMILIES } from '../../src/runners/llamacpp.js';
 
 const b4748 = (name: string) => readFixture('llamacpp-real', name);
 const v050 = (name: string) => readFixture('llamacpp-router', name);
@@ -138,4 +138,12 @@ test('status: sleeping from /props is_sleeping, running from requests_processing
   assert.equal(llamacppStatus(b4748Props, value(b4748('completion.inflight.metrics.prom'), 'llamacpp:requests_processing')), 'running');
   assert.equal(llamacppStatus(undefined, 0), undefined);
   assert.equal(llamacppStatus(awake, undefined), undefined);
+});
+
+test('only llama-server\'s own command line is read for settings, not another program on the port', () => {
+  assert.equal(isLlamaServerCommandLine(['/opt/llama.cpp/bin/llama-server', '--host', '127.0.0.1']), true);
+  assert.equal(isLlamaServerCommandLine(['./server', '-c', '2048']), true);
+  assert.equal(isLlamaServerCommandLine(['python3', 'launch.py', '-m', 'models/x.gguf']), true, 'a wrapper that passes the model on');
+  assert.equal(isLlamaServerCommandLine(['node', '--test', 'dist/test/x.test.js']), false);
+  assert.equal(isLlamaServerCommandLine(['nginx', '-c', '/etc/nginx.conf']), false);
 });
