@@ -188,6 +188,9 @@ test('every dashboard panel query returns data from a real Prometheus scraping t
     targets:
 ${[...others].map(([backend, site]) => `      - { url: ${site.url}, attributes: { backend: ${backend} } }`).join('\n')}
 processors:
+  filter/created:
+    metrics:
+      exclude: { match_type: regexp, metric_names: ['_created$'] }
   attributes/model:
     actions:
       - { key: model, from_attribute: ModelName, action: insert }
@@ -211,7 +214,7 @@ service:
       exporters: [prometheus, otlphttp/backend]
     metrics/others:
       receivers: [prometheus/others]
-      processors: [attributes/model, groupbyattrs/model]
+      processors: [filter/created, attributes/model, groupbyattrs/model]
       exporters: [prometheus]
 `,
     );

@@ -7,12 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFamilies } from '../../src/prometheus/families.js';
 import { REPO_ROOT, readFixture } from '../helpers/fixtures.js';
 import { FixtureSite, JSON_TYPE, PROMETHEUS_TEXT } from '../helpers/fixture-site.js';
 import { eventually, freePort, httpGet, startProcess, stopProcess } from '../helpers/processes.js';
+import { B4748_COMPLETION, LlamaServer } from '../helpers/llama-server.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli.js');
 const prom = (file: string) => ({ body: readFixture('runners', file), contentType: PROMETHEUS_TEXT });
@@ -39,10 +40,10 @@ function seriesOf(body: string, family: RegExp): Series[] {
 
 const values = (series: Series[], label: string) => [...new Set(series.map((s) => s.labels[label]))].sort();
 
-/** Runs `pipelines/<file>` with `env` until `ready` accepts a /metrics body; stops the collector; answers the body. */
+/** Runs `<file>` (under pipelines/ unless a path is given) with `env` until `ready` accepts a /metrics body; stops the collector; answers the body. */
 async function runPipeline(file: string, env: Record<string, string>, ready: (body: string) => boolean, then?: (fetchBody: () => Promise<string>) => Promise<void>): Promise<string> {
   const port = await freePort();
-  const collector = startProcess(process.execPath, [CLI, '--config', join(REPO_ROOT, 'pipelines', file)], {
+  const collector = startProcess(process.execPath, [CLI, '--config', join(REPO_ROOT, file.includes('/') ? file : join('pipelines', file))], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, SCRAPE_INTERVAL: '500ms', SCRAPE_TIMEOUT: '450ms', METRICS_ADDR: `127.0.0.1:${port}` },
   });
@@ -181,5 +182,20 @@ test('tgi.yaml: the model from /info, mode completion', async () => {
     assert.deepEqual(values(all, 'mode'), ['completion']);
   } finally {
     await site.close();
+  }
+});
+
+test('otel-config.yaml and grafana-cloud.yaml keep the derived llamacpp_ families beside llama.cpp\'s own', async () => {
+  const llama = await LlamaServer.start(B4748_COMPLETION);
+  try {
+    const derived = (b: string) => /^llamacpp_max_context_size_tokens\{/m.test(b) && /^llamacpp:prompt_tokens_total\{/m.test(b);
+    const body = await runPipeline('./otel-config.yaml', { LLAMACPP_BASE_URL: llama.url, HOSTMETRICS_INTERVAL: '1s' }, derived);
+    assert.deepEqual(values(seriesOf(body, /^llamacpp_(status|max_context_size_tokens)$/), 'model'), ['tiny-llama-rand']);
+    const grafanaCloud = readFileSync(join(REPO_ROOT, 'pipelines/grafana-cloud.yaml'), 'utf8');
+    const defaults = readFileSync(join(REPO_ROOT, 'otel-config.yaml'), 'utf8');
+    const filterOf = (yaml: string) => /filter\/llamacpp:[\s\S]*?metric_names: (\[.*\])/.exec(yaml)?.[1];
+    assert.equal(filterOf(grafanaCloud), filterOf(defaults), 'grafana-cloud.yaml filters as the default config does');
+  } finally {
+    await llama.close();
   }
 });
