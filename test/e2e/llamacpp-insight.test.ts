@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/fixtures.js';
@@ -137,6 +137,15 @@ test('router: a sleeping model stays asleep while its metrics and insight are co
     assert.equal(one(rb, 'llamacpp_status', 'sleeping'), 1);
     assert.equal(one(rb, 'llamacpp_max_context_size_tokens'), 4096);
     assert.ok(one(rb, 'llamacpp_model_parameters')! > 0);
+    // The model's own process (the child on the port its /models args name), not the router's; KV from its GGUF.
+    // The router's only child process (its children are listed per thread of the router).
+    const tasks = readdirSync(`/proc/${router.child.pid}/task`);
+    const children = tasks.flatMap((t) => readFileSync(`/proc/${router.child.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)).filter((c) => c !== '');
+    assert.equal(children.length, 1, 'one model process');
+    const childPid = Number(children[0]);
+    const childRss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${childPid}/status`, 'utf8'))![1]) * 1024;
+    assert.ok(Math.abs(one(rb, 'llamacpp_memory_usage_bytes')! - childRss) < 16 * 1024 * 1024);
+    assert.equal(one(rb, 'llamacpp_kv_cache_limit_bytes'), 4096 * 512);
   } finally {
     await r.shutdown();
     await stopProcess(router);
