@@ -91,9 +91,11 @@ async function holds(procRoot: string, pid: number, wanted: string): Promise<boo
 /**
  * Remembers which process listens where, so a lookup costs one read of the
  * socket table while the listener stays the same, and a full /proc walk only
- * when it changed (a restart: new inode, new process).
+ * when it changed (a restart: new inode, new process). A listener whose process
+ * could not be found (another user's) is not searched for again until it changes.
  */
 export class ProcessFinder {
+  /** The listening inode last searched for, and its owner (undefined: not readable by this collector). */
   private inode: number | undefined;
   private pid: number | undefined;
 
@@ -105,9 +107,10 @@ export class ProcessFinder {
       this.inode = this.pid = undefined;
       return undefined;
     }
-    if (inode === this.inode && this.pid !== undefined) return this.pid;
+    // Same listener as last time: same owner, found or not (an unreadable process is not searched for again).
+    if (inode === this.inode) return this.pid;
     this.pid = await processOfInode(inode, this.procRoot, this.pid);
-    this.inode = this.pid === undefined ? undefined : inode;
+    this.inode = inode;
     return this.pid;
   }
 }

@@ -28,6 +28,8 @@ export interface GpuReadOptions {
   readonly path?: string;
   /** Told of every tool run that failed; the other tools' GPUs are still returned. */
   readonly onToolError?: (error: ToolError) => void;
+  /** Aborting kills running tools at once; what they would have said is left out, not reported as a failure. */
+  readonly signal?: AbortSignal;
 }
 
 /** What became of one tool in one reading. */
@@ -58,7 +60,7 @@ export async function probeGpus(options: GpuReadOptions = {}): Promise<GpuProbe>
         return { outcome: { tool, file }, gpus: await readTool(tool, file, options) };
       } catch (err) {
         const error = asToolError(tool, err);
-        options.onToolError?.(error);
+        if (!options.signal?.aborted) options.onToolError?.(error);
         return { outcome: { tool, file, error }, gpus: [] };
       }
     }),
@@ -78,7 +80,7 @@ export async function readGpuProcesses(options: GpuReadOptions = {}): Promise<Gp
       try {
         return await readToolProcesses(tool, file, options);
       } catch (err) {
-        options.onToolError?.(asToolError(tool, err));
+        if (!options.signal?.aborted) options.onToolError?.(asToolError(tool, err));
         return [];
       }
     }),
@@ -128,7 +130,7 @@ async function runNvidia(file: string, args: readonly string[], options: GpuRead
 
 function run(tool: GpuToolName, file: string, args: readonly string[], options: GpuReadOptions) {
   const env = options.path === undefined ? process.env : { ...process.env, PATH: options.path };
-  return runTool(tool, file, args, { timeoutMs: options.timeoutMs ?? DEFAULT_GPU_TOOL_TIMEOUT_MS, env });
+  return runTool(tool, file, args, { timeoutMs: options.timeoutMs ?? DEFAULT_GPU_TOOL_TIMEOUT_MS, env, signal: options.signal });
 }
 
 function toolsOf(options: GpuReadOptions): readonly GpuToolName[] {

@@ -30,6 +30,8 @@ export interface RunToolOptions {
   readonly maxOutputBytes?: number;
   /** Environment of the tool (PATH, LC_ALL); the collector's own by default. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Aborting kills the tool at once (the collector is stopping); the run rejects with reason `timeout`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ToolOutput {
@@ -66,6 +68,7 @@ export function runTool(tool: string, file: string, args: readonly string[], opt
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       killGroup(); // nothing the tool started outlives the run
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -77,6 +80,9 @@ export function runTool(tool: string, file: string, args: readonly string[], opt
       options.timeoutMs,
     );
     timer.unref?.();
+    const onAbort = () => finish(new ToolError(tool, 'timeout', `${tool} was stopped: the collector is stopping`));
+    if (options.signal?.aborted) queueMicrotask(onAbort);
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
 
     child.stdout!.on('data', (chunk: Buffer) => {
       size += chunk.length;

@@ -56,6 +56,8 @@ export class HostScraper {
   private readonly problems = new Map<string, string>();
   private readonly touchedTools = new Set<string>();
   private gpuAbsenceLogged = false;
+  /** Stops a running GPU tool when the receiver stops, instead of waiting out its timeout. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: HostScraperOptions) {
     const c = opts.config;
@@ -84,6 +86,7 @@ export class HostScraper {
   }
 
   stop(): Promise<void> {
+    this.stopping.abort();
     return this.periodic.stop();
   }
 
@@ -147,6 +150,7 @@ export class HostScraper {
       timeoutMs: Math.min(gpu.timeout, this.opts.config.collection_interval),
       path: this.opts.path,
       onToolError: (e) => this.toolFailed(e),
+      signal: this.stopping.signal,
     });
     for (const outcome of probe.tools) {
       if (outcome.file === undefined) continue;

@@ -26,6 +26,7 @@ function receiver(tools: Partial<Record<'nvidia-smi' | 'rocm-smi', StandIn>>, bo
     logger,
     selfMetrics,
     scrape: () => r.scraper.scrapeOnce(),
+    calls: (tool: string) => gpuTools.calls(tool),
     last: (): ResourceBatch => sink.batches.at(-1)![0]!,
     toolErrors: (tool: string, reason: string) =>
       selfMetrics.counter(TOOL_ERRORS_METRIC, '').value({ receiver: 'hostmetrics', tool, reason }),
@@ -71,6 +72,8 @@ test('one resource, backend="host" (model and mode left out, as for a runner ser
     assert.ok(value(rb, 'system_cpu_logical_count')! >= 1);
     const cpu = value(rb, 'system_cpu_utilization_ratio');
     assert.ok(cpu === undefined || (cpu >= 0 && cpu <= 1));
+    // /proc/stat counts in jiffies (10ms): let some pass so the second round has a delta.
+    await new Promise((r) => setTimeout(r, 200));
     await t.scrape();
     const cpu2 = value(t.last(), 'system_cpu_utilization_ratio');
     assert.ok(cpu2 !== undefined && cpu2 >= 0 && cpu2 <= 1, `second round's CPU utilisation ${cpu2}`);
@@ -184,4 +187,16 @@ test('only the listed scrapers run; filesystem filters apply', async () => {
   } finally {
     await t.cleanup();
   }
+});
+
+test('shutdown stops a hung GPU tool at once instead of waiting out its timeout, and does not count it', { timeout: 30_000 }, async () => {
+  const t = receiver({ 'nvidia-smi': { kind: 'hang' } }, { collection_interval: '1h', scrapers: { gpu: { timeout: '1h' } } });
+  const round = t.scrape();
+  for (let i = 0; i < 500 && t.calls('nvidia-smi').length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(t.calls('nvidia-smi').length, 1, 'the tool was started');
+  await t.r.shutdown(); // would wait an hour if the running tool were not stopped
+  await round;
+  assert.equal(t.toolErrors('nvidia-smi', 'timeout'), 0);
+  assert.deepEqual(t.logger.lines.filter((l) => l.level === 'warn'), []);
+  await t.cleanup();
 });
