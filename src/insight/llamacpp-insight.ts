@@ -200,9 +200,10 @@ export class LlamacppInsight {
    * temperature; undefined when it holds none or no GPU tool is on PATH.
    */
   private async gpusOf(pid: number): Promise<InsightFigures['gpus']> {
+    // The hostmetrics receiver owns GPU tool failures (warned once, counted): here they are only debug.
     const options: GpuReadOptions = {
       timeoutMs: Math.min(this.opts.timeoutMs, GPU_TOOL_TIMEOUT_MS),
-      onToolError: (e) => this.once(`gpu:${e.tool}`, 'warn', 'llama.cpp insight: a GPU tool failed; the process\'s GPU figures are left out', { tool: e.tool, reason: e.reason, error: e.message }),
+      onToolError: (e) => this.once(`gpu:${e.tool}`, 'debug', 'llama.cpp insight: a GPU tool failed; the process\'s GPU figures are left out', { tool: e.tool, reason: e.reason, error: e.message }),
     };
     const held = (await readGpuProcesses(options)).filter((p) => p.pid === pid);
     if (held.length === 0) return undefined;
