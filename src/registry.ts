@@ -10,6 +10,8 @@ import { hostmetricsReceiverFactory } from './receivers/hostmetrics/index.js';
 import { localRunnersReceiverFactory } from './receivers/local_runners/index.js';
 import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
+import { attributesProcessorFactory } from './processors/attributes/index.js';
+import { groupByAttrsProcessorFactory } from './processors/groupbyattrs/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/index.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/index.js';
@@ -25,7 +27,12 @@ export const registry: ComponentRegistry = {
     hostmetricsReceiverFactory,
     localRunnersReceiverFactory,
   ),
-  processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
+  processors: byType<ProcessorFactory>(
+    resourceProcessorFactory,
+    filterProcessorFactory,
+    attributesProcessorFactory,
+    groupByAttrsProcessorFactory,
+  ),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
   extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),
 };

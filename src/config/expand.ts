@@ -3,7 +3,9 @@
  * after parsing, so an environment variable can never inject YAML structure.
  *
  *   ${env:VAR}            value of VAR; empty (with a warning) when unset
- *   ${env:VAR:-default}   default when VAR is unset or empty
+ *   ${env:VAR:-default}   default when VAR is unset or empty; the default may itself
+ *                         hold references: ${env:NEW:-${env:OLD:-x}} reads OLD when
+ *                         NEW is unset, so a renamed variable's old name keeps working
  *   $$                    a literal `$`
  */
 import { Scalar, isMap, isPair, isScalar, isSeq } from 'yaml';
@@ -41,6 +43,7 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function expandText(input: string, env: NodeJS.ProcessEnv): Expansion {
   let text = '';
   let references = 0;
+  let whole = false;
   const unset: string[] = [];
   let i = 0;
   while (i < input.length) {
@@ -55,21 +58,36 @@ export function expandText(input: string, env: NodeJS.ProcessEnv): Expansion {
       text += '$';
       i = dollar + 2;
     } else if (next === '{') {
-      const close = input.indexOf('}', dollar + 2);
+      const close = closingBrace(input, dollar + 2);
       const at = `at character ${dollar + 1} of the value`;
       if (close < 0) {
         throw new ExpansionError(`unterminated reference "${input.slice(dollar)}" ${LITERAL_HINT}`, `unterminated \${ reference ${at} ${LITERAL_HINT}`);
       }
       text += resolveReference(input.slice(dollar + 2, close), env, unset, at);
       references++;
+      if (dollar === 0 && close === input.length - 1) whole = true;
       i = close + 1;
     } else {
       text += '$';
       i = dollar + 1;
     }
   }
-  const singleReference = references === 1 && /^\$\{[^}]*\}$/.test(input);
+  const singleReference = references === 1 && whole;
   return { text, singleReference, unset };
+}
+
+/** The `}` that closes the reference whose body starts at `from`, past nested `${…}` ones; -1 if none. */
+function closingBrace(input: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < input.length; i++) {
+    const c = input[i];
+    if (c === '$' && input[i + 1] === '$') i++;
+    else if (c === '$' && input[i + 1] === '{') {
+      depth++;
+      i++;
+    } else if (c === '}' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 function resolveReference(body: string, env: NodeJS.ProcessEnv, unset: string[], at: string): string {
@@ -88,7 +106,14 @@ function resolveReference(body: string, env: NodeJS.ProcessEnv, unset: string[],
     throw new ExpansionError(`invalid variable name "${name}" in "\${${body}}"`, `invalid variable name in the reference ${at} ${LITERAL_HINT}`);
   }
   const value = env[name];
-  if (sep >= 0) return value === undefined || value === '' ? spec.slice(sep + 2) : value;
+  if (sep >= 0) {
+    if (value !== undefined && value !== '') return value;
+    const fallback = spec.slice(sep + 2);
+    if (!fallback.includes('$')) return fallback;
+    const inner = expandText(fallback, env);
+    unset.push(...inner.unset);
+    return inner.text;
+  }
   if (value === undefined) unset.push(name);
   return value ?? '';
 }

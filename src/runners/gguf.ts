@@ -76,7 +76,11 @@ export interface GgufHeader {
 }
 
 export interface GgufReadOptions {
-  /** Read array items (tokenizer vocabularies are large); otherwise only their type and length. Default false. */
+  /**
+   * Read every array's items (tokenizer vocabularies are large). Default false:
+   * only short numeric arrays (per-layer values, at most 4096 items) are read;
+   * other arrays keep only their type and length.
+   */
   readonly arrayValues?: boolean;
   /** Give up when the head (KVs and tensor infos) is longer than this. Default 256 MiB. */
   readonly maxHeadBytes?: number;
@@ -91,6 +95,8 @@ const MAX_STRING = 16 * 1024 * 1024;
 const MAX_ARRAY = 64 * 1024 * 1024;
 const DEFAULT_MAX_HEAD = 256 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
+/** Numeric arrays this short are read even without `arrayValues`: per-layer values, never a vocabulary. */
+const SHORT_NUMERIC_ARRAY = 4096;
 
 const FIXED_SIZE: Partial<Record<GgufType, number>> = {
   [GgufType.UINT8]: 1,
@@ -155,7 +161,8 @@ async function readValue(r: ChunkReader, key: string, type: GgufType, arrayValue
   const itemType = await r.type(`the item type of ${key}`);
   if (itemType === GgufType.ARRAY) throw r.error(r.position - 4, `${key} is an array of arrays, which this reader does not read`);
   const length = await r.count(`the length of ${key}`, MAX_ARRAY);
-  if (!arrayValues) {
+  const shortNumeric = length <= SHORT_NUMERIC_ARRAY && itemType !== GgufType.STRING && itemType !== GgufType.BOOL;
+  if (!arrayValues && !shortNumeric) {
     const size = FIXED_SIZE[itemType];
     if (size !== undefined) await r.skip(size * length, `the items of ${key}`);
     else for (let i = 0; i < length; i++) await r.skip(await r.count(`item ${i} of ${key}`, MAX_STRING), `item ${i} of ${key}`);
@@ -304,6 +311,15 @@ export function ggufNumber(header: GgufHeader, key: string): number | undefined 
   const v = header.kv.get(key);
   if (v === undefined || v.type === GgufType.ARRAY || v.type === GgufType.STRING || v.type === GgufType.BOOL) return undefined;
   return typeof v.value === 'number' ? v.value : undefined;
+}
+
+/** A per-layer value: an array of `layers` numbers, or one number for every layer. */
+export function ggufPerLayer(header: GgufHeader, key: string, layers: number): number[] | undefined {
+  const v = header.kv.get(key);
+  if (v === undefined) return undefined;
+  if (v.type !== GgufType.ARRAY) return typeof v.value === 'number' ? new Array<number>(layers).fill(v.value) : undefined;
+  if (v.value === undefined || v.value.length !== layers || !v.value.every((x) => typeof x === 'number')) return undefined;
+  return v.value as number[];
 }
 
 export function ggufString(header: GgufHeader, key: string): string | undefined {

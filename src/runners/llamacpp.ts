@@ -50,7 +50,12 @@ export const LLAMACPP_WAKING_ENDPOINTS = ['/slots'] as const;
 /** llama.cpp's `LLAMA_VOCAB_TYPE_WPM`: WordPiece, the vocabulary of BERT-family encoders. */
 const VOCAB_TYPE_WPM = 3;
 
-/** `GET /props`, as far as identity needs it. */
+/** A non-negative whole number, or undefined. */
+function count(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+/** `GET /props`, as far as identity and insight need it. */
 export interface LlamacppProps {
   /** A router answers for itself, not for any one model. */
   readonly router: boolean;
@@ -59,6 +64,12 @@ export interface LlamacppProps {
   /** `model_path`, e.g. `models/tiny-llama-rand.gguf`; `none` on a router. */
   readonly modelPath: string | undefined;
   readonly buildInfo: string | undefined;
+  /** `total_slots`: the server's parallel slots (`-np`), both versions. */
+  readonly totalSlots: number | undefined;
+  /** `default_generation_settings.n_ctx`: the context of one slot, both versions. */
+  readonly slotContext: number | undefined;
+  /** `is_sleeping` (v0.5.0; b4748 has no idle sleep and no field). */
+  readonly sleeping: boolean | undefined;
 }
 
 export function parseProps(body: string): LlamacppProps {
@@ -73,6 +84,9 @@ export function parseProps(body: string): LlamacppProps {
     alias: router ? undefined : nameOf(answer['model_alias']),
     modelPath: router || modelPath === 'none' ? undefined : modelPath,
     buildInfo: nameOf(answer['build_info']),
+    totalSlots: router ? undefined : count(answer['total_slots']),
+    slotContext: router ? undefined : count(isObject(answer['default_generation_settings']) ? answer['default_generation_settings']['n_ctx'] : undefined),
+    sleeping: typeof answer['is_sleeping'] === 'boolean' ? answer['is_sleeping'] : undefined,
   };
   if (!router && props.alias === undefined && props.modelPath === undefined) {
     throw new RunnerAnswerError(`${LLAMACPP_ENDPOINTS.props} answered neither "model_alias" nor "model_path"`);
@@ -92,6 +106,10 @@ export interface LlamacppModel {
   readonly args: readonly string[];
   /** Router only: the effective preset as INI text (`status.preset`). */
   readonly preset: string | undefined;
+  /** `meta.n_params`: the model's parameters (both versions; a router's entry has it while the model runs). */
+  readonly params: number | undefined;
+  /** `meta.size`: bytes of the model's tensors (both versions; the file is a little larger). */
+  readonly sizeBytes: number | undefined;
 }
 
 export function parseModels(body: string): LlamacppModel[] {
@@ -113,6 +131,8 @@ export function parseModels(body: string): LlamacppModel[] {
       status: nameOf(status['value']),
       args: Array.isArray(status['args']) ? status['args'].filter((a): a is string => typeof a === 'string') : [],
       preset: typeof status['preset'] === 'string' ? status['preset'] : undefined,
+      params: count(meta['n_params']),
+      sizeBytes: count(meta['size']),
     });
   }
   if (out.length === 0) throw new RunnerAnswerError(`${LLAMACPP_ENDPOINTS.models} answered no model with an "id"`);
@@ -279,3 +299,229 @@ export function llamacppServerMode(body: string): 'single' | 'router' | undefine
   const own = data.some((e) => isObject(e) && (e['owned_by'] === 'llamacpp' || isObject(e['meta'])));
   return own ? 'single' : undefined;
 }
+
+// ---------------------------------------------------------------------------
+// Insight: what the derived llamacpp_* figures are read from.
+
+/** The `/metrics` families insight reads, by version (b4748 and v0.5.0 unless said). */
+export const LLAMACPP_FAMILIES = {
+  promptTokens: 'llamacpp:prompt_tokens_total',
+  promptSeconds: 'llamacpp:prompt_seconds_total',
+  predictedTokens: 'llamacpp:tokens_predicted_total',
+  predictedSeconds: 'llamacpp:tokens_predicted_seconds_total',
+  decodeCalls: 'llamacpp:n_decode_total',
+  requestsProcessing: 'llamacpp:requests_processing',
+  /** b4748 only: KV cells in use across all slots, right now. */
+  kvCacheTokens: 'llamacpp:kv_cache_tokens',
+  /** v0.5.0 only: the longest sequence (prompt + generation) any slot has held since the start. */
+  tokensMax: 'llamacpp:n_tokens_max',
+} as const;
+
+/** Where the opt-in first-token probe sends its one-token streamed completion (both versions). */
+export const LLAMACPP_PROBE_PATH = '/v1/completions';
+
+/** The probe's request body: one token, streamed; a router needs the model named. */
+export function probeRequestBody(prompt: string, model: string | undefined): string {
+  return JSON.stringify({ ...(model !== undefined ? { model } : {}), prompt, max_tokens: 1, stream: true, temperature: 0 });
+}
+
+/** What llama-server's command line says (a local process's /proc/PID/cmdline, or a router entry's `status.args`). */
+export interface LlamacppCommandLine {
+  readonly port: number | undefined;
+  /** `-c`/`--ctx-size`: the whole KV pool (0 = the model's training context). */
+  readonly ctxSize: number | undefined;
+  /** `-np`/`--parallel`; -1 (v0.5.0's default, "auto") makes 4 slots sharing one unified KV pool. */
+  readonly parallel: number | undefined;
+  /** `-kvu`/`--kv-unified` (true), `-no-kvu`/`--no-kv-unified` (false). */
+  readonly kvUnified: boolean | undefined;
+  readonly cacheTypeK: string | undefined;
+  readonly cacheTypeV: string | undefined;
+  /** `-b`/`--batch-size`: the logical batch, the most tokens one decode call is given. */
+  readonly batchSize: number | undefined;
+  /** `-ub`/`--ubatch-size`: the physical micro-batch computed in one pass. */
+  readonly ubatchSize: number | undefined;
+}
+
+const OPTION_NAMES: Record<string, keyof LlamacppCommandLine> = {
+  '--port': 'port',
+  '-c': 'ctxSize',
+  '--ctx-size': 'ctxSize',
+  '-np': 'parallel',
+  '--parallel': 'parallel',
+  '-ctk': 'cacheTypeK',
+  '--cache-type-k': 'cacheTypeK',
+  '-ctv': 'cacheTypeV',
+  '--cache-type-v': 'cacheTypeV',
+  '-b': 'batchSize',
+  '--batch-size': 'batchSize',
+  '-ub': 'ubatchSize',
+  '--ubatch-size': 'ubatchSize',
+};
+
+/** Reads the options insight needs; `--opt value` and `--opt=value` both count, the last one wins. */
+export function parseCommandLine(args: readonly string[]): LlamacppCommandLine {
+  const out: Record<string, string | number | boolean | undefined> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-kvu' || arg === '--kv-unified') out['kvUnified'] = true;
+    else if (arg === '-no-kvu' || arg === '--no-kv-unified') out['kvUnified'] = false;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = OPTION_NAMES[name];
+    if (key === undefined) continue;
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined) break;
+    if (key === 'cacheTypeK' || key === 'cacheTypeV') out[key] = value.toLowerCase();
+    else {
+      const n = Number(value);
+      out[key] = Number.isInteger(n) ? n : undefined;
+    }
+  }
+  return out as unknown as LlamacppCommandLine;
+}
+
+/**
+ * Whether a process's command line is llama-server's: its program is
+ * `llama-server` (or the older `server`), or it names a model (`-m`, `--model`,
+ * `-hf`, `--hf-repo`, `--models-dir`, `--models-preset`). Another program
+ * listening on the port (a proxy, a wrapper) says nothing about the server's settings.
+ */
+export function isLlamaServerCommandLine(args: readonly string[]): boolean {
+  const program = (args[0] ?? '').split('/').pop() ?? '';
+  if (/^llama-server\b|^server$/.test(program)) return true;
+  return args.some((a) => ['-m', '--model', '-hf', '--hf-repo', '--models-dir', '--models-preset'].includes(a.split('=')[0]!));
+}
+
+/** The port a router child listens on, from its entry's `status.args` (only meaningful while loaded or sleeping). */
+export function childPort(model: LlamacppModel): number | undefined {
+  const port = parseCommandLine(model.args).port;
+  return port !== undefined && port > 0 && port < 65536 ? port : undefined;
+}
+
+/**
+ * Bytes per element of llama.cpp's KV cache types (`--cache-type-k/-v`; f16 by
+ * default). Block-quantised types store 32 elements in a block: q8_0 34 bytes,
+ * q4_0 18, q4_1 20, q5_0 22, q5_1 24, iq4_nl 18.
+ */
+export const KV_CACHE_TYPE_BYTES: Readonly<Record<string, number>> = {
+  f32: 4,
+  f16: 2,
+  bf16: 2,
+  q8_0: 34 / 32,
+  q4_0: 18 / 32,
+  q4_1: 20 / 32,
+  q5_0: 22 / 32,
+  q5_1: 24 / 32,
+  iq4_nl: 18 / 32,
+};
+export const DEFAULT_KV_CACHE_TYPE = 'f16';
+
+/**
+ * Architectures llama.cpp runs without a KV cache (encoders and diffusion
+ * models: `llama_model::create_memory` answers none for them in v0.5.0).
+ */
+export const NO_KV_CACHE_ARCHITECTURES: ReadonlySet<string> = new Set([
+  'bert',
+  'jina-bert-v2',
+  'jina-bert-v3',
+  'nomic-bert',
+  'nomic-bert-moe',
+  'neo-bert',
+  'eurobert',
+  'modern-bert',
+  'gemma-embedding',
+  'wavtokenizer-dec',
+  'dream',
+  'llada',
+  'llada-moe',
+  'rnd1',
+]);
+
+/** What the GGUF header says about a model's KV cache. */
+export interface KvShape {
+  readonly architecture: string;
+  readonly layers: number;
+  /** KV heads of each layer. */
+  readonly kvHeads: readonly number[];
+  readonly keyLength: number;
+  readonly valueLength: number;
+}
+
+/** Numbers and strings from a GGUF header, as the insight reads them. */
+export interface GgufLookup {
+  number(key: string): number | undefined;
+  string(key: string): string | undefined;
+  perLayer(key: string, layers: number): number[] | undefined;
+  has(key: string): boolean;
+}
+
+/**
+ * The KV shape of a model with a plain attention KV cache, or undefined with the
+ * reason: no KV cache at all (encoders), a cache that does not grow per token
+ * (recurrent/SSM layers) or one stored another way (MLA's compressed latent).
+ */
+export function kvShape(gguf: GgufLookup): KvShape | string {
+  const arch = gguf.string('general.architecture');
+  if (arch === undefined) return 'general.architecture is missing';
+  if (NO_KV_CACHE_ARCHITECTURES.has(arch)) return `${arch} models have no KV cache`;
+  if (gguf.has(`${arch}.ssm.state_size`)) return `${arch} has recurrent (SSM) layers`;
+  if (gguf.has(`${arch}.attention.kv_lora_rank`)) return `${arch} stores a compressed (MLA) KV cache`;
+  const layers = gguf.number(`${arch}.block_count`);
+  const embedding = gguf.number(`${arch}.embedding_length`);
+  if (layers === undefined || !(layers > 0)) return `${arch}.block_count is missing`;
+  const heads = gguf.perLayer(`${arch}.attention.head_count`, layers);
+  if (heads === undefined || heads.some((h) => !(h > 0))) return `${arch}.attention.head_count is missing`;
+  const kvHeads = gguf.perLayer(`${arch}.attention.head_count_kv`, layers) ?? heads;
+  const headSize = embedding !== undefined ? embedding / heads[0]! : undefined;
+  const keyLength = gguf.number(`${arch}.attention.key_length`) ?? headSize;
+  const valueLength = gguf.number(`${arch}.attention.value_length`) ?? headSize;
+  if (keyLength === undefined || valueLength === undefined) return `${arch}.embedding_length is missing`;
+  return { architecture: arch, layers, kvHeads, keyLength, valueLength };
+}
+
+/**
+ * KV-cache bytes one token (one cell) takes: for every layer a K row of
+ * `kvHeads × key_length` elements and a V row of `kvHeads × value_length`,
+ * each element the size of its cache type.
+ */
+export function kvBytesPerToken(shape: KvShape, cacheTypeK = DEFAULT_KV_CACHE_TYPE, cacheTypeV = DEFAULT_KV_CACHE_TYPE): number | undefined {
+  const k = KV_CACHE_TYPE_BYTES[cacheTypeK];
+  const v = KV_CACHE_TYPE_BYTES[cacheTypeV];
+  if (k === undefined || v === undefined) return undefined;
+  let bytes = 0;
+  for (const heads of shape.kvHeads) bytes += heads * (shape.keyLength * k + shape.valueLength * v);
+  return bytes;
+}
+
+/**
+ * The KV cells the server has across all its slots. Each slot has
+ * `default_generation_settings.n_ctx` cells of its own, unless the slots share
+ * one unified pool (`--kv-unified`, or v0.5.0's default `-np` auto): then every
+ * slot may grow to the whole pool, which is one slot's n_ctx.
+ */
+export function maxContextTokens(props: LlamacppProps, commandLine: LlamacppCommandLine | undefined): number | undefined {
+  if (props.slotContext === undefined || props.totalSlots === undefined) return undefined;
+  const unified = commandLine?.kvUnified ?? (commandLine !== undefined && (commandLine.parallel === undefined || commandLine.parallel < 0) && props.totalSlots > 1);
+  return unified ? props.slotContext : props.slotContext * props.totalSlots;
+}
+
+/** The states of `llamacpp_status`, a stateset. */
+export const LLAMACPP_STATUSES = ['idle', 'loading', 'running', 'sleeping'] as const;
+export type LlamacppStatus = (typeof LLAMACPP_STATUSES)[number];
+
+/**
+ * The server's state: sleeping (`/props` `is_sleeping`, v0.5.0), running (a
+ * request in a slot: `requests_processing` > 0) or idle. Without an answer from
+ * `/props` a sleeping v0.5.0 server (whose `/metrics` is a cached copy) cannot be
+ * told from an idle one: no status then. Loading is told by the failed scrape
+ * (HTTP 503 while the model loads), not here.
+ */
+export function llamacppStatus(props: LlamacppProps | undefined, requestsProcessing: number | undefined): LlamacppStatus | undefined {
+  if (props === undefined) return undefined;
+  if (props.sleeping === true) return 'sleeping';
+  if (requestsProcessing === undefined) return undefined;
+  return requestsProcessing > 0 ? 'running' : 'idle';
+}
+
+/** llama-server answers HTTP 503 (`Loading model`) on every endpoint while its model loads (both versions). */
+export const LLAMACPP_LOADING_STATUS = 503;

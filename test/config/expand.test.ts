@@ -33,6 +33,17 @@ service:
 }
 
 describe('expandText', () => {
+  it('a default may hold references, so a renamed variable\'s old name keeps working', () => {
+    const nested = '${env:METRICS_ADDR:-${env:LLAMACPP_EXPORTER_ADDR:-127.0.0.1:9464}}';
+    assert.deepEqual(expandText(nested, {}), { text: '127.0.0.1:9464', singleReference: true, unset: [] });
+    assert.equal(expandText(nested, { LLAMACPP_EXPORTER_ADDR: 'unix:/run/x.sock' }).text, 'unix:/run/x.sock');
+    assert.equal(expandText(nested, { LLAMACPP_EXPORTER_ADDR: 'old:1', METRICS_ADDR: 'new:2' }).text, 'new:2');
+    assert.deepEqual(expandText('${env:A:-${env:B}}/x', {}), { text: '/x', singleReference: false, unset: ['B'] });
+    assert.equal(expandText('${env:A:-a$${env:B:-b}}', {}).text, 'a${env:B:-b}', '$$ escapes inside a default too');
+    assert.equal(expandText('${env:A:-x}}', {}).text, 'x}', 'a stray brace after a reference stays text');
+    assert.throws(() => expandText('${env:A:-${env:B:-x}', {}), /unterminated/);
+  });
+
   it('substitutes variables, defaults and $$', () => {
     const env = { HOST: 'gpu-box', EMPTY: '' };
     assert.deepEqual(expandText('http://${env:HOST}:8080', env), { text: 'http://gpu-box:8080', singleReference: false, unset: [] });

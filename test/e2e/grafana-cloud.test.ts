@@ -76,11 +76,11 @@ test('grafana-cloud pipeline: pushes authenticated gzip protobuf OTLP and serves
     assert.equal(attr(point.attributes, 'model'), 'tiny-llama-rand');
     assert.equal(attr(point.attributes, 'mode'), 'completion');
 
-    // The filter keeps only llama.cpp series, on both exporters.
+    // The filter keeps only llama.cpp series (its own llamacpp: and the derived llamacpp_), on both exporters.
     for (const r of receiver.accepted) {
       for (const rm of r.body['resourceMetrics'] ?? []) {
         if (attr(rm.resource.attributes, 'backend') !== 'llama.cpp') continue;
-        for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) assert.match(m.name, /^llamacpp:/);
+        for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) assert.match(m.name, /^llamacpp[:_]/);
       }
     }
 

@@ -43,9 +43,13 @@ test('b4748: every field identity reads from /props and /v1/models', () => {
     alias: undefined,
     modelPath: 'models/tiny-llama-rand.gguf',
     buildInfo: 'b4748-c392e5094',
+    // `-np 2 -c 4096`: two slots of 2048; b4748 has no idle sleep, so no is_sleeping.
+    totalSlots: 2,
+    slotContext: 2048,
+    sleeping: undefined,
   });
   assert.deepEqual(parseModels(b4748('embedding.idle.v1-models.json')), [
-    { id: 'tiny-bert-rand', aliases: [], vocabType: 3, status: undefined, args: [], preset: undefined },
+    { id: 'tiny-bert-rand', aliases: [], vocabType: 3, status: undefined, args: [], preset: undefined, params: 2086400, sizeBytes: 4176640 },
   ]);
 });
 
@@ -74,7 +78,15 @@ test('v0.5.0 single mode and a router child on its own port: same identity as b4
     assert.deepEqual(identityOf(v050(props), v050(models)), { backend: 'llama.cpp', model, mode }, props);
   }
   const props = parseProps(v050('single.v0.5.0.completion.idle.props.json'));
-  assert.deepEqual(props, { router: false, alias: 'tiny-llama-rand', modelPath: 'models/tiny-llama-rand.gguf', buildInfo: 'b1-de3ff81' });
+  assert.deepEqual(props, {
+    router: false,
+    alias: 'tiny-llama-rand',
+    modelPath: 'models/tiny-llama-rand.gguf',
+    buildInfo: 'b1-de3ff81',
+    totalSlots: 2,
+    slotContext: 2048,
+    sleeping: false,
+  });
   assert.deepEqual(parseModels(v050('single.v0.5.0.completion.idle.v1-models.json'))[0]!.aliases, ['tiny-llama-rand']);
 });
 

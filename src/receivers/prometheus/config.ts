@@ -10,6 +10,7 @@ import {
 } from './page-limits.js';
 import { resolveTarget } from './target.js';
 import { RUNNER_KINDS } from '../../runners/identity.js';
+import { llamacppInsightSchema } from '../../insight/config.js';
 
 const DEFAULT_METRICS_PATH = '/metrics';
 
@@ -138,6 +139,7 @@ export const prometheusReceiverConfigSchema = componentConfig({
   file_sd_configs: z.array(fileSdConfig).default([]).describe('Targets discovered from files (Prometheus file_sd format).'),
   socket_sd_configs: z.array(socketSdConfig).default([]).describe('Targets discovered as Unix sockets matching a glob.'),
   llamacpp_router_sd_configs: z.array(llamacppRouterSdConfig).default([]).describe('Targets discovered as the running models of llama.cpp routers.'),
+  llamacpp_insight: llamacppInsightSchema.prefault({}),
 }).superRefine((config, ctx) => {
   if (
     config.targets.length === 0 &&

@@ -19,6 +19,7 @@ import { resolveTarget } from './target.js';
 import { TargetScraper } from './target-scraper.js';
 import { TargetSet, type RunningTarget, type ScrapeTarget } from './target-set.js';
 import { TargetIdentity, withoutEmptyIdentity } from './identity.js';
+import { LlamacppInsight } from '../../insight/llamacpp-insight.js';
 
 export class PrometheusReceiver implements Receiver {
   private config: PrometheusReceiverConfig;
@@ -93,6 +94,10 @@ export class PrometheusReceiver implements Receiver {
       logger: context.logger,
       selfMetrics: metrics,
       reporter,
+      // Every target may turn out to be llama.cpp (identity, discovery): the insight checks its backend per scrape.
+      augmenter: config.llamacpp_insight.enabled && runner !== 'none'
+        ? new LlamacppInsight({ address, dispatcher: socketAgent ?? this.tcpAgent, headers, timeoutMs: this.timeoutMs, config: config.llamacpp_insight, logger: context.logger })
+        : undefined,
     });
     const close = async () => {
       metrics.dispose();

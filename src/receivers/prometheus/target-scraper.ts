@@ -5,11 +5,11 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Consumer } from '../../component.js';
-import type { Attributes, Batch } from '../../model/batch.js';
+import type { Attributes, Batch, ResourceBatch, ScopeBatch } from '../../model/batch.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { TargetReporter } from '../../telemetry/health.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
-import { fetchPage } from './fetch.js';
+import { fetchPage, ScrapeError } from './fetch.js';
 import { asScrapeError, TargetHealth } from '../target-health.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
@@ -35,6 +35,16 @@ export interface TargetScraperOptions {
   readonly selfMetrics: SelfMetrics;
   /** Where the outcome of every scrape is reported, for the status page. */
   readonly reporter: TargetReporter;
+  /** Figures derived per scrape (the llama.cpp insight), added to the batch as scopes of their own. */
+  readonly augmenter?: ScrapeAugmenter;
+}
+
+/** Derives extra figures from each scrape; never throws, and its time is not the scrape's. */
+export interface ScrapeAugmenter {
+  augment(batch: ResourceBatch, scrapeTimeMs: number): Promise<ScopeBatch[]>;
+  /** The scrape failed (HTTP status if any): scopes to serve while the target is down, usually none. */
+  failed(resource: Resource, httpStatus: number | undefined, scrapeTimeMs: number): ScopeBatch[];
+  stop(): Promise<void>;
 }
 
 const SPREAD_WINDOW_MS = 1000;
@@ -87,6 +97,7 @@ export class TargetScraper {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.opts.augmenter?.stop();
   }
 
   /** Runs one scrape now; resolves when it is done (used by tests and at start). */
@@ -113,6 +124,7 @@ export class TargetScraper {
     const started = performance.now();
     const scrapeTime = Date.now();
     let identityMs = 0;
+    let augmentMs = 0;
     this.health.started(scrapeTime);
     try {
       const page = await fetchPage({
@@ -128,7 +140,12 @@ export class TargetScraper {
       if (this.stopped) return;
       const resource = await this.identify(page.body, page.contentType, result.seriesAdded, (ms) => (identityMs = ms));
       if (this.stopped) return;
-      this.handOn([resource === result.batch.resource ? result.batch : { ...result.batch, resource }]);
+      const batch = resource === result.batch.resource ? result.batch : { ...result.batch, resource };
+      const augmentStart = performance.now();
+      const extra = (await o.augmenter?.augment(batch, scrapeTime)) ?? [];
+      augmentMs = performance.now() - augmentStart;
+      if (this.stopped) return;
+      this.handOn([extra.length === 0 ? batch : { ...batch, scopeMetrics: [...batch.scopeMetrics, ...extra] }]);
       o.logger.debug('scraped', { target: o.address.display, samples: result.samples, series_added: result.seriesAdded, bytes: page.wireBytes });
       this.health.pageRead(result.seriesAdded, result.duplicates);
       this.health.markUp(result.samples);
@@ -136,9 +153,11 @@ export class TargetScraper {
       this.health.markDown(asScrapeError(err));
       // It may come back serving another model.
       o.identity.forget();
+      const extra = o.augmenter?.failed(o.identity.resource, err instanceof ScrapeError ? err.status : undefined, scrapeTime) ?? [];
+      if (extra.length > 0 && !this.stopped) this.handOn([{ resource: o.identity.resource, scopeMetrics: extra }]);
     } finally {
-      // Asking the runner who it is is not part of the scrape.
-      this.health.ended((performance.now() - started - identityMs) / 1000, this.stopped);
+      // Asking the runner who it is, or for more figures, is not part of the scrape.
+      this.health.ended((performance.now() - started - identityMs - augmentMs) / 1000, this.stopped);
       this.health.seriesCached(this.state.seriesCount);
     }
   }

@@ -23,7 +23,8 @@ import { HealthRegistry } from '../../../src/telemetry/health.js';
 const UNKNOWN_LOG = 'runner identity unknown; scraping goes on with model="unknown"';
 
 function receiver(targets: unknown[], extra: Record<string, unknown> = {}) {
-  const config = prometheusReceiverConfigSchema.parse({ scrape_interval: '1h', scrape_timeout: '300ms', targets, ...extra });
+  // Identity alone: the llama.cpp insight asks /props and /v1/models on every scrape (test/insight/).
+  const config = prometheusReceiverConfigSchema.parse({ scrape_interval: '1h', scrape_timeout: '300ms', targets, llamacpp_insight: { enabled: false }, ...extra });
   const sink = new CollectingConsumer();
   const logger = new RecordingLogger();
   const selfMetrics = new SelfMetrics();

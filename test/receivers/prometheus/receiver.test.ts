@@ -212,7 +212,8 @@ test('a target going down hands on one empty snapshot, so its last values stop b
   try {
     await r.scrapers[0]!.scrapeOnce();
     assert.equal(promptTokens(sink, 'completion'), expectedPromptTokens(COMPLETION));
-    tcp.behaviour = { kind: 'status', status: 503 };
+    // (Not 503: that is how llama-server says its model is loading, which the insight tells as a status.)
+    tcp.behaviour = { kind: 'status', status: 500 };
     await r.scrapers[0]!.scrapeOnce();
     await r.scrapers[0]!.scrapeOnce();
     assert.equal(sink.batches.length, 2, 'one empty snapshot on the transition, none while it stays down');
