@@ -6,6 +6,7 @@ import type { ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFacto
 import { prometheusReceiverFactory } from './receivers/prometheus/index.js';
 import { ollamaReceiverFactory } from './receivers/ollama/index.js';
 import { dmrReceiverFactory } from './receivers/docker_model_runner/index.js';
+import { hostmetricsReceiverFactory } from './receivers/hostmetrics/index.js';
 import { resourceProcessorFactory } from './processors/resource/index.js';
 import { filterProcessorFactory } from './processors/filter/index.js';
 import { prometheusExporterFactory } from './exporters/prometheus/index.js';
@@ -16,7 +17,7 @@ const byType = <F extends { type: string }>(...factories: F[]): ReadonlyMap<stri
   new Map(factories.map((f) => [f.type, f]));
 
 export const registry: ComponentRegistry = {
-  receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory, dmrReceiverFactory),
+  receivers: byType<ReceiverFactory>(prometheusReceiverFactory, ollamaReceiverFactory, dmrReceiverFactory, hostmetricsReceiverFactory),
   processors: byType<ProcessorFactory>(resourceProcessorFactory, filterProcessorFactory),
   exporters: byType<ExporterFactory>(prometheusExporterFactory, otlpHttpExporterFactory),
   extensions: byType<ExtensionFactory>(healthCheckExtensionFactory),
