@@ -48,6 +48,7 @@ import { FirstTokenProbe } from './first-token-probe.js';
 import { ProcessFinder, type ListenAddress } from './process-finder.js';
 import { cpuPercent, readCommandLine, readProcessSample, readTotalMemory, readWorkingDirectory, type ProcessSample } from './process-stats.js';
 import { insightScope, type InsightFigures } from './series.js';
+import { gpusOfProcess } from './gpu.js';
 
 /** JSON answers are small; a larger one is not an answer. */
 const ANSWER_LIMIT = 4 * 1024 * 1024;
@@ -62,6 +63,8 @@ export interface LlamacppInsightOptions {
   readonly logger: Logger;
   /** Where /proc is (tests point it elsewhere). */
   readonly procRoot?: string;
+  /** How long one GPU tool reading serves every target (about half the scrape interval). */
+  readonly gpuMaxAgeMs?: number;
 }
 
 /** The process behind the target, as last read. */
@@ -186,7 +189,14 @@ export class LlamacppInsight {
       totalMemoryBytes: proc ? await readTotalMemory(this.opts.procRoot) : undefined,
       cpuUtilizationPercent: proc ? cpuPercent(this.previousProcessFor(proc), proc.sample) : undefined,
       threadCount: proc?.sample.threads,
+      gpus: proc && this.opts.config.gpu ? await this.gpus(proc.sample.pid) : undefined,
     };
+  }
+
+  /** The GPUs the server process holds a context on (none without nvidia-smi / rocm-smi on PATH). */
+  private async gpus(pid: number): Promise<InsightFigures['gpus']> {
+    const gpus = await gpusOfProcess(pid, { maxAgeMs: this.opts.gpuMaxAgeMs ?? 5_000, timeoutMs: this.opts.config.gpu_tool_timeout });
+    return gpus.map((g) => ({ attributes: { gpu: String(g.index), vendor: g.vendor }, utilizationPercent: g.utilizationPercent, temperatureCelsius: g.temperatureCelsius }));
   }
 
   private previousProcessFor(proc: ProcessView): ProcessSample | undefined {
