@@ -26,6 +26,11 @@ export const llamacppInsightSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Serve the derived llamacpp_* figures next to the llamacpp: families of every llama.cpp target (backend llama.cpp).'),
     process: z.boolean().default(true).describe('Read the llama-server process of a target on this host from /proc (memory, CPU, threads, command line).'),
+    gpu: z
+      .boolean()
+      .default(true)
+      .describe('Read the GPUs the llama-server process uses from nvidia-smi / rocm-smi on PATH (one run per period shared by all targets).'),
+    gpu_tool_timeout: positiveDuration().default(5_000).describe('A GPU tool run is killed after this long (no GPU figures then).'),
     gguf: z.boolean().default(true).describe("Read the model's GGUF header (when /props model_path is readable here) for the KV-cache bytes per token."),
     gguf_max_header_bytes: byteSize().default(64 * 1024 * 1024).describe('A GGUF header longer than this is not read.'),
     kv_cache_type: cacheType

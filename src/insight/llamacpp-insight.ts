@@ -48,10 +48,7 @@ import { FirstTokenProbe } from './first-token-probe.js';
 import { ProcessFinder, type ListenAddress } from './process-finder.js';
 import { cpuPercent, readCommandLine, readProcessSample, readTotalMemory, readWorkingDirectory, type ProcessSample } from './process-stats.js';
 import { insightScope, type InsightFigures } from './series.js';
-import { readGpuProcesses, readGpus, type GpuReadOptions } from '../host/gpu/index.js';
-
-/** A GPU tool that does not answer in this long leaves the process's GPU figures out of this scrape. */
-const GPU_TOOL_TIMEOUT_MS = 2000;
+import { gpusOfProcess } from './gpu.js';
 
 /** JSON answers are small; a larger one is not an answer. */
 const ANSWER_LIMIT = 4 * 1024 * 1024;
@@ -66,6 +63,8 @@ export interface LlamacppInsightOptions {
   readonly logger: Logger;
   /** Where /proc is (tests point it elsewhere). */
   readonly procRoot?: string;
+  /** How long one GPU tool reading serves every target (about half the scrape interval). */
+  readonly gpuMaxAgeMs?: number;
 }
 
 /** The process behind the target, as last read. */
@@ -190,31 +189,14 @@ export class LlamacppInsight {
       totalMemoryBytes: proc ? await readTotalMemory(this.opts.procRoot) : undefined,
       cpuUtilizationPercent: proc ? cpuPercent(this.previousProcessFor(proc), proc.sample) : undefined,
       threadCount: proc?.sample.threads,
-      gpus: proc ? await this.gpusOf(proc.sample.pid) : undefined,
+      gpus: proc && this.opts.config.gpu ? await this.gpus(proc.sample.pid) : undefined,
     };
   }
 
-  /**
-   * The GPUs the llama-server process holds a context on (nvidia-smi
-   * --query-compute-apps, rocm-smi --showpids), with their utilisation and
-   * temperature; undefined when it holds none or no GPU tool is on PATH.
-   */
-  private async gpusOf(pid: number): Promise<InsightFigures['gpus']> {
-    // The hostmetrics receiver owns GPU tool failures (warned once, counted): here they are only debug.
-    const options: GpuReadOptions = {
-      timeoutMs: Math.min(this.opts.timeoutMs, GPU_TOOL_TIMEOUT_MS),
-      onToolError: (e) => this.once(`gpu:${e.tool}`, 'debug', 'llama.cpp insight: a GPU tool failed; the process\'s GPU figures are left out', { tool: e.tool, reason: e.reason, error: e.message }),
-    };
-    const held = (await readGpuProcesses(options)).filter((p) => p.pid === pid);
-    if (held.length === 0) return undefined;
-    const gpus = await readGpus(options);
-    const used = gpus.filter((g) => held.some((p) => p.vendor === g.vendor && (p.gpuUuid !== undefined && g.uuid !== undefined ? p.gpuUuid === g.uuid : p.gpuIndex === g.index)));
-    if (used.length === 0) return undefined;
-    return used.map((g) => ({
-      attributes: { gpu: String(g.index), vendor: g.vendor, ...(g.uuid !== undefined && { gpu_uuid: g.uuid }) },
-      utilizationPercent: g.utilizationRatio === undefined ? undefined : g.utilizationRatio * 100,
-      temperatureCelsius: g.temperatureCelsius,
-    }));
+  /** The GPUs the server process holds a context on (none without nvidia-smi / rocm-smi on PATH). */
+  private async gpus(pid: number): Promise<InsightFigures['gpus']> {
+    const gpus = await gpusOfProcess(pid, { maxAgeMs: this.opts.gpuMaxAgeMs ?? 5_000, timeoutMs: this.opts.config.gpu_tool_timeout });
+    return gpus.map((g) => ({ attributes: { gpu: String(g.index), vendor: g.vendor }, utilizationPercent: g.utilizationPercent, temperatureCelsius: g.temperatureCelsius }));
   }
 
   private previousProcessFor(proc: ProcessView): ProcessSample | undefined {

@@ -96,7 +96,15 @@ export class PrometheusReceiver implements Receiver {
       reporter,
       // Every target may turn out to be llama.cpp (identity, discovery): the insight checks its backend per scrape.
       augmenter: config.llamacpp_insight.enabled && runner !== 'none'
-        ? new LlamacppInsight({ address, dispatcher: socketAgent ?? this.tcpAgent, headers, timeoutMs: this.timeoutMs, config: config.llamacpp_insight, logger: context.logger })
+        ? new LlamacppInsight({
+            address,
+            dispatcher: socketAgent ?? this.tcpAgent,
+            headers,
+            timeoutMs: this.timeoutMs,
+            config: config.llamacpp_insight,
+            logger: context.logger,
+            gpuMaxAgeMs: Math.min(Math.max(config.scrape_interval / 2, 1_000), 30_000),
+          })
         : undefined,
     });
     const close = async () => {
