@@ -14,11 +14,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/fixtures.js';
+import { realLlamaServer } from '../helpers/real-llama-server.js';
 import { DMR_METRICS, DMR_PS, DmrServer } from '../helpers/dmr-server.js';
 import { FixtureSite, JSON_TYPE, PROMETHEUS_TEXT } from '../helpers/fixture-site.js';
 import { readFixture } from '../helpers/fixtures.js';
@@ -104,9 +104,12 @@ esac
 }
 
 async function startLlamaServer(): Promise<{ url: string; process: Running }> {
-  const bin = execFileSync('bash', [join(REPO_ROOT, 'test/setup/llama-server.sh')], { encoding: 'utf8' }).trim();
+  // The cached real llama-server and the tiny model our GGUF writer makes.
+  const kit = await realLlamaServer();
+  if (typeof kit === 'string') throw new Error(kit);
+  const bin = kit.binary;
   const port = await freePort();
-  const args = ['-m', '/work/shared/models/tiny-llama-rand.gguf', '--host', '127.0.0.1', '--port', String(port), '--metrics', '--alias', 'tiny-llama-rand', '-c', '512', '-np', '1', '-t', '1'];
+  const args = ['-m', kit.models.llama, '--host', '127.0.0.1', '--port', String(port), '--metrics', '--alias', 'tiny-llama-rand', '-c', '512', '-np', '1', '-t', '1'];
   const process = startProcess(bin, args);
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => ((await fetch(`${url}/health`).catch(() => undefined))?.ok ? true : undefined), 'llama-server to be ready', 60_000, 200);

@@ -8,11 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/fixtures.js';
+import { realLlamaServer } from '../helpers/real-llama-server.js';
 import { freePort, startProcess, stopProcess, type Running } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 import { PrometheusReceiver } from '../../src/receivers/prometheus/index.js';
@@ -22,16 +21,11 @@ import { HealthRegistry } from '../../src/telemetry/health.js';
 import { CollectingConsumer, RecordingLogger, metricNamed } from '../helpers/collect.js';
 import type { ResourceBatch } from '../../src/model/batch.js';
 
-const TINY_LLAMA = '/work/shared/models/tiny-llama-rand.gguf';
-
-function binary(): string | undefined {
-  if (process.platform !== 'linux' || !existsSync(TINY_LLAMA)) return undefined;
-  const r = spawnSync('bash', [join(REPO_ROOT, 'test/setup/llama-server.sh')], { encoding: 'utf8' });
-  const path = r.stdout.trim().split('\n').pop() ?? '';
-  return r.status === 0 && existsSync(path) ? path : undefined;
-}
-const LLAMA_SERVER = binary();
-const skip = LLAMA_SERVER === undefined && 'no real llama-server or tiny model on this machine';
+// The cached real llama-server and the tiny models our GGUF writer makes (test/helpers/real-llama-server.ts).
+const kit = await realLlamaServer();
+const skip = typeof kit === 'string' && kit;
+const LLAMA_SERVER = typeof kit === 'string' ? undefined : kit.binary;
+const TINY_LLAMA = typeof kit === 'string' ? '' : kit.models.llama;
 
 async function startServer(args: string[], cwd: string, port: number): Promise<Running> {
   const p = startProcess(LLAMA_SERVER!, [...args, '--host', '127.0.0.1', '--port', String(port)], { cwd });

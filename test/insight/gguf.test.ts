@@ -6,12 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GgufError, GgufType, ggufNumber, ggufPerLayer, ggufString, readGgufHeader, type GgufHeader } from '../../src/runners/gguf.js';
 import { kvBytesPerToken, kvShape, type KvShape } from '../../src/runners/llamacpp.js';
 import { ggufBytes, llamaHeader } from '../helpers/gguf-file.js';
+import { realLlamaServer } from '../helpers/real-llama-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rm-gguf-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,14 +86,16 @@ test('not GGUF, cut short, or a header beyond the limit: a GgufError, never a ha
   await assert.rejects(readGgufHeader(write('bogus.gguf', bogus)), GgufError);
 });
 
-const REAL_MODELS = '/work/shared/models';
-test('the real tiny models (made by make_models.py): llama 512 bytes per token, bert none', { skip: !existsSync(join(REAL_MODELS, 'tiny-llama-rand.gguf')) && 'the tiny test models are not on this machine' }, async () => {
-  const llama = await readGgufHeader(join(REAL_MODELS, 'tiny-llama-rand.gguf'));
+// The tiny models a real llama-server loads, as our GGUF writer makes them (test/helpers/real-llama-server.ts).
+const kit = await realLlamaServer();
+test('the real tiny models: llama 512 bytes per token, bert none', { skip: typeof kit === 'string' && kit }, async () => {
+  if (typeof kit === 'string') return;
+  const llama = await readGgufHeader(kit.models.llama);
   assert.equal(ggufString(llama, 'general.architecture'), 'llama');
   assert.equal((llama.kv.get('tokenizer.ggml.tokens') as { length: number }).length, 32_000);
   const shape = kvShape(lookup(llama)) as KvShape;
   // 2 layers × 4 KV heads × (16 + 16) × 2 bytes = 512 bytes per token; 4096 cells = 2 MiB, as llama-server logs it.
   assert.equal(kvBytesPerToken(shape), 512);
-  const bert = await readGgufHeader(join(REAL_MODELS, 'tiny-bert-rand.gguf'));
+  const bert = await readGgufHeader(kit.models.bert);
   assert.match(String(kvShape(lookup(bert))), /bert models have no KV cache/);
 });
