@@ -1,7 +1,6 @@
 /**
  * A small GGUF writer, and the two tiny random-weight models the end-to-end tests
- * run a real llama-server with (the shapes of the tiny test models llama.cpp's
- * own tests use): a llama completion model and a bert embedding model, each
+ * run a real llama-server with: a llama completion model and a bert embedding model, each
  * n_embd 64, 2 layers, 4 heads, n_ff 128, with the tokenizer copied from the
  * vocab-only GGUFs of the llama.cpp source tree and seeded random weights, so
  * every run writes the same bytes. Their text is gibberish; a real server loads
