@@ -29,7 +29,7 @@ import {
   type LlamaServerKit,
 } from '../helpers/real-llama-server.js';
 import { eventually } from '../helpers/processes.js';
-import { GgufType, ggufModelShape, readGgufHeader } from '../../src/runners/gguf.js';
+import { GgufType, ggufNumber, ggufString, readGgufHeader } from '../../src/runners/gguf.js';
 
 const kit = await realLlamaServer();
 const skip = typeof kit === 'string' ? kit : false;
@@ -54,12 +54,12 @@ test('single mode: backend, model and mode from each server\'s own answers, coun
     for (const [server, path] of [[llama, k.models.llama], [bert, k.models.bert]] as const) {
       const meta = (JSON.parse(await ok(server, '/v1/models')) as { data: Array<{ meta: Record<string, number> }> }).data[0]!.meta;
       const header = await readGgufHeader(path);
-      const shape = ggufModelShape(header);
+      const arch = ggufString(header, 'general.architecture');
       const params = header.tensors.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
       const vocab = header.kv.get('tokenizer.ggml.tokens');
       assert.deepEqual(
         { n_params: meta['n_params'], n_embd: meta['n_embd'], n_ctx_train: meta['n_ctx_train'], n_vocab: meta['n_vocab'] },
-        { n_params: params, n_embd: shape.embedding, n_ctx_train: shape.contextLength, n_vocab: vocab?.type === GgufType.ARRAY ? vocab.length : -1 },
+        { n_params: params, n_embd: ggufNumber(header, `${arch}.embedding_length`), n_ctx_train: ggufNumber(header, `${arch}.context_length`), n_vocab: vocab?.type === GgufType.ARRAY ? vocab.length : -1 },
         path,
       );
     }
