@@ -17,6 +17,7 @@ import {
   type GgufScalar,
   type GgufValue,
 } from '../../src/runners/gguf.js';
+import { Rng } from './rng.js';
 
 export interface TensorToWrite {
   readonly name: string;
@@ -105,16 +106,10 @@ class ByteWriter {
   }
 }
 
-/** mulberry32: a small seeded PRNG, so the models are the same bytes on every run. */
+/** Seeded, so the models are the same bytes on every run. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** float32 → IEEE half bits, rounding to nearest (the weights are small normals: no need for every corner). */

@@ -17,31 +17,13 @@ import protobuf from 'protobufjs';
 import { ProtoEncoder } from '../../../src/exporters/otlphttp/encode-proto.js';
 import { AggregationTemporality, DataPointType, type HrTime, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
 import { schema } from './receiver.js';
+import { Rng } from '../../helpers/rng.js';
 
 const Request = schema.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: Number, bytes: String, arrays: true, defaults: true };
 const SEED = Number(process.env['ENCODER_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
 const CASES = 150;
 
-class Rng {
-  constructor(private state: number) {}
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-}
 
 const KEYS = ['slot_id', 'phase', 'le', 'model', 'backend', 'mode', 'a.b', 'é', '😱', 'k'.repeat(200)];
 const STRINGS = ['', 'x', 'completion', 'llama.cpp', 'ai/model-1', 'é😱', 'v'.repeat(300), 'a"b\\c\n'];

@@ -13,25 +13,10 @@ import type { Attributes } from '@opentelemetry/api';
 import { PrometheusExporter } from '../../../src/exporters/prometheus/exporter.js';
 import type { Metric, ResourceBatch } from '../../../src/model/batch.js';
 import { counter, gauge, histogram, resourceBatch, testConfig, testContext } from './batches.js';
+import { Rng } from '../../helpers/rng.js';
 
 const SEED = Number(process.env['RENDER_PLANS_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
 
-class Rng {
-  constructor(private state: number) {}
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
 
 /** A pool of attributes objects per resource, reused from round to round; some equal another's content. */
 function attributePool(rng: Rng): Attributes[] {

@@ -32,32 +32,13 @@ import { ESCAPING_SCHEMES, writeFamilies, type EscapingScheme } from '../../../s
 import { ScrapeState } from '../../../src/receivers/prometheus/scrape-state.js';
 import { readFixture } from '../../helpers/fixtures.js';
 import { testConfig, testContext } from './batches.js';
+import { Rng } from '../../helpers/rng.js';
 
 const SEED = Number(process.env['VALID_OUTPUT_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
 const CASES = Number(process.env['VALID_OUTPUT_CASES'] ?? 250);
 /** Bodies per promtool run: one process start checks many bodies. */
 const PROMTOOL_BATCH = 150;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-class Rng {
-  constructor(private state: number) {}
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-}
 
 const NAMES = [
   'a', 'a.b', 'a_b', 'a:b', 'a__b', 'a_dot_b', 'U__a_2e_b', 'h', 'h_bucket', 'h_sum', 'h_count', 'h_created', 'h.count',
