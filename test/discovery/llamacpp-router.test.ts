@@ -93,6 +93,8 @@ test('llamacpp_router_sd: loaded and sleeping models are scraped with autoload=f
     scrape_interval: '50ms',
     scrape_timeout: '1s',
     llamacpp_router_sd_configs: [{ url: router.url, refresh_interval: '50ms' }],
+    // Discovery and identity alone: the llama.cpp insight asks /props?model=…&autoload=false itself (test/insight/).
+    llamacpp_insight: { enabled: false },
   });
   const sink = new CollectingConsumer();
   const selfMetrics = new SelfMetrics();

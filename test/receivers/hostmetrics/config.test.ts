@@ -37,14 +37,14 @@ test('mistakes are refused with their path', () => {
   assert.match(issues({ collection_interval: '10' })[0]!, /no unit/);
 });
 
-test('the default otel-config.yaml serves the host beside llama.cpp, in a pipeline the llama.cpp filter does not touch', () => {
+test('the default otel-config.yaml serves the host beside the local runners, with no processor that could drop its series', () => {
   const { config } = loadConfig([join(REPO_ROOT, 'otel-config.yaml')], registry, {});
   assert.ok('hostmetrics' in config.receivers);
   const pipelines = Object.values(config.service.pipelines);
   const host = pipelines.find((p) => p.receivers.includes('hostmetrics'))!;
   assert.deepEqual(host.processors, []);
   assert.deepEqual(host.exporters, ['prometheus']);
-  assert.ok(pipelines.some((p) => p.receivers.includes('prometheus/llamacpp') && p.exporters.includes('prometheus')));
+  assert.ok(pipelines.some((p) => p.receivers.includes('local_runners') && p.exporters.includes('prometheus')));
   const yamlText = readFileSync(join(REPO_ROOT, 'otel-config.yaml'), 'utf8');
   assert.match(yamlText, /HOSTMETRICS_INTERVAL/);
 });
