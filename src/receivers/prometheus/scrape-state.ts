@@ -40,7 +40,7 @@ import {
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
-import { setAttribute } from '../../model/attributes.js';
+import { getAttribute, setAttribute } from '../../model/attributes.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
@@ -197,6 +197,8 @@ export class ScrapeState {
   private pending = new PageSamples<SeriesState>();
   /** The last committed scrape's series in page order: the likely series at each position of the next page. */
   private previous = new PageSamples<SeriesState>();
+  /** The attributes of the series made last, whose label values the next one reuses when equal. */
+  private lastAttributes: Attributes | undefined;
   /** Cached series resolved again in the current call, restored if its page fails. */
   private readonly replaced: SeriesState[] = [];
 
@@ -382,6 +384,8 @@ export class ScrapeState {
     const family = this.familyFor(metricName, declaredAs, type);
     const labels = parser.labels();
     const identity = identityOf(key, sampleName, labels);
+    // Most labels (model, target, instance) repeat from one series to the next: one string each.
+    const last = this.lastAttributes;
     const attributes: Attributes = {};
     let bound = NaN;
     let boundText = '';
@@ -390,8 +394,13 @@ export class ScrapeState {
       if (labels[i] === boundLabel) {
         boundText = ownCopy(labels[i + 1]!);
         bound = parseBound(boundText);
-      } else setAttribute(attributes, ownCopy(labels[i]!), ownCopy(labels[i + 1]!));
+      } else {
+        const value = labels[i + 1]!;
+        const before = last === undefined ? undefined : getAttribute(last, labels[i]!);
+        setAttribute(attributes, ownCopy(labels[i]!), before === value ? before : ownCopy(value));
+      }
     }
+    this.lastAttributes = attributes;
     const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
     const group = grouped && role !== 'created' ? this.groupFor(declaredAs, type, attributes, now) : undefined;
     const before = previous?.resolution;
