@@ -40,7 +40,7 @@ import {
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
-import { setAttribute } from '../../model/attributes.js';
+import { getAttribute, setAttribute } from '../../model/attributes.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
 import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
@@ -66,6 +66,8 @@ interface FamilyState {
   members: Array<SeriesState | GroupState>;
   /** Members of the current scrape; the array keeps its capacity from scrape to scrape (see PageSamples). */
   memberCount: number;
+  /** The resolutions its series share; a few (one per role), rebuilt when declarations churn. */
+  resolutions: Resolution[];
 }
 
 /**
@@ -86,6 +88,25 @@ interface Declaration {
   usedIn: number;
 }
 
+/**
+ * How a series was resolved: the family that declares it, its type and the sample's
+ * role in it, and the declarations of its own name and of its family stem with what
+ * they said then. Immutable and shared by all the series of a family resolved alike
+ * (FamilyState.resolutions), so a cached series holds one reference instead of eight
+ * fields: 56 bytes less per series, and more of RSS, since V8 sizes the old
+ * generation as a multiple of what is live.
+ */
+interface Resolution {
+  readonly family: FamilyState;
+  readonly declaredAs: string;
+  readonly type: PrometheusType;
+  readonly role: SampleRole;
+  readonly own: Declaration;
+  readonly ownType: PrometheusType | undefined;
+  readonly stem: Declaration | undefined;
+  readonly stemType: PrometheusType | undefined;
+}
+
 /** One sample line's series: `foo{a="1"}`, or one bucket/quantile/_sum/_count of a group. */
 interface SeriesState {
   /** The raw `name{labels}` text it is cached under. */
@@ -95,16 +116,7 @@ interface SeriesState {
    * `x{}`, or labels in another order, are other texts of the same series.
    */
   readonly identity: string;
-  readonly family: FamilyState;
-  /** How it was resolved: the family that declares it, its type and the sample's role in it. */
-  readonly declaredAs: string;
-  readonly type: PrometheusType;
-  readonly role: SampleRole;
-  /** The declarations of its own name and of its family stem, and what they said when it was resolved. */
-  readonly own: Declaration;
-  readonly ownType: PrometheusType | undefined;
-  readonly stem: Declaration | undefined;
-  readonly stemType: PrometheusType | undefined;
+  readonly resolution: Resolution;
   /** The runner's labels, without `le`/`quantile`; shared by every scrape's data point. */
   readonly attributes: Attributes;
   /** `le` or `quantile` bound, for buckets and quantiles. */
@@ -185,6 +197,8 @@ export class ScrapeState {
   private pending = new PageSamples<SeriesState>();
   /** The last committed scrape's series in page order: the likely series at each position of the next page. */
   private previous = new PageSamples<SeriesState>();
+  /** The attributes of the series made last, whose label values the next one reuses when equal. */
+  private lastAttributes: Attributes | undefined;
   /** Cached series resolved again in the current call, restored if its page fails. */
   private readonly replaced: SeriesState[] = [];
 
@@ -370,6 +384,8 @@ export class ScrapeState {
     const family = this.familyFor(metricName, declaredAs, type);
     const labels = parser.labels();
     const identity = identityOf(key, sampleName, labels);
+    // Most labels (model, target, instance) repeat from one series to the next: one string each.
+    const last = this.lastAttributes;
     const attributes: Attributes = {};
     let bound = NaN;
     let boundText = '';
@@ -378,22 +394,23 @@ export class ScrapeState {
       if (labels[i] === boundLabel) {
         boundText = ownCopy(labels[i + 1]!);
         bound = parseBound(boundText);
-      } else setAttribute(attributes, ownCopy(labels[i]!), ownCopy(labels[i + 1]!));
+      } else {
+        const value = labels[i + 1]!;
+        const before = last === undefined ? undefined : getAttribute(last, labels[i]!);
+        setAttribute(attributes, ownCopy(labels[i]!), before === value ? before : ownCopy(value));
+      }
     }
+    this.lastAttributes = attributes;
     const grouped = type === 'histogram' || type === 'gaugehistogram' || type === 'summary';
     const group = grouped && role !== 'created' ? this.groupFor(declaredAs, type, attributes, now) : undefined;
-    const same = previous !== undefined && previous.family === family && previous.type === type && previous.role === role;
+    const before = previous?.resolution;
+    const same = previous !== undefined && before!.family === family && before!.type === type && before!.role === role;
+    const ownType = this.declaredNow.get(own.name);
+    const stemType = stem === undefined ? undefined : this.declaredNow.get(stem.name);
     return {
       key,
       identity,
-      family,
-      declaredAs,
-      type,
-      role,
-      own,
-      ownType: this.declaredNow.get(own.name),
-      stem,
-      stemType: stem === undefined ? undefined : this.declaredNow.get(stem.name),
+      resolution: sharedResolution(family, declaredAs, type, role, own, ownType, stem, stemType),
       attributes: group ? group.attributes : attributes,
       bound,
       boundText,
@@ -406,7 +423,8 @@ export class ScrapeState {
   }
 
   /** Whether the page declares the series' own name and family stem as when it was resolved. */
-  private stillResolves(s: SeriesState, pass: number): boolean {
+  private stillResolves(series: SeriesState, pass: number): boolean {
+    const s = series.resolution;
     const own = s.own.declaredIn === pass ? s.own.type : undefined;
     if (own !== s.ownType) return false;
     if (s.stem === undefined) return true;
@@ -417,7 +435,8 @@ export class ScrapeState {
    * Marks the series' names as sampled in this page (a later TYPE line may not regroup
    * them) and checks that its metric has one type and one declaring family per page.
    */
-  private claim(s: SeriesState, pass: number, line: number): void {
+  private claim(series: SeriesState, pass: number, line: number): void {
+    const s = series.resolution;
     const own = s.own;
     if (own.sampledIn !== pass) {
       own.sampledIn = pass;
@@ -490,7 +509,7 @@ export class ScrapeState {
   private familyFor(name: string, declaredAs: string, type: PrometheusType): FamilyState {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [], memberCount: 0 };
+      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [], memberCount: 0, resolutions: [] };
       this.families.set(name, f);
     }
     return f;
@@ -540,9 +559,9 @@ export class ScrapeState {
       if (slicer.due(PER_SAMPLE)) yield;
       const s = series[i]!;
       const v = values[i]!;
-      const f = s.family;
+      const { family: f, role } = s.resolution;
       s.lastSeen = scrapeId;
-      if (s.role === 'created') {
+      if (role === 'created') {
         // A start time, not a metric: it only feeds its counter's, histogram's or summary's points.
         created.set(createdKey(f.name, s.attributes), v);
         continue;
@@ -573,8 +592,8 @@ export class ScrapeState {
         g.count = NaN;
         f.members[f.memberCount++] = g;
       }
-      if (s.role === 'sum' || s.role === 'gsum') g.sum = v;
-      else if (s.role === 'count' || s.role === 'gcount') g.count = v;
+      if (role === 'sum' || role === 'gsum') g.sum = v;
+      else if (role === 'count' || role === 'gcount') g.count = v;
       else {
         g.bounds.push(s.bound);
         g.boundTexts.push(s.boundText);
@@ -702,6 +721,33 @@ export class ScrapeState {
     }
   }
 }
+
+/** The family's resolution equal to this one, or this one, kept for the next series. */
+function sharedResolution(
+  family: FamilyState,
+  declaredAs: string,
+  type: PrometheusType,
+  role: SampleRole,
+  own: Declaration,
+  ownType: PrometheusType | undefined,
+  stem: Declaration | undefined,
+  stemType: PrometheusType | undefined,
+): Resolution {
+  const list = family.resolutions;
+  for (const r of list) {
+    if (r.declaredAs === declaredAs && r.type === type && r.role === role && r.own === own && r.ownType === ownType && r.stem === stem && r.stemType === stemType) {
+      return r;
+    }
+  }
+  // Declarations swept and made again leave stale entries behind: start over rather than grow.
+  if (list.length >= MAX_SHARED_RESOLUTIONS) list.length = 0;
+  const r: Resolution = { family, declaredAs, type, role, own, ownType, stem, stemType };
+  list.push(r);
+  return r;
+}
+
+/** More than a family's roles (value, bucket, sum, count, created) times a few declaration changes. */
+const MAX_SHARED_RESOLUTIONS = 16;
 
 /**
  * `name{a="1",b="2"}` with the labels sorted and values written as JSON strings (names
