@@ -100,7 +100,9 @@ async function serveTarget(target: number, seriesPerTarget: number): Promise<{ s
   const pages = [Buffer.from(layout.text, 'latin1'), Buffer.from(layout.text, 'latin1')];
   const headers = { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(pages[0]!.length) };
   let requests = 0;
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
+    // Only /metrics, as a runner's exporter: anything else is not there.
+    if (req.url !== '/metrics') return void res.writeHead(404, { 'content-length': '0' }).end();
     requests++;
     const page = pages[requests & 1]!;
     fillPage(page, layout, requests);

@@ -216,7 +216,8 @@ async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'ours@bas
       ? { file_sd_configs: [{ files: [join(dir, 'targets.json')] }] }
       : { targets: ctx.urls.map((url, i) => ({ url, attributes: { backend: 'llama.cpp', model: `model-${i}`, mode: 'completion' } })) };
   const config = {
-    receivers: { 'prometheus/farm': { scrape_interval: interval, scrape_timeout: interval, ...targets } },
+    // The peers only scrape: the llama.cpp insight (two JSON requests per llama.cpp target and scrape) is off here.
+    receivers: { 'prometheus/farm': { scrape_interval: interval, scrape_timeout: interval, llamacpp_insight: { enabled: false }, ...targets } },
     exporters,
     service: { telemetry: { logs: { level: 'warn' } }, pipelines: { metrics: { receivers: ['prometheus/farm'], exporters: Object.keys(exporters) } } },
   };
