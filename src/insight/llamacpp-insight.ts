@@ -50,6 +50,9 @@ import { cpuPercent, readCommandLine, readProcessSample, readTotalMemory, readWo
 import { insightScope, type InsightFigures } from './series.js';
 import { gpusOfProcess } from './gpu.js';
 
+/** The most scrapes an endpoint that keeps failing is skipped for, before it is asked again. */
+const MAX_SKIPPED_SCRAPES = 32;
+
 /** JSON answers are small; a larger one is not an answer. */
 const ANSWER_LIMIT = 4 * 1024 * 1024;
 const MAX_ANSWER_TIMEOUT_MS = 2000;
@@ -89,6 +92,8 @@ export class LlamacppInsight {
   private gguf: { key: string; shape: KvShape | string } | undefined;
   /** Causes already logged, each once until it clears. */
   private readonly logged = new Set<string>();
+  /** Endpoints that keep failing (not a llama-server there, or a broken one), and how many scrapes to skip them. */
+  private readonly failing = new Map<string, { failures: number; skip: number }>();
 
   constructor(private readonly opts: LlamacppInsightOptions) {
     this.finder = new ProcessFinder(opts.procRoot);
@@ -277,8 +282,19 @@ export class LlamacppInsight {
     return shape;
   }
 
+  /**
+   * One JSON answer, or undefined. An endpoint that fails twice running is
+   * skipped for 1, 2, 4 … up to 32 scrapes, then asked again: a target that is
+   * no llama-server (or answers those paths with something else) costs a
+   * request now and then, not two on every scrape.
+   */
   private async answer<T>(url: string, parse: (body: string) => T): Promise<T | undefined> {
     const o = this.opts;
+    const failing = this.failing.get(url);
+    if (failing !== undefined && failing.skip > 0) {
+      failing.skip--;
+      return undefined;
+    }
     try {
       const page = await fetchPage({
         url,
@@ -287,9 +303,13 @@ export class LlamacppInsight {
         bodyLimit: ANSWER_LIMIT,
         headers: { ...o.headers, accept: 'application/json' },
       });
-      return parse(page.body);
+      const answer = parse(page.body);
+      this.failing.delete(url);
+      return answer;
     } catch {
       // Left out; identity logs what these endpoints answer wrong.
+      const failures = (failing?.failures ?? 0) + 1;
+      this.failing.set(url, { failures, skip: failures < 2 ? 0 : Math.min(2 ** (failures - 2), MAX_SKIPPED_SCRAPES) });
       return undefined;
     }
   }

@@ -189,6 +189,31 @@ test('without /props and /v1/models answers, what they give is absent (not 0); t
   }
 });
 
+test('an endpoint that keeps failing is asked less and less often, and again as soon as it answers', async () => {
+  const server = await LlamaServer.start(B4748_COMPLETION);
+  // Not llama.cpp's answers: the metrics page on every path, as a non-llama server might.
+  server.answer('/props', { kind: 'body', body: B4748_COMPLETION.metrics, contentType: 'text/plain' });
+  const { r, sink, scrape } = receiver([{ url: server.url, attributes: { backend: 'llama.cpp', model: 'm', mode: 'completion' } }]);
+  try {
+    for (let i = 0; i < 40; i++) await scrape();
+    // Asked on scrapes 1, 2, then after skipping 1, 2, 4, 8, 16: 7 times in 40 scrapes, not 40.
+    assert.equal(server.asked('/props'), 7);
+    assert.equal(server.asked('/v1/models'), 40, 'an endpoint that answers is asked every scrape');
+    assert.equal(values(last(sink), 'llamacpp_slots_capacity'), undefined);
+    // It answers again: asked at its next turn, then every scrape.
+    server.answer('/props', { kind: 'body', body: B4748_COMPLETION.props, contentType: 'application/json' });
+    for (let i = 0; i < 40; i++) await scrape();
+    const askedAfter = server.asked('/props') - 7;
+    assert.ok(askedAfter >= 9 && askedAfter <= 40, `asked ${askedAfter} times after it recovered`);
+    assert.equal(one(last(sink), 'llamacpp_slots_capacity'), 2);
+    for (let i = 0; i < 3; i++) await scrape();
+    assert.equal(server.asked('/props') - 7, askedAfter + 3, 'every scrape once it answers');
+  } finally {
+    await r.shutdown();
+    await server.close();
+  }
+});
+
 test('a model loading (HTTP 503) is status loading while the target is down; other targets get no llamacpp_ families', async () => {
   const server = await LlamaServer.start(B4748_COMPLETION);
   server.answer('/metrics', { kind: 'status', status: 503, body: '{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}' });
