@@ -78,7 +78,8 @@ export class TargetHealth {
   private readonly metrics;
 
   constructor(private readonly opts: TargetHealthOptions) {
-    this.labels = opts.labels;
+    // Frozen: self-metrics then work out its series key once, not on every write.
+    this.labels = Object.freeze({ ...opts.labels });
     const m = opts.selfMetrics;
     this.metrics = {
       up: m.gauge('up', 'Whether the last scrape of the target succeeded (1) or failed (0).'),

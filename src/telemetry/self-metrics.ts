@@ -23,6 +23,20 @@ import {
 } from '../model/batch.js';
 import { attributesKey } from '../model/resource-key.js';
 
+/**
+ * Keys of frozen label sets, which cannot change under the cache. A target's health
+ * writes six series per scrape with the same frozen labels: sorting and serialising
+ * them each time cost more than the rest of the bookkeeping.
+ */
+const frozenKeys = new WeakMap<Attributes, string>();
+
+function seriesKey(attributes: Attributes): string {
+  if (!Object.isFrozen(attributes)) return attributesKey(attributes);
+  let key = frozenKeys.get(attributes);
+  if (key === undefined) frozenKeys.set(attributes, (key = attributesKey(attributes)));
+  return key;
+}
+
 export const SELF_SCOPE = { name: 'runner-metrics', version: VERSION };
 
 interface Series {
@@ -52,7 +66,7 @@ abstract class Instrument {
 
   protected seriesFor(attributes: Attributes): Series {
     if (this.owner?.disposed) return { attributes, startTime: [0, 0], value: 0 }; // a removed component's late write
-    const key = attributesKey(attributes);
+    const key = seriesKey(attributes);
     let s = this.series.get(key);
     if (!s) {
       s = { attributes: { ...attributes }, startTime: millisToHrTime(Date.now()), value: 0 };
@@ -69,7 +83,7 @@ abstract class Instrument {
   /** Forgets a series, e.g. a target removed by a config reload. */
   remove(attributes: Attributes): void {
     if (this.owner?.disposed) return;
-    const key = attributesKey(attributes);
+    const key = seriesKey(attributes);
     this.series.delete(key);
     this.owner?.created.get(this.series)?.delete(key);
   }
@@ -106,7 +120,7 @@ export class Counter extends Instrument {
     this.seriesFor(attributes);
   }
   value(attributes: Attributes): number {
-    return this.series.get(attributesKey(attributes))?.value ?? 0;
+    return this.series.get(seriesKey(attributes))?.value ?? 0;
   }
   collect(now: HrTime): Metric | undefined {
     if (this.series.size === 0) return undefined;
@@ -129,7 +143,7 @@ export class Gauge extends Instrument {
     this.seriesFor(attributes).value = value;
   }
   value(attributes: Attributes): number | undefined {
-    return this.series.get(attributesKey(attributes))?.value;
+    return this.series.get(seriesKey(attributes))?.value;
   }
   collect(now: HrTime): Metric | undefined {
     if (this.series.size === 0) return undefined;
