@@ -17,7 +17,7 @@ import type { LabelLimitName } from '../../prometheus/errors.js';
  */
 export const SCRAPE_ACCEPT = 'text/plain;version=0.0.4;q=1.0,*/*;q=0.1';
 
-const USER_AGENT = `runner-metrics/${SELF_SCOPE.version}`;
+export const USER_AGENT = `runner-metrics/${SELF_SCOPE.version}`;
 
 /** Why a scrape failed: the `reason` label of the failure counter. */
 export type ScrapeFailureReason =
@@ -101,7 +101,7 @@ async function fetchWithin(opts: FetchOptions, signal: AbortSignal): Promise<Fet
     const gzipped = String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip';
     if (opts.bodyLimit > 0 && !gzipped && declared > opts.bodyLimit) {
       res.body.destroy();
-      throw tooLarge(opts.bodyLimit);
+      throw bodyTooLarge(opts.bodyLimit);
     }
     const counter = { wire: 0 };
     const source = res.body as unknown as Readable;
@@ -123,14 +123,14 @@ async function readLimited(stream: Readable, limit: number, source: Readable): P
     if (limit > 0 && size > limit) {
       source.destroy();
       stream.destroy();
-      throw tooLarge(limit);
+      throw bodyTooLarge(limit);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-function tooLarge(limit: number): ScrapeError {
+export function bodyTooLarge(limit: number): ScrapeError {
   return new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, 'body_too_large');
 }
 

@@ -9,7 +9,8 @@ import type { Attributes, Batch, ResourceBatch, ScopeBatch } from '../../model/b
 import type { Logger } from '../../telemetry/logger.js';
 import type { TargetReporter } from '../../telemetry/health.js';
 import type { SelfMetrics } from '../../telemetry/self-metrics.js';
-import { fetchPage, ScrapeError } from './fetch.js';
+import { ScrapeError } from './fetch.js';
+import { createPageClient, type PageClient } from './page-client.js';
 import { asScrapeError, TargetHealth } from '../target-health.js';
 import { ScrapeState } from './scrape-state.js';
 import type { TargetAddress } from './target.js';
@@ -56,8 +57,17 @@ export class TargetScraper {
   private stopped = false;
   private consumerFailed = false;
   private readonly health: TargetHealth;
+  private readonly client: PageClient;
 
   constructor(private readonly opts: TargetScraperOptions) {
+    this.client = createPageClient({
+      url: opts.address.url,
+      socketPath: opts.address.socketPath,
+      dispatcher: opts.dispatcher,
+      timeoutMs: opts.timeoutMs,
+      bodyLimit: opts.bodyLimit,
+      headers: opts.headers,
+    });
     this.state = new ScrapeState(opts.identity.resource, opts.sampleLimit, opts.labelLimits);
     this.health = new TargetHealth({
       labels: opts.healthLabels,
@@ -97,6 +107,7 @@ export class TargetScraper {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    this.client.close();
     await this.opts.augmenter?.stop();
   }
 
@@ -127,13 +138,7 @@ export class TargetScraper {
     let augmentMs = 0;
     this.health.started(scrapeTime);
     try {
-      const page = await fetchPage({
-        url: o.address.url,
-        dispatcher: o.dispatcher,
-        timeoutMs: o.timeoutMs,
-        bodyLimit: o.bodyLimit,
-        headers: o.headers,
-      });
+      const page = await this.client.fetch();
       this.health.received(page.wireBytes);
       // In slices: a large page must not hold up the other targets or a /metrics answer.
       const result = await this.state.convertInSlices(page.body, page.contentType, scrapeTime);
