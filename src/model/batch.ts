@@ -16,6 +16,11 @@
  *
  * Batches are immutable once emitted: a receiver's batch may fan out to several
  * pipelines, so processors build new objects instead of mutating their input.
+ * One bound on how long: a scraping receiver reuses its data points and their
+ * lists every other scrape of a target (no garbage per series and scrape), so a
+ * batch is unchanged until that target's second scrape after it. Whatever keeps a
+ * batch across event-loop turns for longer than it takes to replace it (an
+ * exporter encoding a push piece by piece) takes its own copy first: detachPoints().
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -125,4 +130,19 @@ export function millisToHrTime(ms: number): HrTime {
 
 export function hrTimeToMillis(t: HrTime): number {
   return t[0] * 1000 + t[1] / 1e6;
+}
+
+/**
+ * The batch with copies of its data points and their lists, for a consumer that
+ * reads it across event-loop turns (see the bound on immutability above). Runs in
+ * one go; the copies are shallow: attributes and histogram arrays are never reused.
+ */
+export function detachPoints(batch: ResourceBatch): ResourceBatch {
+  return {
+    ...batch,
+    scopeMetrics: batch.scopeMetrics.map((scope) => ({
+      ...scope,
+      metrics: scope.metrics.map((metric) => ({ ...metric, dataPoints: metric.dataPoints.map((point) => ({ ...point })) }) as Metric),
+    })),
+  };
 }

@@ -17,7 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComponentContext, Exporter, ShutdownReason } from '../../component.js';
-import type { Batch, ResourceBatch } from '../../model/batch.js';
+import { detachPoints, type Batch, type ResourceBatch } from '../../model/batch.js';
 import { resourceKey } from '../../model/resource-key.js';
 import { secretsOf, type ExporterReporter } from '../../telemetry/health.js';
 import { redactUrl, type Logger } from '../../telemetry/logger.js';
@@ -186,7 +186,8 @@ export class OtlpHttpExporter implements Exporter {
 
   private async enqueuePending(): Promise<void> {
     if (this.pending.size === 0 || this.stopping) return;
-    const resources = [...this.pending.values()];
+    // Encoding yields between resources; the copies keep a scrape meanwhile from changing them.
+    const resources = [...this.pending.values()].map(detachPoints);
     this.pending = new Map();
     let requests;
     try {

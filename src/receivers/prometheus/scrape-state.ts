@@ -68,6 +68,9 @@ interface FamilyState {
   memberCount: number;
   /** The resolutions its series share; a few (one per role), rebuilt when declarations churn. */
   resolutions: Resolution[];
+  /** Its counter or gauge points' lists of even and odd scrapes (see SeriesState.evenPoint). */
+  evenPoints: DataPoint<number>[];
+  oddPoints: DataPoint<number>[];
 }
 
 /**
@@ -133,6 +136,23 @@ interface SeriesState {
   lastSeen: number;
   /** The convert() call that last read this series: a second sighting in one page is a duplicate. */
   readIn: number;
+  /**
+   * A counter's or gauge's data point of the even and of the odd scrapes, rewritten
+   * in place. Handing on a new object per series and scrape made most of what the
+   * young generation promoted (each batch lives until the next scrape replaces it),
+   * and so most of RSS. Two take turns, so the batch exporters hold keeps its values
+   * while the next scrape is read: a batch is unchanged until its target's second
+   * scrape after it (the contract in model/batch.ts).
+   */
+  evenPoint: MutablePoint | undefined;
+  oddPoint: MutablePoint | undefined;
+}
+
+interface MutablePoint {
+  startTime: HrTime;
+  endTime: HrTime;
+  readonly attributes: Attributes;
+  value: number;
 }
 
 /** A histogram or summary point under construction: all series sharing labels but `le`/`quantile`. */
@@ -419,6 +439,8 @@ export class ScrapeState {
       previous: same ? previous.previous : NaN,
       lastSeen: same ? previous.lastSeen : 0,
       readIn: 0,
+      evenPoint: undefined,
+      oddPoint: undefined,
     };
   }
 
@@ -509,7 +531,7 @@ export class ScrapeState {
   private familyFor(name: string, declaredAs: string, type: PrometheusType): FamilyState {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [], memberCount: 0, resolutions: [] };
+      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [], memberCount: 0, resolutions: [], evenPoints: [], oddPoints: [] };
       this.families.set(name, f);
     }
     return f;
@@ -625,12 +647,15 @@ export class ScrapeState {
       return { descriptor, aggregationTemporality: temporality, dataPointType: SUMMARY, dataPoints, prometheus };
     }
     const members = f.members as SeriesState[];
-    const dataPoints: DataPoint<number>[] = new Array(members.length);
+    const odd = (this.scrapeId & 1) === 1;
+    const dataPoints = odd ? f.oddPoints : f.evenPoints;
+    dataPoints.length = members.length;
     const isCounter = f.type === 'counter';
+    const anyCreated = created.size > 0;
     for (let i = 0; i < members.length; i++) {
       const s = members[i]!;
-      const start = isCounter ? createdStart(created, f.name, s.attributes) ?? s.startTime : s.startTime;
-      dataPoints[i] = { startTime: start, endTime: now, attributes: s.attributes, value: s.previous };
+      const start = isCounter && anyCreated ? createdStart(created, f.name, s.attributes) ?? s.startTime : s.startTime;
+      dataPoints[i] = scrapePoint(s, odd, start, now);
     }
     if (isCounter) {
       return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints, prometheus };
@@ -777,6 +802,21 @@ function parseBound(text: string): number {
   if (text === '+Inf' || text === 'Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
   return NaN;
+}
+
+/** The series' point of this scrape: its even or odd one, (re)written with this scrape's figures. */
+function scrapePoint(s: SeriesState, odd: boolean, startTime: HrTime, endTime: HrTime): DataPoint<number> {
+  let point = odd ? s.oddPoint : s.evenPoint;
+  if (point === undefined) {
+    point = { startTime, endTime, attributes: s.attributes, value: s.previous };
+    if (odd) s.oddPoint = point;
+    else s.evenPoint = point;
+  } else {
+    point.startTime = startTime;
+    point.endTime = endTime;
+    point.value = s.previous;
+  }
+  return point;
 }
 
 function sortByBound(g: GroupState): void {

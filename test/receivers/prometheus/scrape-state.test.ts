@@ -346,3 +346,23 @@ test('_created start times are exact to the microsecond (no float noise in the n
   assert.deepEqual(createdToHrTime(1758000000), [1758000000, 0]);
   assert.deepEqual(createdToHrTime(1758000000.9999997), [1758000001, 0]);
 });
+
+test('a batch keeps its values while the next page is read and handed on; points are reused every other scrape', () => {
+  const state = new ScrapeState(resource);
+  const page = (v: number, extra = '') => `# TYPE c counter\nc{a="1"} ${v}\nc{a="2"} ${v + 1}\n# TYPE g gauge\ng ${v * 2}\n${extra}`;
+  const values = (b: ResourceBatch) => ['c', 'g'].flatMap((n) => get(b, n).dataPoints.map((p) => [n, p.value, hrTimeToMillis(p.endTime)]));
+  const first = state.convert(page(1), TEXT, 1_000).batch;
+  const firstSeen = values(first);
+  const second = state.convert(page(2), TEXT, 2_000).batch;
+  assert.deepEqual(values(first), firstSeen, 'the next scrape leaves the batch exporters hold as it was');
+  // A failed page changes nothing either.
+  assert.throws(() => state.convert(page(9, 'bad line here\n'), TEXT, 2_500));
+  assert.deepEqual(values(first), firstSeen);
+  const secondSeen = values(second);
+  const third = state.convert(page(3, 'c{a="3"} 0\n'), TEXT, 3_000).batch;
+  assert.deepEqual(values(second), secondSeen);
+  assert.deepEqual(values(third), [['c', 3, 3_000], ['c', 4, 3_000], ['c', 0, 3_000], ['g', 6, 3_000]]);
+  // The scrape after next writes into the first batch's points: that is the bound of the contract.
+  assert.equal(get(third, 'g').dataPoints[0], get(first, 'g').dataPoints[0]);
+  assert.notEqual(get(third, 'g').dataPoints[0], get(second, 'g').dataPoints[0]);
+});
