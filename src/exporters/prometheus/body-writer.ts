@@ -4,9 +4,9 @@
  * pieces into a string, then encoding it as UTF-8, cost more than writing them).
  *
  * Cached label texts are copied in as bytes (one memcpy each); only the values
- * are formatted afresh.
+ * are formatted afresh, straight into the buffer (value-bytes.ts).
  */
-import { formatValue } from '../../prometheus/writer.js';
+import { MAX_VALUE_BYTES, writeValue } from '../../prometheus/value-bytes.js';
 
 export class BodyWriter {
   private buf: Buffer;
@@ -56,12 +56,7 @@ export class BodyWriter {
 
   /** A sample value, exactly as formatValue writes it (ASCII: digits, `.`, `e`, `+`, `-`, NaN, Inf). */
   value(v: number): void {
-    const s = formatValue(v);
-    const n = s.length;
-    if (this.pos + n > this.buf.length) this.ensure(n);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-    this.pos = p;
+    if (this.pos + MAX_VALUE_BYTES > this.buf.length) this.ensure(MAX_VALUE_BYTES);
+    this.pos = writeValue(this.buf, this.pos, v);
   }
 }
