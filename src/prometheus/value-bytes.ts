@@ -7,11 +7,13 @@
  *
  * Why the fast path writes what JavaScript writes: `'' + v` is the shortest
  * decimal that reads back as v, in fixed notation for 1e-6 <= |v| < 1e21. For an
- * integer below 2^53 that is its digits. Otherwise the first d (fewest decimals)
- * for which m = round(|v| × 10^d) gives m / 10^d === |v| is the shortest: that
- * division is exact-then-rounded, as parsing the text `m·10^-d` is, so the text
- * reads back as v; and while |v| × 10^d < 2^50 the interval of numbers that read
- * back as v is under a quarter of 10^-d wide, so no other d-decimal text does.
+ * integer below 2^53 that is its digits. Otherwise, when m = round(|v| × 10^d)
+ * gives m / 10^d === |v|, the text `m·10^-d` reads back as v (that division is
+ * exact-then-rounded, as parsing the text is); while |v| × 10^d < 2^50 the
+ * interval of numbers that read back as v is under a quarter of 10^-d wide, so no
+ * other text of d decimals does, and the one with the fewest decimals (m without
+ * its trailing zeros) is the shortest. So one test with the most decimals the
+ * fast path takes finds every short decimal, and rejects long ones (1/7) at once.
  */
 import { formatValue } from './writer.js';
 
@@ -37,39 +39,30 @@ export function writeValue(buf: Uint8Array, pos: number, v: number): number {
   if (a < TWO_53 && a >= 1e-6) {
     let p = pos;
     if (v < 0) buf[p++] = MINUS;
-    if (Math.floor(a) === a) return writeDigits(buf, p, a, digitCount(a));
-    for (let d = 1; d <= MAX_DECIMALS; d++) {
-      const scale = POW10[d]!;
-      const scaled = a * scale;
-      if (scaled >= TWO_50) break;
-      const m = Math.round(scaled);
-      if (m / scale !== a) continue;
-      return writeDecimal(buf, p, m, d);
+    const whole = Math.floor(a);
+    if (whole === a) return writeDigits(buf, p, a, digitCount(a));
+    // One test for every d <= MAX_DECIMALS at once: a text with d decimals is also one with `decimals`.
+    let decimals = MAX_DECIMALS;
+    while (decimals > 0 && a * POW10[decimals]! >= TWO_50) decimals--;
+    const scale = POW10[decimals]!;
+    const m = Math.round(a * scale);
+    if (decimals > 0 && m / scale === a) {
+      // The fewest decimals: trailing zeros dropped. m / scale is a exactly, so floor(a) is its whole part.
+      let fraction = (m - whole * scale) | 0; // < 10^9: an int32
+      while (fraction % 10 === 0) {
+        fraction = (fraction / 10) | 0;
+        decimals--;
+      }
+      p = writeDigits(buf, p, whole, digitCount(whole));
+      buf[p] = DOT;
+      // Zero-padded on the left: 25 with 4 decimals is `0025`.
+      return writeDigits(buf, p + 1, fraction, decimals);
     }
   } else if (v === 0 && 1 / v > 0) {
     buf[pos] = ZERO;
     return pos + 1;
   }
   return writeText(buf, pos, formatValue(v));
-}
-
-/** m × 10^-d, d >= 1, m < 2^50: `12.5`, `0.0025`. */
-function writeDecimal(buf: Uint8Array, pos: number, m: number, d: number): number {
-  const scale = POW10[d]!;
-  let whole = Math.floor(m / scale);
-  let fraction = m - whole * scale;
-  // As in writeDigits: m / scale does not round across an integer below 2^50; checked anyway.
-  if (fraction < 0) {
-    whole -= 1;
-    fraction += scale;
-  } else if (fraction >= scale) {
-    whole += 1;
-    fraction -= scale;
-  }
-  const p = writeDigits(buf, pos, whole, digitCount(whole));
-  buf[p] = DOT;
-  // d digits, zero-padded on the left: 25 with d = 4 is `0025`.
-  return writeDigits(buf, p + 1, fraction, d);
 }
 
 /** Number of decimal digits of an integer 0 <= x < 2^53. */

@@ -81,7 +81,10 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
     out.text(typeLine(naming.family, naming.type));
     const planned = members.map((m): PlanMember => ({ metric: m.metric, labels: m.labels.forScheme(escaping) }));
     const plan = cache ? cache.plan(`${options.format}\u0000${escaping}\u0000${name}`, planned) : planFamily(planned);
-    writeSeries(out, planned, plan, sampleNames(naming));
+    // A family's type, and so its sample names, may change under one name: the texts follow them.
+    const namesKey = `${naming.value}\u0000${naming.bucket}\u0000${naming.sum}\u0000${naming.count}`;
+    const texts = plan.derived(namesKey, () => seriesTexts(planned, plan, sampleNames(naming)));
+    writeSeries(out, planned, plan, texts);
   }
   if (openMetrics) out.text('# EOF\n');
   cache?.end(shape, out.length);
@@ -143,44 +146,16 @@ function isRequested(name: string, naming: FamilyNaming, names: ReadonlySet<stri
   return false;
 }
 
-const SPACE = 0x20;
 const LF = 0x0a;
-const COMMA = 0x2c;
-const RBRACE = 0x7d;
 
 /** A sample name's text before its labels: `name{` and, for a series without labels, `name` (or `{"name",` and `{"name"}`). */
 interface SampleName {
-  readonly open: Buffer;
-  readonly bare: Buffer;
+  readonly open: string;
+  readonly bare: string;
 }
 
 function sampleName(written: string): SampleName {
-  return { open: Buffer.from(joinSeries(written, '{'), 'utf8'), bare: Buffer.from(joinSeries(written, ''), 'utf8') };
-}
-
-/** `name{labels}` or `name`, for a label body from SchemeLabels.body. */
-function closedSeries(out: BodyWriter, name: SampleName, body: Buffer): void {
-  if (body.length === 0) {
-    out.bytes(name.bare);
-    return;
-  }
-  out.bytes(name.open);
-  out.bytes(body);
-  out.byte(RBRACE);
-}
-
-/** `name{labels,` or `name{`: a bucket's or quantile's label follows. */
-function openSeries(out: BodyWriter, name: SampleName, body: Buffer): void {
-  out.bytes(name.open);
-  if (body.length === 0) return;
-  out.bytes(body);
-  out.byte(COMMA);
-}
-
-function sample(out: BodyWriter, value: number): void {
-  out.byte(SPACE);
-  out.value(value);
-  out.byte(LF);
+  return { open: joinSeries(written, '{'), bare: joinSeries(written, '') };
 }
 
 interface SampleNames {
@@ -195,24 +170,81 @@ function sampleNames(naming: FamilyNaming): SampleNames {
 }
 
 /**
+ * The text of each written series up to its value, per point of a family plan:
+ * `first` is a number's `name{labels} `, or the `name_bucket{labels,` (quantile:
+ * `name{labels,`) its buckets' labels follow; `sum` and `count` are
+ * `name_sum{labels} ` and `name_count{labels} `. Made once per plan and sample
+ * names, so a render copies one text per line where it joined three or four.
+ */
+interface SeriesTexts {
+  readonly first: readonly Buffer[];
+  readonly sum: readonly Buffer[];
+  readonly count: readonly Buffer[];
+}
+
+const NO_TEXT = Buffer.alloc(0);
+
+function seriesTexts(members: readonly PlanMember[], plan: FamilyPlan, names: SampleNames): SeriesTexts {
+  const size = plan.states.length;
+  const first = new Array<Buffer>(size).fill(NO_TEXT);
+  const sum = new Array<Buffer>(size).fill(NO_TEXT);
+  const count = new Array<Buffer>(size).fill(NO_TEXT);
+  let at = 0;
+  for (const { metric } of members) {
+    const type = metric.dataPointType;
+    for (let i = 0; i < metric.dataPoints.length; i++, at++) {
+      if (plan.states[at] !== WRITTEN) continue;
+      const body = plan.bodies[at]!;
+      if (type === DataPointType.SUM || type === DataPointType.GAUGE) {
+        first[at] = closedText(names.value, body);
+      } else if (type === DataPointType.HISTOGRAM || type === SUMMARY) {
+        first[at] = openText(type === SUMMARY ? names.value : names.bucket, body);
+        sum[at] = closedText(names.sum, body);
+        count[at] = closedText(names.count, body);
+      }
+    }
+  }
+  return { first, sum, count };
+}
+
+/** `name{labels} ` or `name `, for a label body from SchemeLabels.body: the value follows. */
+function closedText(name: SampleName, body: Buffer): Buffer {
+  return body.length === 0 ? Buffer.from(name.bare + ' ', 'utf8') : joined(name.open, body, '} ');
+}
+
+/** `name{labels,` or `name{`: a bucket's or quantile's label follows. */
+function openText(name: SampleName, body: Buffer): Buffer {
+  return body.length === 0 ? Buffer.from(name.open, 'utf8') : joined(name.open, body, ',');
+}
+
+function joined(head: string, body: Buffer, tail: string): Buffer {
+  const headLength = Buffer.byteLength(head, 'utf8');
+  const text = Buffer.allocUnsafe(headLength + body.length + tail.length);
+  text.write(head, 0, 'utf8');
+  text.set(body, headLength);
+  text.write(tail, headLength + body.length, 'latin1');
+  return text;
+}
+
+/**
  * Every member's series the plan writes, members in order, each metric's points
  * in order. One small function per point type, each called per member: V8 keeps
  * each one's loop optimized on its own types, where one function for all types
  * kept being deoptimized.
  */
-function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: FamilyPlan, names: SampleNames): void {
+function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: FamilyPlan, texts: SeriesTexts): void {
   let at = 0;
   for (const { metric } of members) {
     switch (metric.dataPointType) {
       case DataPointType.SUM:
       case DataPointType.GAUGE:
-        writeNumbers(out, metric.dataPoints as DataPoint<number>[], plan, at, names.value);
+        writeNumbers(out, metric.dataPoints as DataPoint<number>[], plan, at, texts);
         break;
       case DataPointType.HISTOGRAM:
-        writeHistograms(out, metric.dataPoints as DataPoint<HistogramValue>[], plan, at, names);
+        writeHistograms(out, metric.dataPoints as DataPoint<HistogramValue>[], plan, at, texts);
         break;
       case SUMMARY:
-        writeSummaries(out, metric.dataPoints as DataPoint<SummaryValue>[], plan, at, names);
+        writeSummaries(out, metric.dataPoints as DataPoint<SummaryValue>[], plan, at, texts);
         break;
       default:
         break;
@@ -221,68 +253,75 @@ function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: Fami
   }
 }
 
-function writeNumbers(out: BodyWriter, points: readonly DataPoint<number>[], plan: FamilyPlan, at: number, name: SampleName): void {
-  const { states, bodies } = plan;
+function writeNumbers(out: BodyWriter, points: readonly DataPoint<number>[], plan: FamilyPlan, at: number, texts: SeriesTexts): void {
+  const { states } = plan;
+  const { first } = texts;
   for (let i = 0; i < points.length; i++) {
     if (states[at + i] !== WRITTEN) continue;
-    closedSeries(out, name, bodies[at + i]!);
-    sample(out, points[i]!.value);
+    out.bytes(first[at + i]!);
+    out.value(points[i]!.value);
+    out.byte(LF);
   }
 }
 
-function writeHistograms(out: BodyWriter, points: readonly DataPoint<HistogramValue>[], plan: FamilyPlan, at: number, names: SampleNames): void {
-  const { states, bodies } = plan;
-  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeHistogram(out, points[i]!.value, bodies[at + i]!, names);
+function writeHistograms(out: BodyWriter, points: readonly DataPoint<HistogramValue>[], plan: FamilyPlan, at: number, texts: SeriesTexts): void {
+  const { states } = plan;
+  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeHistogram(out, points[i]!.value, texts, at + i);
 }
 
-function writeSummaries(out: BodyWriter, points: readonly DataPoint<SummaryValue>[], plan: FamilyPlan, at: number, names: SampleNames): void {
-  const { states, bodies } = plan;
-  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeSummary(out, points[i]!.value, bodies[at + i]!, names);
+function writeSummaries(out: BodyWriter, points: readonly DataPoint<SummaryValue>[], plan: FamilyPlan, at: number, texts: SeriesTexts): void {
+  const { states } = plan;
+  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeSummary(out, points[i]!.value, texts, at + i);
 }
 
-function writeHistogram(out: BodyWriter, value: HistogramValue, body: Buffer, names: SampleNames): void {
+/** Point `p` of the plan: its buckets, `_sum` and `_count`. */
+function writeHistogram(out: BodyWriter, value: HistogramValue, texts: SeriesTexts, p: number): void {
   const { boundaries, counts } = value.buckets;
   const les = leLabels(boundaries, value.boundaryLabels);
+  const open = texts.first[p]!;
   // The SDK stores per-bucket counts; the exposition wants them cumulative.
   let cumulative = 0;
   for (let i = 0; i < boundaries.length; i++) {
     cumulative += counts[i] ?? 0;
     const le = les[i];
     if (le === null) continue;
-    openSeries(out, names.bucket, body);
+    out.bytes(open);
     out.bytes(le!);
     out.value(cumulative);
     out.byte(LF);
   }
   cumulative += counts[boundaries.length] ?? 0;
-  openSeries(out, names.bucket, body);
+  out.bytes(open);
   out.bytes(INF_LABEL);
   out.value(cumulative);
   out.byte(LF);
-  writeSumAndCount(out, value.sum, value.count, body, names);
+  writeSumAndCount(out, value.sum, value.count, texts, p);
 }
 
-function writeSummary(out: BodyWriter, value: SummaryValue, body: Buffer, names: SampleNames): void {
+function writeSummary(out: BodyWriter, value: SummaryValue, texts: SeriesTexts, p: number): void {
   const { quantiles } = value;
+  const open = texts.first[p]!;
   for (let i = 0; i < quantiles.length; i++) {
     const label = quantileText(quantiles[i]!);
     // A quantile given twice would be a duplicate series: the first one is kept.
     if (quantiles.findIndex((q) => quantileText(q) === label) < i) continue;
-    openSeries(out, names.value, body);
+    out.bytes(open);
     out.text(label);
     out.value(quantiles[i]!.value);
     out.byte(LF);
   }
-  writeSumAndCount(out, value.sum, value.count, body, names);
+  writeSumAndCount(out, value.sum, value.count, texts, p);
 }
 
-function writeSumAndCount(out: BodyWriter, sum: number | undefined, count: number, body: Buffer, names: SampleNames): void {
+function writeSumAndCount(out: BodyWriter, sum: number | undefined, count: number, texts: SeriesTexts, p: number): void {
   if (sum !== undefined) {
-    closedSeries(out, names.sum, body);
-    sample(out, sum);
+    out.bytes(texts.sum[p]!);
+    out.value(sum);
+    out.byte(LF);
   }
-  closedSeries(out, names.count, body);
-  sample(out, count);
+  out.bytes(texts.count[p]!);
+  out.value(count);
+  out.byte(LF);
 }
 
 const INF_LABEL = Buffer.from('le="+Inf"} ');

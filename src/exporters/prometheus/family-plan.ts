@@ -45,6 +45,21 @@ export class FamilyPlan {
     readonly states: Uint8Array,
   ) {}
 
+  private derivedKey: string | undefined;
+  private derivedValue: unknown;
+
+  /**
+   * What `make` derives from this plan for `key` (the series texts for a family's
+   * sample names), made again only when the key changes: a new plan starts without.
+   */
+  derived<T>(key: string, make: () => T): T {
+    if (this.derivedKey !== key) {
+      this.derivedValue = make();
+      this.derivedKey = key;
+    }
+    return this.derivedValue as T;
+  }
+
   /** Whether this plan decides for `members` exactly what a new one would. */
   fits(members: readonly PlanMember[]): boolean {
     if (this.labels.length !== members.length) return false;
