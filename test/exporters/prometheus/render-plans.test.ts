@@ -81,4 +81,23 @@ describe('remembered render plans', () => {
       }
     }
   });
+
+  it('write a family under its new sample names when its type changes under the same name', () => {
+    // Same attributes objects every round, so the plan fits; only the type, and with it the sample names, changes.
+    const series = [{ slot: '0' }, { slot: '1' }];
+    const config = testConfig({});
+    const long = new PrometheusExporter(config, testContext());
+    for (let n = 0; n < 6; n++) {
+      const jobs = n % 2 === 0 ? counter('jobs_total', 'Jobs.', series.map((a, i) => [a, n + i] as const)) : gauge('jobs', 'Jobs.', series.map((a, i) => [a, n + i] as const));
+      const batches = [resourceBatch({ 'service.instance.id': 'r0', backend: 'llama.cpp', model: 'm', mode: 'completion' }, [jobs])];
+      long.consume(batches);
+      const fresh = new PrometheusExporter(config, testContext());
+      fresh.consume(batches);
+      for (const format of ['text', 'openmetrics'] as const) {
+        const body = long.render({ format });
+        assert.equal(body, fresh.render({ format }), `round ${n}, ${format}`);
+        assert.match(body, n % 2 === 0 ? /^jobs_total\{/m : /^jobs\{/m);
+      }
+    }
+  });
 });
