@@ -8,6 +8,8 @@
  */
 import { MAX_VALUE_BYTES, writeValue } from '../../prometheus/value-bytes.js';
 
+const LF = 0x0a;
+
 export class BodyWriter {
   private buf: Buffer;
   private pos = 0;
@@ -58,5 +60,28 @@ export class BodyWriter {
   value(v: number): void {
     if (this.pos + MAX_VALUE_BYTES > this.buf.length) this.ensure(MAX_VALUE_BYTES);
     this.pos = writeValue(this.buf, this.pos, v);
+  }
+
+  /** A sample line: `text` (the series up to its value), the value, a newline; bytes(), value() and byte() in one. */
+  line(text: Uint8Array, v: number): void {
+    const n = text.length;
+    if (this.pos + n + MAX_VALUE_BYTES + 1 > this.buf.length) this.ensure(n + MAX_VALUE_BYTES + 1);
+    const buf = this.buf;
+    buf.set(text, this.pos);
+    const end = writeValue(buf, this.pos + n, v);
+    buf[end] = LF;
+    this.pos = end + 1;
+  }
+
+  /** line() for a text in two parts: a bucket's series and its `le` label. */
+  line2(head: Uint8Array, tail: Uint8Array, v: number): void {
+    const n = head.length + tail.length;
+    if (this.pos + n + MAX_VALUE_BYTES + 1 > this.buf.length) this.ensure(n + MAX_VALUE_BYTES + 1);
+    const buf = this.buf;
+    buf.set(head, this.pos);
+    buf.set(tail, this.pos + head.length);
+    const end = writeValue(buf, this.pos + n, v);
+    buf[end] = LF;
+    this.pos = end + 1;
   }
 }

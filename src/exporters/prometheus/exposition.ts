@@ -257,10 +257,7 @@ function writeNumbers(out: BodyWriter, points: readonly DataPoint<number>[], pla
   const { states } = plan;
   const { first } = texts;
   for (let i = 0; i < points.length; i++) {
-    if (states[at + i] !== WRITTEN) continue;
-    out.bytes(first[at + i]!);
-    out.value(points[i]!.value);
-    out.byte(LF);
+    if (states[at + i] === WRITTEN) out.line(first[at + i]!, points[i]!.value);
   }
 }
 
@@ -285,16 +282,10 @@ function writeHistogram(out: BodyWriter, value: HistogramValue, texts: SeriesTex
     cumulative += counts[i] ?? 0;
     const le = les[i];
     if (le === null) continue;
-    out.bytes(open);
-    out.bytes(le!);
-    out.value(cumulative);
-    out.byte(LF);
+    out.line2(open, le!, cumulative);
   }
   cumulative += counts[boundaries.length] ?? 0;
-  out.bytes(open);
-  out.bytes(INF_LABEL);
-  out.value(cumulative);
-  out.byte(LF);
+  out.line2(open, INF_LABEL, cumulative);
   writeSumAndCount(out, value.sum, value.count, texts, p);
 }
 
@@ -314,14 +305,8 @@ function writeSummary(out: BodyWriter, value: SummaryValue, texts: SeriesTexts, 
 }
 
 function writeSumAndCount(out: BodyWriter, sum: number | undefined, count: number, texts: SeriesTexts, p: number): void {
-  if (sum !== undefined) {
-    out.bytes(texts.sum[p]!);
-    out.value(sum);
-    out.byte(LF);
-  }
-  out.bytes(texts.count[p]!);
-  out.value(count);
-  out.byte(LF);
+  if (sum !== undefined) out.line(texts.sum[p]!, sum);
+  out.line(texts.count[p]!, count);
 }
 
 const INF_LABEL = Buffer.from('le="+Inf"} ');
