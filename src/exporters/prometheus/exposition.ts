@@ -15,7 +15,7 @@
  *  - a series whose labels another series of its family already has is left out.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import { SUMMARY, type DataPoint, type HistogramValue, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
+import { SUMMARY, type DataPoint, type HistogramValue, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
 import { DEFAULT_ESCAPING, formatValue, helpLine, isFloatText, joinSeries, typeLine, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
 import { BodyWriter } from './body-writer.js';
 import { familyNaming, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
@@ -39,14 +39,9 @@ export interface ExpositionOptions {
   readonly cache?: RenderCache | undefined;
 }
 
-interface Member {
-  readonly metric: Metric;
-  readonly labels: SeriesLabels;
-}
-
 interface Family {
   readonly naming: FamilyNaming;
-  readonly members: Member[];
+  readonly members: PlanMember[];
 }
 
 /** The body as a string (tests, the fuzzer); scrapes are served writeExposition's bytes. */
@@ -62,7 +57,7 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
   const escaping = options.escaping ?? DEFAULT_ESCAPING;
   const openMetrics = options.format === 'openmetrics';
   const { cache } = options;
-  const families = writtenFamilies(byRunnerName(sources), options, escaping);
+  const families = writtenFamilies(byRunnerName(sources, escaping), options, escaping);
   const shape = `${options.format}\u0000${escaping}\u0000${options.names === undefined ? 'all' : 'some'}`;
   cache?.begin();
   const out = new BodyWriter(cache ? cache.sizeHint(shape) + (cache.sizeHint(shape) >> 4) : 64 * 1024);
@@ -79,23 +74,23 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
     const help = members[0]!.metric.descriptor.description;
     if (help) out.text(helpLine(naming.family, help, openMetrics));
     out.text(typeLine(naming.family, naming.type));
-    const planned = members.map((m): PlanMember => ({ metric: m.metric, labels: m.labels.forScheme(escaping) }));
-    const plan = cache ? cache.plan(`${options.format}\u0000${escaping}\u0000${name}`, planned) : planFamily(planned);
+    const plan = cache ? cache.plan(`${options.format}\u0000${escaping}\u0000${name}`, members) : planFamily(members);
     // A family's type, and so its sample names, may change under one name: the texts follow them.
     const namesKey = `${naming.value}\u0000${naming.bucket}\u0000${naming.sum}\u0000${naming.count}`;
-    const texts = plan.derived(namesKey, () => seriesTexts(planned, plan, sampleNames(naming)));
-    writeSeries(out, planned, plan, texts);
+    const texts = plan.derived(namesKey, () => seriesTexts(members, plan, sampleNames(naming)));
+    writeSeries(out, members, plan, texts);
   }
   if (openMetrics) out.text('# EOF\n');
   cache?.end(shape, out.length);
   return out.finish();
 }
 
-/** Every resource's metrics grouped by the runner's name, in output order. */
-function byRunnerName(sources: Iterable<ExpositionSource>): Map<string, Member[]> {
-  const groups = new Map<string, Member[]>();
-  for (const { batch, labels } of sources) {
-    for (const scope of batch.scopeMetrics) {
+/** Every resource's metrics grouped by the runner's name, in output order, with their resource's labels for `escaping`. */
+function byRunnerName(sources: Iterable<ExpositionSource>, escaping: EscapingScheme): Map<string, PlanMember[]> {
+  const groups = new Map<string, PlanMember[]>();
+  for (const source of sources) {
+    const labels = source.labels.forScheme(escaping);
+    for (const scope of source.batch.scopeMetrics) {
       for (const metric of scope.metrics) {
         const name = metric.descriptor.name;
         const members = groups.get(name);
@@ -108,18 +103,29 @@ function byRunnerName(sources: Iterable<ExpositionSource>): Map<string, Member[]
 }
 
 /** Groups metrics by the family name they are written under; runner names are taken in sorted order. */
-function writtenFamilies(byName: Map<string, Member[]>, options: ExpositionOptions, escaping: EscapingScheme): Map<string, Family> {
+function writtenFamilies(byName: Map<string, PlanMember[]>, options: ExpositionOptions, escaping: EscapingScheme): Map<string, Family> {
   const families = new Map<string, Family>();
   for (const name of [...byName.keys()].sort()) {
-    // Members of one name almost always share a type: name them once per type.
+    // Members of one name almost always share a type: name them once per type,
+    // and look the naming up only when a member's type differs from the one before.
     const namings = new Map<string, FamilyNaming | undefined>();
+    let last: { type: unknown; pointType: unknown; monotonic: boolean; naming: FamilyNaming | undefined } | undefined;
     for (const member of byName.get(name)!) {
       const { metric } = member;
-      const key = `${metric.prometheus?.type}/${metric.dataPointType}/${metric.dataPointType === DataPointType.SUM && metric.isMonotonic}`;
-      let naming = namings.get(key);
-      if (!namings.has(key)) {
-        naming = familyNaming(name, metric, options.format, escaping);
-        namings.set(key, naming);
+      const type = metric.prometheus?.type;
+      const pointType = metric.dataPointType;
+      const monotonic = pointType === DataPointType.SUM && metric.isMonotonic;
+      let naming: FamilyNaming | undefined;
+      if (last !== undefined && last.type === type && last.pointType === pointType && last.monotonic === monotonic) {
+        naming = last.naming;
+      } else {
+        const key = `${type}/${pointType}/${monotonic}`;
+        naming = namings.get(key);
+        if (!namings.has(key)) {
+          naming = familyNaming(name, metric, options.format, escaping);
+          namings.set(key, naming);
+        }
+        last = { type, pointType, monotonic, naming };
       }
       if (naming === undefined) continue; // not writable: exponential histogram or empty name
       if (options.names !== undefined && !isRequested(name, naming, options.names)) continue;
