@@ -68,13 +68,35 @@ export class FamilyPlan {
       const { metric, labels } = members[k]!;
       const points = metric.dataPoints;
       if (this.labels[k] !== labels || this.bounds[k] !== boundOf(metric) || this.counts[k] !== points.length) return false;
-      for (let i = 0; i < points.length; i++, at++) {
-        const point = points[i]!;
-        if (this.attributes[at] !== point.attributes) return false;
-        const state = this.states[at];
-        // A repeat stays a repeat whatever its shape: the series it repeats is unchanged.
-        if (state !== REPEAT && (state === WRITTEN) !== isWritable(metric, point.value)) return false;
-      }
+      const type = metric.dataPointType;
+      const fit = type === DataPointType.SUM || type === DataPointType.GAUGE ? this.numbersFit(points, at) : this.pointsFit(metric, at);
+      if (!fit) return false;
+      at += points.length;
+    }
+    return true;
+  }
+
+  /** fits() for one member's points, of a number type: the loop most points go through, kept small. */
+  private numbersFit(points: Metric['dataPoints'], at: number): boolean {
+    const { attributes, states } = this;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      if (attributes[at + i] !== point.attributes) return false;
+      const state = states[at + i];
+      // A repeat stays a repeat whatever its shape: the series it repeats is unchanged.
+      if (state !== REPEAT && (state === WRITTEN) !== (typeof point.value === 'number')) return false;
+    }
+    return true;
+  }
+
+  /** fits() for one member's points, of any type. */
+  private pointsFit(metric: Metric, at: number): boolean {
+    const points = metric.dataPoints;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      if (this.attributes[at + i] !== point.attributes) return false;
+      const state = this.states[at + i];
+      if (state !== REPEAT && (state === WRITTEN) !== isWritable(metric, point.value)) return false;
     }
     return true;
   }
