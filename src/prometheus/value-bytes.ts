@@ -30,7 +30,8 @@ const ZERO = 0x30;
 
 /**
  * Writes formatValue(v) at `pos` and returns the position after it. The caller
- * makes sure MAX_VALUE_BYTES fit from `pos`.
+ * makes sure MAX_VALUE_BYTES fit from `pos`, and that v is a number (what else a
+ * mislabelled point may hold has no bound on its length).
  */
 export function writeValue(buf: Uint8Array, pos: number, v: number): number {
   let a = v;

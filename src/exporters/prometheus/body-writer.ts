@@ -7,6 +7,7 @@
  * are formatted afresh, straight into the buffer (value-bytes.ts).
  */
 import { MAX_VALUE_BYTES, writeValue } from '../../prometheus/value-bytes.js';
+import { formatValue } from '../../prometheus/writer.js';
 
 const LF = 0x0a;
 
@@ -58,12 +59,14 @@ export class BodyWriter {
 
   /** A sample value, exactly as formatValue writes it (ASCII: digits, `.`, `e`, `+`, `-`, NaN, Inf). */
   value(v: number): void {
+    if (typeof v !== 'number') return this.oddValue(v);
     if (this.pos + MAX_VALUE_BYTES > this.buf.length) this.ensure(MAX_VALUE_BYTES);
     this.pos = writeValue(this.buf, this.pos, v);
   }
 
   /** A sample line: `text` (the series up to its value), the value, a newline; bytes(), value() and byte() in one. */
   line(text: Uint8Array, v: number): void {
+    if (typeof v !== 'number') return this.oddLine(text, undefined, v);
     const n = text.length;
     if (this.pos + n + MAX_VALUE_BYTES + 1 > this.buf.length) this.ensure(n + MAX_VALUE_BYTES + 1);
     const buf = this.buf;
@@ -75,6 +78,7 @@ export class BodyWriter {
 
   /** line() for a text in two parts: a bucket's series and its `le` label. */
   line2(head: Uint8Array, tail: Uint8Array, v: number): void {
+    if (typeof v !== 'number') return this.oddLine(head, tail, v);
     const n = head.length + tail.length;
     if (this.pos + n + MAX_VALUE_BYTES + 1 > this.buf.length) this.ensure(n + MAX_VALUE_BYTES + 1);
     const buf = this.buf;
@@ -83,5 +87,22 @@ export class BodyWriter {
     const end = writeValue(buf, this.pos + n, v);
     buf[end] = LF;
     this.pos = end + 1;
+  }
+
+  private oddLine(head: Uint8Array, tail: Uint8Array | undefined, v: unknown): void {
+    this.bytes(head);
+    if (tail !== undefined) this.bytes(tail);
+    this.oddValue(v);
+    this.byte(LF);
+  }
+
+  /**
+   * What a mislabelled point holds instead of a number (a histogram's sum, a
+   * bucket count): formatValue's text, of any length, one byte per UTF-16 unit.
+   */
+  private oddValue(v: unknown): void {
+    const s = formatValue(v as number);
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
   }
 }
