@@ -4,9 +4,12 @@
  * pieces into a string, then encoding it as UTF-8, cost more than writing them).
  *
  * Cached label texts are copied in as bytes (one memcpy each); only the values
- * are formatted afresh.
+ * are formatted afresh, straight into the buffer (value-bytes.ts).
  */
+import { MAX_VALUE_BYTES, writeValue } from '../../prometheus/value-bytes.js';
 import { formatValue } from '../../prometheus/writer.js';
+
+const LF = 0x0a;
 
 export class BodyWriter {
   private buf: Buffer;
@@ -56,12 +59,50 @@ export class BodyWriter {
 
   /** A sample value, exactly as formatValue writes it (ASCII: digits, `.`, `e`, `+`, `-`, NaN, Inf). */
   value(v: number): void {
-    const s = formatValue(v);
-    const n = s.length;
-    if (this.pos + n > this.buf.length) this.ensure(n);
+    if (typeof v !== 'number') return this.oddValue(v);
+    if (this.pos + MAX_VALUE_BYTES > this.buf.length) this.ensure(MAX_VALUE_BYTES);
+    this.pos = writeValue(this.buf, this.pos, v);
+  }
+
+  /** A sample line: `text` (the series up to its value), the value, a newline; bytes(), value() and byte() in one. */
+  line(text: Uint8Array, v: number): void {
+    if (typeof v !== 'number') return this.oddLine(text, undefined, v);
+    const n = text.length;
+    if (this.pos + n + MAX_VALUE_BYTES + 1 > this.buf.length) this.ensure(n + MAX_VALUE_BYTES + 1);
     const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-    this.pos = p;
+    buf.set(text, this.pos);
+    const end = writeValue(buf, this.pos + n, v);
+    buf[end] = LF;
+    this.pos = end + 1;
+  }
+
+  /** line() for a text in two parts: a bucket's series and its `le` label. */
+  line2(head: Uint8Array, tail: Uint8Array, v: number): void {
+    if (typeof v !== 'number') return this.oddLine(head, tail, v);
+    const n = head.length + tail.length;
+    if (this.pos + n + MAX_VALUE_BYTES + 1 > this.buf.length) this.ensure(n + MAX_VALUE_BYTES + 1);
+    const buf = this.buf;
+    buf.set(head, this.pos);
+    buf.set(tail, this.pos + head.length);
+    const end = writeValue(buf, this.pos + n, v);
+    buf[end] = LF;
+    this.pos = end + 1;
+  }
+
+  private oddLine(head: Uint8Array, tail: Uint8Array | undefined, v: unknown): void {
+    this.bytes(head);
+    if (tail !== undefined) this.bytes(tail);
+    this.oddValue(v);
+    this.byte(LF);
+  }
+
+  /**
+   * What a mislabelled point holds instead of a number (a histogram's sum, a
+   * bucket count): formatValue's text, of any length, one byte per UTF-16 unit.
+   */
+  private oddValue(v: unknown): void {
+    const s = formatValue(v as number);
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
   }
 }

@@ -15,7 +15,7 @@
  *  - a series whose labels another series of its family already has is left out.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import { SUMMARY, type DataPoint, type HistogramValue, type Metric, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
+import { SUMMARY, type DataPoint, type HistogramValue, type ResourceBatch, type SummaryValue } from '../../model/batch.js';
 import { DEFAULT_ESCAPING, formatValue, helpLine, isFloatText, joinSeries, typeLine, writeLabelPair, type EscapingScheme } from '../../prometheus/writer.js';
 import { BodyWriter } from './body-writer.js';
 import { familyNaming, type ExpositionFormat, type FamilyNaming } from './family-naming.js';
@@ -39,14 +39,9 @@ export interface ExpositionOptions {
   readonly cache?: RenderCache | undefined;
 }
 
-interface Member {
-  readonly metric: Metric;
-  readonly labels: SeriesLabels;
-}
-
 interface Family {
   readonly naming: FamilyNaming;
-  readonly members: Member[];
+  readonly members: PlanMember[];
 }
 
 /** The body as a string (tests, the fuzzer); scrapes are served writeExposition's bytes. */
@@ -62,7 +57,7 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
   const escaping = options.escaping ?? DEFAULT_ESCAPING;
   const openMetrics = options.format === 'openmetrics';
   const { cache } = options;
-  const families = writtenFamilies(byRunnerName(sources), options, escaping);
+  const families = writtenFamilies(byRunnerName(sources, escaping), options, escaping);
   const shape = `${options.format}\u0000${escaping}\u0000${options.names === undefined ? 'all' : 'some'}`;
   cache?.begin();
   const out = new BodyWriter(cache ? cache.sizeHint(shape) + (cache.sizeHint(shape) >> 4) : 64 * 1024);
@@ -79,20 +74,23 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
     const help = members[0]!.metric.descriptor.description;
     if (help) out.text(helpLine(naming.family, help, openMetrics));
     out.text(typeLine(naming.family, naming.type));
-    const planned = members.map((m): PlanMember => ({ metric: m.metric, labels: m.labels.forScheme(escaping) }));
-    const plan = cache ? cache.plan(`${options.format}\u0000${escaping}\u0000${name}`, planned) : planFamily(planned);
-    writeSeries(out, planned, plan, sampleNames(naming));
+    const plan = cache ? cache.plan(`${options.format}\u0000${escaping}\u0000${name}`, members) : planFamily(members);
+    // A family's type, and so its sample names, may change under one name: the texts follow them.
+    const namesKey = `${naming.value}\u0000${naming.bucket}\u0000${naming.sum}\u0000${naming.count}`;
+    const texts = plan.derived(namesKey, () => seriesTexts(members, plan, sampleNames(naming)));
+    writeSeries(out, members, plan, texts);
   }
   if (openMetrics) out.text('# EOF\n');
   cache?.end(shape, out.length);
   return out.finish();
 }
 
-/** Every resource's metrics grouped by the runner's name, in output order. */
-function byRunnerName(sources: Iterable<ExpositionSource>): Map<string, Member[]> {
-  const groups = new Map<string, Member[]>();
-  for (const { batch, labels } of sources) {
-    for (const scope of batch.scopeMetrics) {
+/** Every resource's metrics grouped by the runner's name, in output order, with their resource's labels for `escaping`. */
+function byRunnerName(sources: Iterable<ExpositionSource>, escaping: EscapingScheme): Map<string, PlanMember[]> {
+  const groups = new Map<string, PlanMember[]>();
+  for (const source of sources) {
+    const labels = source.labels.forScheme(escaping);
+    for (const scope of source.batch.scopeMetrics) {
       for (const metric of scope.metrics) {
         const name = metric.descriptor.name;
         const members = groups.get(name);
@@ -105,18 +103,29 @@ function byRunnerName(sources: Iterable<ExpositionSource>): Map<string, Member[]
 }
 
 /** Groups metrics by the family name they are written under; runner names are taken in sorted order. */
-function writtenFamilies(byName: Map<string, Member[]>, options: ExpositionOptions, escaping: EscapingScheme): Map<string, Family> {
+function writtenFamilies(byName: Map<string, PlanMember[]>, options: ExpositionOptions, escaping: EscapingScheme): Map<string, Family> {
   const families = new Map<string, Family>();
   for (const name of [...byName.keys()].sort()) {
-    // Members of one name almost always share a type: name them once per type.
+    // Members of one name almost always share a type: name them once per type,
+    // and look the naming up only when a member's type differs from the one before.
     const namings = new Map<string, FamilyNaming | undefined>();
+    let last: { type: unknown; pointType: unknown; monotonic: boolean; naming: FamilyNaming | undefined } | undefined;
     for (const member of byName.get(name)!) {
       const { metric } = member;
-      const key = `${metric.prometheus?.type}/${metric.dataPointType}/${metric.dataPointType === DataPointType.SUM && metric.isMonotonic}`;
-      let naming = namings.get(key);
-      if (!namings.has(key)) {
-        naming = familyNaming(name, metric, options.format, escaping);
-        namings.set(key, naming);
+      const type = metric.prometheus?.type;
+      const pointType = metric.dataPointType;
+      const monotonic = pointType === DataPointType.SUM && metric.isMonotonic;
+      let naming: FamilyNaming | undefined;
+      if (last !== undefined && last.type === type && last.pointType === pointType && last.monotonic === monotonic) {
+        naming = last.naming;
+      } else {
+        const key = `${type}/${pointType}/${monotonic}`;
+        naming = namings.get(key);
+        if (!namings.has(key)) {
+          naming = familyNaming(name, metric, options.format, escaping);
+          namings.set(key, naming);
+        }
+        last = { type, pointType, monotonic, naming };
       }
       if (naming === undefined) continue; // not writable: exponential histogram or empty name
       if (options.names !== undefined && !isRequested(name, naming, options.names)) continue;
@@ -143,44 +152,16 @@ function isRequested(name: string, naming: FamilyNaming, names: ReadonlySet<stri
   return false;
 }
 
-const SPACE = 0x20;
 const LF = 0x0a;
-const COMMA = 0x2c;
-const RBRACE = 0x7d;
 
 /** A sample name's text before its labels: `name{` and, for a series without labels, `name` (or `{"name",` and `{"name"}`). */
 interface SampleName {
-  readonly open: Buffer;
-  readonly bare: Buffer;
+  readonly open: string;
+  readonly bare: string;
 }
 
 function sampleName(written: string): SampleName {
-  return { open: Buffer.from(joinSeries(written, '{'), 'utf8'), bare: Buffer.from(joinSeries(written, ''), 'utf8') };
-}
-
-/** `name{labels}` or `name`, for a label body from SchemeLabels.body. */
-function closedSeries(out: BodyWriter, name: SampleName, body: Buffer): void {
-  if (body.length === 0) {
-    out.bytes(name.bare);
-    return;
-  }
-  out.bytes(name.open);
-  out.bytes(body);
-  out.byte(RBRACE);
-}
-
-/** `name{labels,` or `name{`: a bucket's or quantile's label follows. */
-function openSeries(out: BodyWriter, name: SampleName, body: Buffer): void {
-  out.bytes(name.open);
-  if (body.length === 0) return;
-  out.bytes(body);
-  out.byte(COMMA);
-}
-
-function sample(out: BodyWriter, value: number): void {
-  out.byte(SPACE);
-  out.value(value);
-  out.byte(LF);
+  return { open: joinSeries(written, '{'), bare: joinSeries(written, '') };
 }
 
 interface SampleNames {
@@ -195,24 +176,81 @@ function sampleNames(naming: FamilyNaming): SampleNames {
 }
 
 /**
+ * The text of each written series up to its value, per point of a family plan:
+ * `first` is a number's `name{labels} `, or the `name_bucket{labels,` (quantile:
+ * `name{labels,`) its buckets' labels follow; `sum` and `count` are
+ * `name_sum{labels} ` and `name_count{labels} `. Made once per plan and sample
+ * names, so a render copies one text per line where it joined three or four.
+ */
+interface SeriesTexts {
+  readonly first: readonly Buffer[];
+  readonly sum: readonly Buffer[];
+  readonly count: readonly Buffer[];
+}
+
+const NO_TEXT = Buffer.alloc(0);
+
+function seriesTexts(members: readonly PlanMember[], plan: FamilyPlan, names: SampleNames): SeriesTexts {
+  const size = plan.states.length;
+  const first = new Array<Buffer>(size).fill(NO_TEXT);
+  const sum = new Array<Buffer>(size).fill(NO_TEXT);
+  const count = new Array<Buffer>(size).fill(NO_TEXT);
+  let at = 0;
+  for (const { metric } of members) {
+    const type = metric.dataPointType;
+    for (let i = 0; i < metric.dataPoints.length; i++, at++) {
+      if (plan.states[at] !== WRITTEN) continue;
+      const body = plan.bodies[at]!;
+      if (type === DataPointType.SUM || type === DataPointType.GAUGE) {
+        first[at] = closedText(names.value, body);
+      } else if (type === DataPointType.HISTOGRAM || type === SUMMARY) {
+        first[at] = openText(type === SUMMARY ? names.value : names.bucket, body);
+        sum[at] = closedText(names.sum, body);
+        count[at] = closedText(names.count, body);
+      }
+    }
+  }
+  return { first, sum, count };
+}
+
+/** `name{labels} ` or `name `, for a label body from SchemeLabels.body: the value follows. */
+function closedText(name: SampleName, body: Buffer): Buffer {
+  return body.length === 0 ? Buffer.from(name.bare + ' ', 'utf8') : joined(name.open, body, '} ');
+}
+
+/** `name{labels,` or `name{`: a bucket's or quantile's label follows. */
+function openText(name: SampleName, body: Buffer): Buffer {
+  return body.length === 0 ? Buffer.from(name.open, 'utf8') : joined(name.open, body, ',');
+}
+
+function joined(head: string, body: Buffer, tail: string): Buffer {
+  const headLength = Buffer.byteLength(head, 'utf8');
+  const text = Buffer.allocUnsafe(headLength + body.length + tail.length);
+  text.write(head, 0, 'utf8');
+  text.set(body, headLength);
+  text.write(tail, headLength + body.length, 'latin1');
+  return text;
+}
+
+/**
  * Every member's series the plan writes, members in order, each metric's points
  * in order. One small function per point type, each called per member: V8 keeps
  * each one's loop optimized on its own types, where one function for all types
  * kept being deoptimized.
  */
-function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: FamilyPlan, names: SampleNames): void {
+function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: FamilyPlan, texts: SeriesTexts): void {
   let at = 0;
   for (const { metric } of members) {
     switch (metric.dataPointType) {
       case DataPointType.SUM:
       case DataPointType.GAUGE:
-        writeNumbers(out, metric.dataPoints as DataPoint<number>[], plan, at, names.value);
+        writeNumbers(out, metric.dataPoints as DataPoint<number>[], plan, at, texts);
         break;
       case DataPointType.HISTOGRAM:
-        writeHistograms(out, metric.dataPoints as DataPoint<HistogramValue>[], plan, at, names);
+        writeHistograms(out, metric.dataPoints as DataPoint<HistogramValue>[], plan, at, texts);
         break;
       case SUMMARY:
-        writeSummaries(out, metric.dataPoints as DataPoint<SummaryValue>[], plan, at, names);
+        writeSummaries(out, metric.dataPoints as DataPoint<SummaryValue>[], plan, at, texts);
         break;
       default:
         break;
@@ -221,68 +259,60 @@ function writeSeries(out: BodyWriter, members: readonly PlanMember[], plan: Fami
   }
 }
 
-function writeNumbers(out: BodyWriter, points: readonly DataPoint<number>[], plan: FamilyPlan, at: number, name: SampleName): void {
-  const { states, bodies } = plan;
+function writeNumbers(out: BodyWriter, points: readonly DataPoint<number>[], plan: FamilyPlan, at: number, texts: SeriesTexts): void {
+  const { states } = plan;
+  const { first } = texts;
   for (let i = 0; i < points.length; i++) {
-    if (states[at + i] !== WRITTEN) continue;
-    closedSeries(out, name, bodies[at + i]!);
-    sample(out, points[i]!.value);
+    if (states[at + i] === WRITTEN) out.line(first[at + i]!, points[i]!.value);
   }
 }
 
-function writeHistograms(out: BodyWriter, points: readonly DataPoint<HistogramValue>[], plan: FamilyPlan, at: number, names: SampleNames): void {
-  const { states, bodies } = plan;
-  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeHistogram(out, points[i]!.value, bodies[at + i]!, names);
+function writeHistograms(out: BodyWriter, points: readonly DataPoint<HistogramValue>[], plan: FamilyPlan, at: number, texts: SeriesTexts): void {
+  const { states } = plan;
+  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeHistogram(out, points[i]!.value, texts, at + i);
 }
 
-function writeSummaries(out: BodyWriter, points: readonly DataPoint<SummaryValue>[], plan: FamilyPlan, at: number, names: SampleNames): void {
-  const { states, bodies } = plan;
-  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeSummary(out, points[i]!.value, bodies[at + i]!, names);
+function writeSummaries(out: BodyWriter, points: readonly DataPoint<SummaryValue>[], plan: FamilyPlan, at: number, texts: SeriesTexts): void {
+  const { states } = plan;
+  for (let i = 0; i < points.length; i++) if (states[at + i] === WRITTEN) writeSummary(out, points[i]!.value, texts, at + i);
 }
 
-function writeHistogram(out: BodyWriter, value: HistogramValue, body: Buffer, names: SampleNames): void {
+/** Point `p` of the plan: its buckets, `_sum` and `_count`. */
+function writeHistogram(out: BodyWriter, value: HistogramValue, texts: SeriesTexts, p: number): void {
   const { boundaries, counts } = value.buckets;
   const les = leLabels(boundaries, value.boundaryLabels);
+  const open = texts.first[p]!;
   // The SDK stores per-bucket counts; the exposition wants them cumulative.
   let cumulative = 0;
   for (let i = 0; i < boundaries.length; i++) {
     cumulative += counts[i] ?? 0;
     const le = les[i];
     if (le === null) continue;
-    openSeries(out, names.bucket, body);
-    out.bytes(le!);
-    out.value(cumulative);
-    out.byte(LF);
+    out.line2(open, le!, cumulative);
   }
   cumulative += counts[boundaries.length] ?? 0;
-  openSeries(out, names.bucket, body);
-  out.bytes(INF_LABEL);
-  out.value(cumulative);
-  out.byte(LF);
-  writeSumAndCount(out, value.sum, value.count, body, names);
+  out.line2(open, INF_LABEL, cumulative);
+  writeSumAndCount(out, value.sum, value.count, texts, p);
 }
 
-function writeSummary(out: BodyWriter, value: SummaryValue, body: Buffer, names: SampleNames): void {
+function writeSummary(out: BodyWriter, value: SummaryValue, texts: SeriesTexts, p: number): void {
   const { quantiles } = value;
+  const open = texts.first[p]!;
   for (let i = 0; i < quantiles.length; i++) {
     const label = quantileText(quantiles[i]!);
     // A quantile given twice would be a duplicate series: the first one is kept.
     if (quantiles.findIndex((q) => quantileText(q) === label) < i) continue;
-    openSeries(out, names.value, body);
+    out.bytes(open);
     out.text(label);
     out.value(quantiles[i]!.value);
     out.byte(LF);
   }
-  writeSumAndCount(out, value.sum, value.count, body, names);
+  writeSumAndCount(out, value.sum, value.count, texts, p);
 }
 
-function writeSumAndCount(out: BodyWriter, sum: number | undefined, count: number, body: Buffer, names: SampleNames): void {
-  if (sum !== undefined) {
-    closedSeries(out, names.sum, body);
-    sample(out, sum);
-  }
-  closedSeries(out, names.count, body);
-  sample(out, count);
+function writeSumAndCount(out: BodyWriter, sum: number | undefined, count: number, texts: SeriesTexts, p: number): void {
+  if (sum !== undefined) out.line(texts.sum[p]!, sum);
+  out.line(texts.count[p]!, count);
 }
 
 const INF_LABEL = Buffer.from('le="+Inf"} ');

@@ -45,6 +45,21 @@ export class FamilyPlan {
     readonly states: Uint8Array,
   ) {}
 
+  private derivedKey: string | undefined;
+  private derivedValue: unknown;
+
+  /**
+   * What `make` derives from this plan for `key` (the series texts for a family's
+   * sample names), made again only when the key changes: a new plan starts without.
+   */
+  derived<T>(key: string, make: () => T): T {
+    if (this.derivedKey !== key) {
+      this.derivedValue = make();
+      this.derivedKey = key;
+    }
+    return this.derivedValue as T;
+  }
+
   /** Whether this plan decides for `members` exactly what a new one would. */
   fits(members: readonly PlanMember[]): boolean {
     if (this.labels.length !== members.length) return false;
@@ -53,13 +68,35 @@ export class FamilyPlan {
       const { metric, labels } = members[k]!;
       const points = metric.dataPoints;
       if (this.labels[k] !== labels || this.bounds[k] !== boundOf(metric) || this.counts[k] !== points.length) return false;
-      for (let i = 0; i < points.length; i++, at++) {
-        const point = points[i]!;
-        if (this.attributes[at] !== point.attributes) return false;
-        const state = this.states[at];
-        // A repeat stays a repeat whatever its shape: the series it repeats is unchanged.
-        if (state !== REPEAT && (state === WRITTEN) !== isWritable(metric, point.value)) return false;
-      }
+      const type = metric.dataPointType;
+      const fit = type === DataPointType.SUM || type === DataPointType.GAUGE ? this.numbersFit(points, at) : this.pointsFit(metric, at);
+      if (!fit) return false;
+      at += points.length;
+    }
+    return true;
+  }
+
+  /** fits() for one member's points, of a number type: the loop most points go through, kept small. */
+  private numbersFit(points: Metric['dataPoints'], at: number): boolean {
+    const { attributes, states } = this;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      if (attributes[at + i] !== point.attributes) return false;
+      const state = states[at + i];
+      // A repeat stays a repeat whatever its shape: the series it repeats is unchanged.
+      if (state !== REPEAT && (state === WRITTEN) !== (typeof point.value === 'number')) return false;
+    }
+    return true;
+  }
+
+  /** fits() for one member's points, of any type. */
+  private pointsFit(metric: Metric, at: number): boolean {
+    const points = metric.dataPoints;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      if (this.attributes[at + i] !== point.attributes) return false;
+      const state = this.states[at + i];
+      if (state !== REPEAT && (state === WRITTEN) !== isWritable(metric, point.value)) return false;
     }
     return true;
   }

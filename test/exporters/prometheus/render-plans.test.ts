@@ -81,4 +81,45 @@ describe('remembered render plans', () => {
       }
     }
   });
+
+  it('write a point that loses or regains its shape on the same series as a fresh render does', () => {
+    // Same attributes objects every round, so only the points' shapes can tell the plan it is stale.
+    const series = [{ slot: '0' }, { slot: '1' }, { slot: '2' }];
+    const config = testConfig({});
+    const long = new PrometheusExporter(config, testContext());
+    const shapes: [gauge: boolean, histogram: boolean][] = [[true, true], [false, true], [true, true], [true, false], [true, true], [false, false], [true, true]];
+    shapes.forEach(([gaugeWellShaped, histogramWellShaped], n) => {
+      const g = gauge('g', 'G.', series.map((a, i) => [a, n + i / 4] as const));
+      const h = histogram('h', 'H.', series.map((a) => [a, { boundaries: [0.5, 1], counts: [n, 1, 2], sum: n * 1.5 }] as const));
+      if (!gaugeWellShaped) (g.dataPoints[1] as { value: unknown }).value = 'x';
+      if (!histogramWellShaped) (h.dataPoints[2] as { value: unknown }).value = 7;
+      const batches = [resourceBatch({ 'service.instance.id': 'r0', backend: 'llama.cpp', model: 'm', mode: 'completion' }, [g, h])];
+      long.consume(batches);
+      const fresh = new PrometheusExporter(config, testContext());
+      fresh.consume(batches);
+      const body = long.render();
+      assert.equal(body, fresh.render(), `round ${n}`);
+      assert.equal(body.includes('g{slot="1"'), gaugeWellShaped, `round ${n}: gauge point written only when it holds a number`);
+      assert.equal(body.includes('h_count{slot="2"'), histogramWellShaped, `round ${n}: histogram point written only when it holds buckets`);
+    });
+  });
+
+  it('write a family under its new sample names when its type changes under the same name', () => {
+    // Same attributes objects every round, so the plan fits; only the type, and with it the sample names, changes.
+    const series = [{ slot: '0' }, { slot: '1' }];
+    const config = testConfig({});
+    const long = new PrometheusExporter(config, testContext());
+    for (let n = 0; n < 6; n++) {
+      const jobs = n % 2 === 0 ? counter('jobs_total', 'Jobs.', series.map((a, i) => [a, n + i] as const)) : gauge('jobs', 'Jobs.', series.map((a, i) => [a, n + i] as const));
+      const batches = [resourceBatch({ 'service.instance.id': 'r0', backend: 'llama.cpp', model: 'm', mode: 'completion' }, [jobs])];
+      long.consume(batches);
+      const fresh = new PrometheusExporter(config, testContext());
+      fresh.consume(batches);
+      for (const format of ['text', 'openmetrics'] as const) {
+        const body = long.render({ format });
+        assert.equal(body, fresh.render({ format }), `round ${n}, ${format}`);
+        assert.match(body, n % 2 === 0 ? /^jobs_total\{/m : /^jobs\{/m);
+      }
+    }
+  });
 });
