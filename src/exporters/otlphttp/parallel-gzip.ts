@@ -62,11 +62,15 @@ export class ParallelGzip {
     const input = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    // One output buffer that holds the whole result: with zlib's default 16 KiB, the pool
+    // thread comes back to the event loop for every 16 KiB it writes (a callback, a copy,
+    // the next write), which cost the main thread more than the encoding.
+    const chunkSize = outputBound(input.length);
     const piece = new Promise<Buffer>((resolve, reject) => {
-      deflateRaw(input, { level: this.level, finishFlush: flush }, (error, out) => (error ? reject(error) : resolve(out)));
+      deflateRaw(input, { level: this.level, finishFlush: flush, chunkSize }, (error, out) => (error ? reject(error) : resolve(out)));
     });
     const crc = new Promise<number>((resolve, reject) => {
-      gzip(input, { level: 0 }, (error, out) => (error ? reject(error) : resolve(out.readUInt32LE(out.length - 8))));
+      gzip(input, { level: 0, chunkSize }, (error, out) => (error ? reject(error) : resolve(out.readUInt32LE(out.length - 8))));
     });
     // A failure is reported by end(); until end() awaits it, it must not count as unhandled.
     piece.catch(() => undefined);
@@ -75,6 +79,11 @@ export class ParallelGzip {
     this.crcs.push(crc);
     this.sizes.push(input.length);
   }
+}
+
+/** At least the deflate (or stored) size of `n` input bytes, with room for headers. */
+function outputBound(n: number): number {
+  return Math.max(64 * 1024, n + (n >> 7) + 1024);
 }
 
 /**
