@@ -261,12 +261,14 @@ class ResponseReader {
           at = end + 4;
           break;
         }
-        case Stage.Length: {
+        case Stage.Length:
+        case Stage.ChunkData: {
+          // The rest of the body (Content-Length) or of the current chunk.
           const n = Math.min(this.left, data.length - at);
           this.body(data.subarray(at, at + n));
           at += n;
           this.left -= n;
-          if (this.left === 0) this.stage = Stage.Done;
+          if (this.left === 0) this.stage = this.stage === Stage.Length ? Stage.Done : Stage.ChunkDataEnd;
           break;
         }
         case Stage.UntilClose:
@@ -284,14 +286,6 @@ class ResponseReader {
           const line = data.toString('latin1', at, lineEnd).replace(/\r$/, '');
           at = lineEnd + 1;
           this.readChunkLine(line);
-          break;
-        }
-        case Stage.ChunkData: {
-          const n = Math.min(this.left, data.length - at);
-          this.body(data.subarray(at, at + n));
-          at += n;
-          this.left -= n;
-          if (this.left === 0) this.stage = Stage.ChunkDataEnd;
           break;
         }
       }
