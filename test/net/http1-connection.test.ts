@@ -217,8 +217,22 @@ describe('Http1Connection failures', () => {
       7: (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n' + 'x'.repeat(1024) + '\r\n400\r\n'),
       8: (s) => s.write('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n' + 'y'.repeat(3000)),
       9: () => undefined,
+      10: (s) => s.write('HTTP/1.1 200 OK\r\n' + 'x-filler: y\r\n'.repeat(6_000)),
+      11: (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' + '1;' + 'e'.repeat(70_000)),
     };
-    const expected: Record<number, string> = { 1: 'protocol', 2: 'protocol', 3: 'protocol', 4: 'protocol', 5: 'io', 6: 'too_large', 7: 'too_large', 8: 'too_large', 9: 'timeout' };
+    const expected: Record<number, string> = {
+      1: 'protocol',
+      2: 'protocol',
+      3: 'protocol',
+      4: 'protocol',
+      5: 'io',
+      6: 'too_large',
+      7: 'too_large',
+      8: 'too_large',
+      9: 'timeout',
+      10: 'protocol',
+      11: 'protocol',
+    };
     let fault = 0;
     const server = await rawServer((socket, _r, n) => {
       if (n.request !== 1) return;
@@ -227,7 +241,7 @@ describe('Http1Connection failures', () => {
       if (fault === 5) setTimeout(() => socket.destroy(), 20);
     });
     const c = connection(server.endpoint);
-    for (let i = 1; i <= 9; i++) {
+    for (let i = 1; i <= 11; i++) {
       const e = await failure(get(c, { bodyLimit: 1500, timeoutMs: 400 }));
       assert.equal(e.kind, expected[i], `fault ${i}: ${e.message}`);
       assert.equal(fault, i, 'each fault closed its connection: the next request opened a new one');
