@@ -372,6 +372,9 @@ export class ScrapeState {
    */
   private *checkSampleLimit(body: string, openMetrics: boolean, slicer: Slicer): Generator<void, void, void> {
     const limit = this.sampleLimit;
+    // A sample line takes at least 4 characters (`a 1` and its line feed): a page this
+    // short cannot hold more samples than the limit, and needs no count.
+    if ((body.length + 1) / 4 <= limit) return;
     let lines = 1;
     for (let at = body.indexOf('\n'); at >= 0 && lines <= limit; at = body.indexOf('\n', at + 1)) lines++;
     if (lines <= limit) return;
