@@ -13,7 +13,9 @@
  * new one refused.
  *
  * Waiting connections are also closed after `waitingTimeoutMs`, checked every
- * second from the oldest on, whatever Node's own timers do.
+ * second from the oldest on, whatever Node's own timers do. Times are taken from
+ * the monotonic clock: a wall clock stepped back would stop the sweep at the first
+ * connection until it caught up again.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -58,7 +60,7 @@ export class ConnectionGuard {
       socket.destroy(); // every connection is being served: this one has to wait its turn elsewhere
       return;
     }
-    this.waiting.set(socket, Date.now());
+    this.waiting.set(socket, performance.now());
     socket.once('close', () => {
       this.waiting.delete(socket);
       this.serving.delete(socket);
@@ -73,7 +75,7 @@ export class ConnectionGuard {
     }
     this.serving.delete(socket);
     // Kept alive for another request: waiting again, now the newest.
-    if (!socket.destroyed) this.waiting.set(socket, Date.now());
+    if (!socket.destroyed) this.waiting.set(socket, performance.now());
   }
 
   private evictOldestWaiting(): boolean {
@@ -85,7 +87,7 @@ export class ConnectionGuard {
   }
 
   private sweep(): void {
-    const cutoff = Date.now() - this.options.waitingTimeoutMs;
+    const cutoff = performance.now() - this.options.waitingTimeoutMs;
     for (const [socket, since] of this.waiting) {
       if (since > cutoff) break; // the rest started waiting later
       this.waiting.delete(socket);
