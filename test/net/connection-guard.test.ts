@@ -19,6 +19,9 @@ async function listening(options: HttpListenerOptions, handler: (res: ServerResp
 async function silent(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
+  // Read whatever comes: when Node's own head timeout wins the race with the guard, it
+  // answers 408 before closing, and unread bytes would hold back the 'close' event.
+  socket.resume();
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   // Connected, or already closed by the server (on a loaded machine the guard may be that quick).
   await Promise.race([new Promise<void>((resolve) => socket.once('connect', () => resolve())), closed]);
