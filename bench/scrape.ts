@@ -58,6 +58,9 @@ export async function run(): Promise<void> {
   const config = prometheusReceiverConfigSchema.parse({
     scrape_interval: '1h',
     scrape_timeout: '10s',
+    // The farm serves its page on every path: the llama.cpp insight would fetch it twice more
+    // per scrape as /props and /v1/models. This measures the scrape alone, as `peers` does.
+    llamacpp_insight: { enabled: false },
     targets: farm.urls.map((url, i) => ({ url, attributes: { backend: 'llama.cpp', model: `m${i}`, mode: 'completion' } })),
   });
   let delivered = 0;
