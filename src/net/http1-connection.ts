@@ -54,6 +54,8 @@ export interface Http1Request {
 /** Longest response head accepted: a runner's answer has a handful of headers. */
 const MAX_HEAD_BYTES = 64 * 1024;
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+/** Most of a body allocated up front from its Content-Length. */
+const MAX_PREALLOCATED_BYTES = 16 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
@@ -233,7 +235,12 @@ class ResponseReader {
   private pending: Buffer | undefined;
   private status = 0;
   private readonly headers = new Map<string, string>();
-  private readonly chunks: Buffer[] = [];
+  /**
+   * The body so far, copied into one buffer that grows by doubling (sized at once from
+   * Content-Length): a chunked body of 1-byte chunks would otherwise keep one Buffer
+   * view per byte, gigabytes for a body within the default 16 MiB limit.
+   */
+  private out: Buffer | undefined;
   private size = 0;
   /** Bytes of body left: of the whole body (Content-Length) or of the current chunk. */
   private left = 0;
@@ -307,14 +314,20 @@ class ResponseReader {
   }
 
   response(): Http1Response {
-    return { status: this.status, headers: this.headers, body: this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size) };
+    return { status: this.status, headers: this.headers, body: this.out === undefined ? Buffer.alloc(0) : this.out.subarray(0, this.size) };
   }
 
   private body(bytes: Buffer): void {
     if (bytes.length === 0) return;
-    this.size += bytes.length;
-    if (this.bodyLimit > 0 && this.size > this.bodyLimit) throw new Http1Error(`body exceeds ${this.bodyLimit} bytes`, 'too_large');
-    this.chunks.push(bytes);
+    const size = this.size + bytes.length;
+    if (this.bodyLimit > 0 && size > this.bodyLimit) throw new Http1Error(`body exceeds ${this.bodyLimit} bytes`, 'too_large');
+    if (this.out === undefined || this.out.length < size) {
+      const grown = Buffer.allocUnsafe(Math.max(size, 2 * (this.out?.length ?? 0), 64 * 1024));
+      this.out?.copy(grown, 0, 0, this.size);
+      this.out = grown;
+    }
+    bytes.copy(this.out, this.size);
+    this.size = size;
   }
 
   private readHead(head: string): void {
@@ -354,6 +367,8 @@ class ResponseReader {
       if (!/^\d+$/.test([...values][0] ?? '') || !Number.isSafeInteger(n)) throw new Http1Error(`invalid content-length ${JSON.stringify(length)}`, 'protocol');
       if (this.bodyLimit > 0 && n > this.bodyLimit) throw new Http1Error(`body of ${n} bytes exceeds ${this.bodyLimit}`, 'too_large');
       this.left = n;
+      // A declared length is not trusted past a few MiB (with no limit it could be anything): growth covers the rest.
+      if (n > 0) this.out = Buffer.allocUnsafe(Math.min(n, MAX_PREALLOCATED_BYTES));
       this.stage = n === 0 ? Stage.Done : Stage.Length;
     } else {
       this.stage = Stage.UntilClose;

@@ -146,6 +146,22 @@ describe('Http1Connection framing', () => {
     assert.equal(server.connections, 1);
   });
 
+  it('reads a body of 200,000 one-byte chunks into one buffer, and a lying Content-Length costs no huge allocation', async () => {
+    const text = 'abcdefghij'.repeat(20_000);
+    const chunked = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${[...text].map((c) => `1\r\n${c}\r\n`).join('')}0\r\n\r\n`);
+    const server = await rawServer((socket, _r, n) => {
+      if (n.request === 1) socket.write(chunked);
+      // Declares 2^50 bytes, sends 5 and closes: no limit is set, so only the framing fails it.
+      else socket.end('HTTP/1.1 200 OK\r\nContent-Length: 1125899906842624\r\n\r\nshort');
+    });
+    const c = connection(server.endpoint);
+    const res = await get(c, { timeoutMs: 10_000 });
+    assert.equal(res.body.length, text.length);
+    assert.equal(res.body.toString(), text);
+    const e = await failure(get(c));
+    assert.equal(e.kind, 'io', e.message);
+  });
+
   it('keeps one connection for many scrapes, and opens a new one when the server closed the idle one', async () => {
     const server = await rawServer((socket, _r, n) => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${n.request}\n`);
