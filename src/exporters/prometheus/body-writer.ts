@@ -10,14 +10,21 @@ import { MAX_VALUE_BYTES, writeValue } from '../../prometheus/value-bytes.js';
 import { formatValue } from '../../prometheus/writer.js';
 
 const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
 
 export class BodyWriter {
-  private buf: Buffer;
+  private buf: Buffer = EMPTY;
   private pos = 0;
 
-  /** `capacity`: the expected size (the last body of this shape); the buffer grows past it if needed. */
-  constructor(capacity: number) {
+  /**
+   * Starts a new body in a new buffer of `capacity` bytes (the expected size: the
+   * last body of this shape), which grows past it if needed. A body finished
+   * before stays valid: it keeps its own buffer.
+   */
+  begin(capacity: number): this {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, 1024));
+    this.pos = 0;
+    return this;
   }
 
   get length(): number {

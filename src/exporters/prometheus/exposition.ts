@@ -60,7 +60,7 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
   const families = writtenFamilies(byRunnerName(sources, escaping), options, escaping);
   const shape = `${options.format}\u0000${escaping}\u0000${options.names === undefined ? 'all' : 'some'}`;
   cache?.begin();
-  const out = new BodyWriter(cache ? cache.sizeHint(shape) + (cache.sizeHint(shape) >> 4) : 64 * 1024);
+  const out = writer.begin(cache ? cache.sizeHint(shape) + (cache.sizeHint(shape) >> 4) : 64 * 1024);
   const claimed = new Set<string>();
   for (const name of [...families.keys()].sort()) {
     const { naming, members } = families.get(name)!;
@@ -84,6 +84,15 @@ export function writeExposition(sources: Iterable<ExpositionSource>, options: Ex
   cache?.end(shape, out.length);
   return out.finish();
 }
+
+/**
+ * The one writer every render uses (a render runs to its end before the next
+ * starts). Why not a new one per render: a hidden class lives only while an object
+ * has it, so when a full GC found no writer alive, V8 dropped the writer's class
+ * and with it the optimized code of every write loop that checked it; after each
+ * such GC the render ran deoptimized, about twice as slow, until V8 optimized again.
+ */
+const writer = new BodyWriter();
 
 /** Every resource's metrics grouped by the runner's name, in output order, with their resource's labels for `escaping`. */
 function byRunnerName(sources: Iterable<ExpositionSource>, escaping: EscapingScheme): Map<string, PlanMember[]> {

@@ -16,7 +16,7 @@ describe('BodyWriter', () => {
     for (const v of ODD) {
       const value = v as number;
       const text = formatValue(value);
-      const out = new BodyWriter(16);
+      const out = new BodyWriter().begin(16);
       out.value(value);
       out.line(head, value);
       out.line2(head, tail, value);
@@ -26,10 +26,20 @@ describe('BodyWriter', () => {
   });
 
   it('writes numbers as formatValue does, growing past its first size', () => {
-    const out = new BodyWriter(16);
+    const out = new BodyWriter().begin(16);
     const values = [0, -0, 1.5, -22.94, 1 / 7, 1e21, NaN, -Infinity, 2 ** 53];
     for (let round = 0; round < 200; round++) for (const v of values) out.line(Buffer.from('x '), v);
     const expected = values.map((v) => `x ${formatValue(v)}\n`).join('').repeat(200);
     assert.equal(out.finish().toString('latin1'), expected);
+  });
+
+  it('starts each body in a buffer of its own, so a body finished before is not overwritten', () => {
+    const out = new BodyWriter();
+    const first = out.begin(16);
+    first.line(Buffer.from('a '), 1);
+    const firstBody = out.finish();
+    out.begin(16).line(Buffer.from('b '), 2);
+    assert.equal(firstBody.toString('latin1'), 'a 1\n');
+    assert.equal(out.finish().toString('latin1'), 'b 2\n');
   });
 });
