@@ -90,6 +90,13 @@ interface Side {
 /**
  * Every side pushes each round in turn (A/B/A/B…), so that a machine busy with
  * other work slows all sides alike; the figures are each side's median.
+ *
+ * No forced GC (`gc()`) between pushes, here or in encodeMs: a forced full GC
+ * frees the hidden class of any object that has no instance alive at that moment,
+ * and V8 then discards the optimized code that checked it. The library makes a new
+ * ProtobufWriter per export, so every forced GC deoptimized its serializer
+ * (`--trace-deopt`: "weak objects"), which halved its speed and doubled our ratio.
+ * Its garbage is collected during the rounds instead, as in a running process.
  */
 async function interleaved(sink: Sink, sides: readonly Side[]): Promise<Figures[]> {
   const times = sides.map((): number[] => []);
@@ -99,7 +106,6 @@ async function interleaved(sink: Sink, sides: readonly Side[]): Promise<Figures[
     for (const side of sides) await side.push(0); // warm-up: connections, JIT
     for (let round = 1; round <= ROUNDS; round++) {
       for (let i = 0; i < sides.length; i++) {
-        (globalThis as { gc?: () => void }).gc?.();
         sink.reset();
         const t0 = performance.now();
         await sides[i]!.push(round);
@@ -152,7 +158,6 @@ function encodeMs(encode: (batch: ResourceBatch) => unknown, runners: Runner[]):
   let bytes = 0;
   for (let round = 0; round <= ROUNDS; round++) {
     const batches = runners.map((r) => snapshot(r, round));
-    (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
     bytes = 0;
     for (const b of batches) bytes += (encode(b) as Uint8Array).length;
