@@ -133,16 +133,32 @@ export function hrTimeToMillis(t: HrTime): number {
 }
 
 /**
- * The batch with copies of its data points and their lists, for a consumer that
- * reads it across event-loop turns (see the bound on immutability above). Runs in
- * one go; the copies are shallow: attributes and histogram arrays are never reused.
+ * The batch with copies of its data points, their lists and histogram and summary
+ * values, for a consumer that reads it across event-loop turns (see the bound on
+ * immutability above). Runs in one go; attributes, time pairs and bucket
+ * boundaries are never rewritten, so they are shared.
  */
 export function detachPoints(batch: ResourceBatch): ResourceBatch {
   return {
     ...batch,
     scopeMetrics: batch.scopeMetrics.map((scope) => ({
       ...scope,
-      metrics: scope.metrics.map((metric) => ({ ...metric, dataPoints: metric.dataPoints.map((point) => ({ ...point })) }) as Metric),
+      metrics: scope.metrics.map((metric) => ({ ...metric, dataPoints: metric.dataPoints.map(detachPoint) }) as Metric),
     })),
   };
+}
+
+function detachPoint<T>(point: DataPoint<T>): DataPoint<T> {
+  const { value } = point;
+  if (typeof value !== 'object' || value === null) return { ...point };
+  if ('buckets' in value) {
+    const histogram = value as unknown as HistogramValue;
+    const buckets = { ...histogram.buckets, counts: [...histogram.buckets.counts] };
+    return { ...point, value: { ...histogram, buckets } as T };
+  }
+  if ('quantiles' in value) {
+    const summary = value as unknown as SummaryValue;
+    return { ...point, value: { ...summary, quantiles: summary.quantiles.map((q) => ({ ...q })) } as T };
+  }
+  return { ...point };
 }

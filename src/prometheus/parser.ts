@@ -128,7 +128,9 @@ export class ExpositionParser {
   private escapes = new Uint8Array(16);
   /** Names of the label set being read, once it has more than LINEAR_DUPLICATE_CHECK labels. */
   private labelNames = new Set<string>();
-  private sampleValue = 0;
+  // NaN, a double, first: V8 keeps a field in the representation of its first value,
+  // and one that began as the integer 0 boxed every fractional value in a new heap number.
+  private sampleValue = NaN;
   private sampleTimestamp: number | undefined;
 
   // The current HELP / TYPE / UNIT line.

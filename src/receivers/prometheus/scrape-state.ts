@@ -21,12 +21,10 @@
  *  - The work is linear in the page, and convertInSlices() does it in slices of a few
  *    milliseconds, so one large page cannot hold up other targets or /metrics.
  */
-import { ValueType } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { ExpositionParser, LabelLimitError, ParseError, type LabelLimits } from '../../prometheus/parser.js';
 import { SAMPLE_SUFFIXES, familyStem, resolveFamily, storedName, type DeclaredTypes, type SampleRole } from '../../prometheus/families.js';
 import {
-  AggregationTemporality,
   DataPointType,
   SUMMARY,
   millisToHrTime,
@@ -36,7 +34,6 @@ import {
   type Metric,
   type PrometheusType,
   type ResourceBatch,
-  type SummaryValue,
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
@@ -47,11 +44,12 @@ import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
 import { Slicer } from './slicer.js';
 import { PageSamples } from './page-samples.js';
 import { DEFAULT_LABEL_LIMITS, DEFAULT_SAMPLE_LIMIT } from './page-limits.js';
+import { AlternatingBatch, familyMetric, type HistogramPoint, type MetricSlots, type SummaryPoint } from './scrape-output.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
 /** One metric of the batch, named as Prometheus stores it (`foo_total`, not OpenMetrics family `foo`). */
-interface FamilyState {
+interface FamilyState extends MetricSlots {
   readonly name: string;
   /** The family its `# HELP`, `# TYPE` and `# UNIT` lines name: `foo` for OpenMetrics counter samples `foo_total`. */
   declaredAs: string;
@@ -68,10 +66,12 @@ interface FamilyState {
   memberCount: number;
   /** The resolutions its series share; a few (one per role), rebuilt when declarations churn. */
   resolutions: Resolution[];
-  /** Its counter or gauge points' lists of even and odd scrapes (see SeriesState.evenPoint). */
-  evenPoints: DataPoint<number>[];
-  oddPoints: DataPoint<number>[];
+  /** Its points' lists of even and odd scrapes (see SeriesState.evenPoint and scrape-output.ts). */
+  evenPoints: ScrapedPoint[];
+  oddPoints: ScrapedPoint[];
 }
+
+type ScrapedPoint = DataPoint<number> | HistogramPoint | SummaryPoint;
 
 /**
  * What the page being read declares for one name. Kept across scrapes (one per name
@@ -148,11 +148,28 @@ interface SeriesState {
   oddPoint: MutablePoint | undefined;
 }
 
-interface MutablePoint {
-  startTime: HrTime;
-  endTime: HrTime;
-  readonly attributes: Attributes;
-  value: number;
+/**
+ * A counter's or gauge's point, rewritten in place. Its own class, with no field
+ * declarations that would emit `undefined` first: V8 gives a field the
+ * representation of the first value stored in it, and one that began as
+ * `undefined` (or shared its hidden class with histogram points, whose `value` is an
+ * object, as a literal of the same keys does) stays tagged, so every fractional
+ * value written to it was a new 16-byte heap number. It lived as long as the point,
+ * two scrapes, and so was promoted: most of what the young generation promoted.
+ * Here `value` is a double field, written in place.
+ */
+class MutablePoint implements DataPoint<number> {
+  declare startTime: HrTime;
+  declare endTime: HrTime;
+  declare readonly attributes: Attributes;
+  declare value: number;
+
+  constructor(startTime: HrTime, endTime: HrTime, attributes: Attributes, value: number) {
+    this.startTime = startTime;
+    this.endTime = endTime;
+    this.attributes = attributes;
+    this.value = value;
+  }
 }
 
 /** A histogram or summary point under construction: all series sharing labels but `le`/`quantile`. */
@@ -171,6 +188,9 @@ interface GroupState {
   boundaries: number[];
   /** The `le` texts of `boundaries`, index for index, reused with them. */
   boundaryTexts: string[];
+  /** Its point of the even and of the odd scrapes, rewritten in place (scrape-output.ts). */
+  evenPoint: HistogramPoint | SummaryPoint | undefined;
+  oddPoint: HistogramPoint | SummaryPoint | undefined;
 }
 
 export interface ConvertResult {
@@ -221,6 +241,7 @@ export class ScrapeState {
   private lastAttributes: Attributes | undefined;
   /** Cached series resolved again in the current call, restored if its page fails. */
   private readonly replaced: SeriesState[] = [];
+  private readonly batches = new AlternatingBatch(RECEIVER_SCOPE);
 
   constructor(
     private readonly resource: Resource,
@@ -534,7 +555,22 @@ export class ScrapeState {
   private familyFor(name: string, declaredAs: string, type: PrometheusType): FamilyState {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { name, declaredAs, type, readIn: 0, help: '', unit: '', scrapeId: 0, members: [], memberCount: 0, resolutions: [], evenPoints: [], oddPoints: [] };
+      f = {
+        name,
+        declaredAs,
+        type,
+        readIn: 0,
+        help: '',
+        unit: '',
+        scrapeId: 0,
+        members: [],
+        memberCount: 0,
+        resolutions: [],
+        evenPoints: [],
+        oddPoints: [],
+        evenMetric: undefined,
+        oddMetric: undefined,
+      };
       this.families.set(name, f);
     }
     return f;
@@ -557,6 +593,8 @@ export class ScrapeState {
         count: NaN,
         boundaries: [],
         boundaryTexts: [],
+        evenPoint: undefined,
+        oddPoint: undefined,
       };
       this.groups.set(key, g);
     }
@@ -627,32 +665,33 @@ export class ScrapeState {
     }
     // Only families with samples become metrics. One declared (HELP/TYPE) without any, as
     // TorchServe writes them, has no points to send or serve; Prometheus stores nothing for it either.
-    const metrics: Metric[] = [];
+    const odd = (scrapeId & 1) === 1;
+    const batch = this.batches.take(odd, this.resource);
+    const { metrics } = batch.scopeMetrics[0]!;
     for (const f of order) {
       // Let go of members a longer page left (in place: the array keeps its store).
       if (f.members.length > f.memberCount) f.members.length = f.memberCount;
       if (f.memberCount > 0) metrics.push(this.toMetric(f, now, created));
       if (slicer.due(PER_POINT * f.memberCount)) yield;
     }
-    return { resource: this.resource, scopeMetrics: [{ scope: RECEIVER_SCOPE, metrics }] };
+    return batch;
   }
 
   private toMetric(f: FamilyState, now: HrTime, created: StringKeyMap<number>): Metric {
-    const descriptor = { name: f.name, description: f.help, unit: f.unit, valueType: ValueType.DOUBLE };
-    const prometheus = { type: f.type };
-    const temporality = AggregationTemporality.CUMULATIVE;
-    if (f.type === 'histogram' || f.type === 'gaugehistogram') {
-      const dataPoints = (f.members as GroupState[]).map((g) => this.histogramPoint(f, g, now, created));
-      return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints, prometheus };
-    }
-    if (f.type === 'summary') {
-      const dataPoints = (f.members as GroupState[]).map((g) => this.summaryPoint(f, g, now, created));
-      return { descriptor, aggregationTemporality: temporality, dataPointType: SUMMARY, dataPoints, prometheus };
-    }
-    const members = f.members as SeriesState[];
     const odd = (this.scrapeId & 1) === 1;
     const dataPoints = odd ? f.oddPoints : f.evenPoints;
-    dataPoints.length = members.length;
+    dataPoints.length = f.memberCount;
+    if (f.type === 'histogram' || f.type === 'gaugehistogram') {
+      const groups = f.members as GroupState[];
+      for (let i = 0; i < groups.length; i++) dataPoints[i] = this.histogramPoint(f, groups[i]!, odd, now, created);
+      return familyMetric(f, odd, f, DataPointType.HISTOGRAM, dataPoints);
+    }
+    if (f.type === 'summary') {
+      const groups = f.members as GroupState[];
+      for (let i = 0; i < groups.length; i++) dataPoints[i] = this.summaryPoint(f, groups[i]!, odd, now, created);
+      return familyMetric(f, odd, f, SUMMARY, dataPoints);
+    }
+    const members = f.members as SeriesState[];
     const isCounter = f.type === 'counter';
     const anyCreated = created.size > 0;
     for (let i = 0; i < members.length; i++) {
@@ -660,13 +699,10 @@ export class ScrapeState {
       const start = isCounter && anyCreated ? createdStart(created, f.name, s.attributes) ?? s.startTime : s.startTime;
       dataPoints[i] = scrapePoint(s, odd, start, now);
     }
-    if (isCounter) {
-      return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints, prometheus };
-    }
-    return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints, prometheus };
+    return familyMetric(f, odd, f, isCounter ? DataPointType.SUM : DataPointType.GAUGE, dataPoints);
   }
 
-  private histogramPoint(f: FamilyState, g: GroupState, now: HrTime, created: StringKeyMap<number>) {
+  private histogramPoint(f: FamilyState, g: GroupState, odd: boolean, now: HrTime, created: StringKeyMap<number>): HistogramPoint {
     sortByBound(g);
     const n = g.bounds.length;
     const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
@@ -677,11 +713,13 @@ export class ScrapeState {
       g.boundaries = g.bounds.slice(0, finite);
       g.boundaryTexts = g.boundTexts.slice(0, finite);
     }
+    const point = groupPoint(g, odd, emptyHistogramValue) as HistogramPoint;
     // Prometheus buckets are cumulative; the SDK's are per bucket, with the overflow last.
     // A runner's buckets can go down (`le="1"} 5` then `le="+Inf"} 3`) or be NaN: a
     // negative count would be written to OTLP as 2^64-2 and spoil the push that
     // carries every runner, so a bucket below the running maximum counts 0.
-    const counts = new Array<number>(finite + 1);
+    const counts = point.value.buckets.counts;
+    counts.length = finite + 1;
     let below = 0;
     for (let i = 0; i < finite; i++) {
       const v = g.values[i]!;
@@ -694,30 +732,37 @@ export class ScrapeState {
     counts[finite] = total > below ? total - below : 0;
     const count = Number.isNaN(g.count) ? total : g.count;
     this.detectGroupReset(g, count, now, f.type === 'histogram');
-    return {
-      startTime: createdStart(created, f.name, g.attributes) ?? g.startTime,
-      endTime: now,
-      attributes: g.attributes,
-      value: {
-        buckets: { boundaries: g.boundaries, counts },
-        boundaryLabels: g.boundaryTexts,
-        sum: Number.isNaN(g.sum) ? undefined : g.sum,
-        count,
-      },
-    };
+    point.startTime = createdStart(created, f.name, g.attributes) ?? g.startTime;
+    point.endTime = now;
+    point.value.buckets.boundaries = g.boundaries;
+    point.value.boundaryLabels = g.boundaryTexts;
+    point.value.sum = Number.isNaN(g.sum) ? undefined : g.sum;
+    point.value.count = count;
+    return point;
   }
 
-  private summaryPoint(f: FamilyState, g: GroupState, now: HrTime, created: StringKeyMap<number>): DataPoint<SummaryValue> {
-    const quantiles = g.bounds.map((quantile, i) => ({ quantile, value: g.values[i]!, label: g.boundTexts[i]! }));
+  private summaryPoint(f: FamilyState, g: GroupState, odd: boolean, now: HrTime, created: StringKeyMap<number>): SummaryPoint {
+    const point = groupPoint(g, odd, emptySummaryValue) as SummaryPoint;
+    const { quantiles } = point.value;
+    if (quantiles.length > g.bounds.length) quantiles.length = g.bounds.length;
+    for (let i = 0; i < g.bounds.length; i++) {
+      const q = quantiles[i];
+      if (q === undefined) quantiles.push({ quantile: g.bounds[i]!, value: g.values[i]!, label: g.boundTexts[i]! });
+      else {
+        q.quantile = g.bounds[i]!;
+        q.value = g.values[i]!;
+        q.label = g.boundTexts[i]!;
+      }
+    }
     const count = Number.isNaN(g.count) ? 0 : g.count;
     this.detectGroupReset(g, count, now, true);
-    return {
-      startTime: createdStart(created, f.name, g.attributes) ?? g.startTime,
-      endTime: now,
-      attributes: g.attributes,
-      value: { sum: Number.isNaN(g.sum) ? 0 : g.sum, count, quantiles },
-    };
+    point.startTime = createdStart(created, f.name, g.attributes) ?? g.startTime;
+    point.endTime = now;
+    point.value.sum = Number.isNaN(g.sum) ? 0 : g.sum;
+    point.value.count = count;
+    return point;
   }
+
 
   private detectGroupReset(g: GroupState, count: number, now: HrTime, cumulative: boolean): void {
     if (cumulative && count < g.previousCount) g.startTime = now;
@@ -811,7 +856,7 @@ function parseBound(text: string): number {
 function scrapePoint(s: SeriesState, odd: boolean, startTime: HrTime, endTime: HrTime): DataPoint<number> {
   let point = odd ? s.oddPoint : s.evenPoint;
   if (point === undefined) {
-    point = { startTime, endTime, attributes: s.attributes, value: s.previous };
+    point = new MutablePoint(startTime, endTime, s.attributes, s.previous);
     if (odd) s.oddPoint = point;
     else s.evenPoint = point;
   } else {
@@ -821,6 +866,20 @@ function scrapePoint(s: SeriesState, odd: boolean, startTime: HrTime, endTime: H
   }
   return point;
 }
+
+/** The group's point of this scrape's parity, made with `value` the first time (a group keeps its type). */
+function groupPoint(g: GroupState, odd: boolean, value: () => HistogramPoint['value'] | SummaryPoint['value']): HistogramPoint | SummaryPoint {
+  let point = odd ? g.oddPoint : g.evenPoint;
+  if (point === undefined) {
+    point = { startTime: g.startTime, endTime: g.startTime, attributes: g.attributes, value: value() } as HistogramPoint | SummaryPoint;
+    if (odd) g.oddPoint = point;
+    else g.evenPoint = point;
+  }
+  return point;
+}
+
+const emptyHistogramValue = (): HistogramPoint['value'] => ({ buckets: { boundaries: [], counts: [] }, boundaryLabels: [], sum: undefined, count: 0 });
+const emptySummaryValue = (): SummaryPoint['value'] => ({ sum: 0, count: 0, quantiles: [] });
 
 function sortByBound(g: GroupState): void {
   const b = g.bounds;

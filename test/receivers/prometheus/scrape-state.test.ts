@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ScrapeState } from '../../../src/receivers/prometheus/scrape-state.js';
 import { ScrapeError } from '../../../src/receivers/prometheus/fetch.js';
-import { DataPointType, SUMMARY, hrTimeToMillis, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
+import { DataPointType, SUMMARY, detachPoints, hrTimeToMillis, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
 import { readFixture } from '../../helpers/fixtures.js';
 import { metricNamed } from '../../helpers/collect.js';
 
@@ -365,4 +365,64 @@ test('a batch keeps its values while the next page is read and handed on; points
   // The scrape after next writes into the first batch's points: that is the bound of the contract.
   assert.equal(get(third, 'g').dataPoints[0], get(first, 'g').dataPoints[0]);
   assert.notEqual(get(third, 'g').dataPoints[0], get(second, 'g').dataPoints[0]);
+});
+
+test('histograms, summaries, metrics and the batch itself follow the same contract: unchanged until the scrape after next', () => {
+  const state = new ScrapeState(resource);
+  const page = (v: number) =>
+    [
+      '# TYPE h histogram',
+      `h_bucket{le="0.5"} ${v}`,
+      `h_bucket{le="+Inf"} ${v * 3}`,
+      `h_sum ${v * 10}`,
+      `h_count ${v * 3}`,
+      '# TYPE s summary',
+      `s{quantile="0.5"} ${v / 2}`,
+      `s{quantile="0.9"} ${v}`,
+      `s_sum ${v * 7}`,
+      `s_count ${v * 5}`,
+      '# TYPE g gauge',
+      `g ${v}`,
+      '',
+    ].join('\n');
+  // Everything a consumer can read of a batch, as plain data.
+  const seen = (b: ResourceBatch) => JSON.parse(JSON.stringify(b.scopeMetrics.map((s) => s.metrics.map((m) => [m.descriptor.name, m.dataPoints]))));
+  const first = state.convert(page(1), TEXT, 1_000).batch;
+  const firstSeen = seen(first);
+  const detached = detachPoints(first);
+  assert.deepEqual(get(first, 'h').dataPoints[0]!.value, { buckets: { boundaries: [0.5], counts: [1, 2] }, boundaryLabels: ['0.5'], sum: 10, count: 3 });
+  const second = state.convert(page(2), TEXT, 2_000).batch;
+  assert.deepEqual(seen(first), firstSeen, 'the next scrape leaves every part of the batch as it was');
+  const secondSeen = seen(second);
+  const third = state.convert(page(4), TEXT, 3_000).batch;
+  assert.deepEqual(seen(second), secondSeen);
+  // The scrape after next writes into the first batch's objects, all of them: nothing is made anew.
+  assert.equal(third, first);
+  for (const name of ['h', 's', 'g']) {
+    assert.equal(get(third, name), get(first, name), name);
+    assert.equal(get(third, name).dataPoints[0], get(first, name).dataPoints[0], name);
+    assert.notEqual(get(third, name).dataPoints[0], get(second, name).dataPoints[0], name);
+  }
+  assert.deepEqual(get(third, 'h').dataPoints[0]!.value, { buckets: { boundaries: [0.5], counts: [4, 8] }, boundaryLabels: ['0.5'], sum: 40, count: 12 });
+  assert.deepEqual(get(third, 's').dataPoints[0]!.value, {
+    sum: 28,
+    count: 20,
+    quantiles: [
+      { quantile: 0.5, value: 2, label: '0.5' },
+      { quantile: 0.9, value: 4, label: '0.9' },
+    ],
+  });
+  // A detached copy (what a push encoded piece by piece holds) keeps the first scrape's figures.
+  assert.deepEqual(seen(detached), firstSeen);
+});
+
+test('a metric whose help or type changes is a new Metric; one that stays the same is reused two scrapes on', () => {
+  const state = new ScrapeState(resource);
+  const page = (help: string) => `# HELP g ${help}\n# TYPE g gauge\ng 1\n`;
+  // Each scrape's metric, taken when handed on: the batch object itself is rewritten two scrapes on.
+  const metrics = ['one', 'one', 'one', 'two'].map((help, i) => get(state.convert(page(help), TEXT, 1_000 * (i + 1)).batch, 'g'));
+  assert.equal(metrics[2], metrics[0]);
+  assert.notEqual(metrics[3], metrics[1]);
+  assert.equal(metrics[3]!.descriptor.description, 'two');
+  assert.equal(metrics[1]!.descriptor.description, 'one', 'the metric of two scrapes before is left as it was');
 });
