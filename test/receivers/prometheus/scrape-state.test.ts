@@ -426,3 +426,20 @@ test('a metric whose help or type changes is a new Metric; one that stays the sa
   assert.equal(metrics[3]!.descriptor.description, 'two');
   assert.equal(metrics[1]!.descriptor.description, 'one', 'the metric of two scrapes before is left as it was');
 });
+
+test('a family whose type changes between scrapes gets points and a Metric of the new type, its reused objects notwithstanding', () => {
+  const state = new ScrapeState(resource);
+  const histogram = (v: number) => `# TYPE x histogram\nx_bucket{le="1"} ${v}\nx_bucket{le="+Inf"} ${v}\nx_sum ${v}\nx_count ${v}\n`;
+  const counter = (v: number) => `# TYPE x counter\nx ${v}\n`;
+  const pages = [histogram(1), counter(2), counter(3), histogram(4), counter(5)];
+  pages.forEach((page, i) => {
+    const x = get(state.convert(page, TEXT, 1_000 * (i + 1)).batch, 'x');
+    if (page.includes('histogram')) {
+      assert.equal(x.dataPointType, DataPointType.HISTOGRAM, `scrape ${i}`);
+      assert.deepEqual(x.dataPoints.map((p) => (p.value as { count: number }).count), [i + 1]);
+    } else {
+      assert.equal(x.dataPointType, DataPointType.SUM, `scrape ${i}`);
+      assert.deepEqual(x.dataPoints.map((p) => p.value), [i + 1]);
+    }
+  });
+});
