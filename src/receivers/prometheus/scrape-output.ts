@@ -7,10 +7,10 @@
  * second scrape after it.
  *
  * Why: made anew, they lived until the next scrape of their target replaced them
- * in the exporters, about a scrape interval, which is about as long as the young
- * generation takes to fill at 100 scrapes a second. So the scavenger promoted a
- * share of every scrape's (some 770 KB a second at 100 targets of 1000 series), and
- * the old generation filled with garbage between full GCs: RSS, and GC work.
+ * in the exporters, about a scrape interval: at 100 scrapes a second, about as long
+ * as the young generation takes to fill, so a share of them was promoted and filled
+ * the old generation with garbage. (Most of what was promoted, though, were the
+ * heap numbers of the points' values: see MutablePoint in scrape-state.ts.)
  */
 import { ValueType } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -45,18 +45,14 @@ export interface SummaryPoint {
   value: { sum: number; count: number; quantiles: QuantilePoint[] };
 }
 
-/** Where a family keeps its Metric of the even and of the odd scrapes. */
-export interface MetricSlots {
-  evenMetric: Metric | undefined;
-  oddMetric: Metric | undefined;
-}
-
-/** What a family's Metric says besides its points. */
-export interface FamilyShape {
+/** What a family's Metric says besides its points, and where it keeps its Metric of the even and of the odd scrapes. */
+export interface MetricFamily {
   readonly name: string;
   readonly help: string;
   readonly unit: string;
   readonly type: PrometheusType;
+  evenMetric: Metric | undefined;
+  oddMetric: Metric | undefined;
 }
 
 type PointType = DataPointType.SUM | DataPointType.GAUGE | DataPointType.HISTOGRAM | typeof SUMMARY;
@@ -65,21 +61,21 @@ type PointType = DataPointType.SUM | DataPointType.GAUGE | DataPointType.HISTOGR
  * The family's Metric of this scrape's parity: the one made two scrapes ago when
  * it still says the same (name, help, unit, type, the same points list), else a new one.
  */
-export function familyMetric(slots: MetricSlots, odd: boolean, family: FamilyShape, pointType: PointType, dataPoints: unknown[]): Metric {
-  const last = odd ? slots.oddMetric : slots.evenMetric;
+export function familyMetric(family: MetricFamily, odd: boolean, pointType: PointType, dataPoints: unknown[]): Metric {
+  const last = odd ? family.oddMetric : family.evenMetric;
   if (last !== undefined && last.dataPoints === dataPoints && last.dataPointType === pointType && says(last, family)) return last;
   const metric = newMetric(family, pointType, dataPoints);
-  if (odd) slots.oddMetric = metric;
-  else slots.evenMetric = metric;
+  if (odd) family.oddMetric = metric;
+  else family.evenMetric = metric;
   return metric;
 }
 
-function says(metric: Metric, family: FamilyShape): boolean {
+function says(metric: Metric, family: MetricFamily): boolean {
   const { descriptor } = metric;
   return descriptor.name === family.name && descriptor.description === family.help && descriptor.unit === family.unit && metric.prometheus?.type === family.type;
 }
 
-function newMetric(family: FamilyShape, pointType: PointType, dataPoints: unknown[]): Metric {
+function newMetric(family: MetricFamily, pointType: PointType, dataPoints: unknown[]): Metric {
   const descriptor = { name: family.name, description: family.help, unit: family.unit, valueType: ValueType.DOUBLE };
   const prometheus = { type: family.type };
   const aggregationTemporality = AggregationTemporality.CUMULATIVE;

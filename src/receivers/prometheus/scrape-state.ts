@@ -44,12 +44,12 @@ import { StringKeyMap, type StringLookup } from '../../model/string-key-map.js';
 import { Slicer } from './slicer.js';
 import { PageSamples } from './page-samples.js';
 import { DEFAULT_LABEL_LIMITS, DEFAULT_SAMPLE_LIMIT } from './page-limits.js';
-import { AlternatingBatch, familyMetric, type HistogramPoint, type MetricSlots, type SummaryPoint } from './scrape-output.js';
+import { AlternatingBatch, familyMetric, type HistogramPoint, type MetricFamily, type SummaryPoint } from './scrape-output.js';
 
 export const RECEIVER_SCOPE = { name: 'runner-metrics/receiver/prometheus', version: VERSION };
 
 /** One metric of the batch, named as Prometheus stores it (`foo_total`, not OpenMetrics family `foo`). */
-interface FamilyState extends MetricSlots {
+interface FamilyState extends MetricFamily {
   readonly name: string;
   /** The family its `# HELP`, `# TYPE` and `# UNIT` lines name: `foo` for OpenMetrics counter samples `foo_total`. */
   declaredAs: string;
@@ -684,12 +684,12 @@ export class ScrapeState {
     if (f.type === 'histogram' || f.type === 'gaugehistogram') {
       const groups = f.members as GroupState[];
       for (let i = 0; i < groups.length; i++) dataPoints[i] = this.histogramPoint(f, groups[i]!, odd, now, created);
-      return familyMetric(f, odd, f, DataPointType.HISTOGRAM, dataPoints);
+      return familyMetric(f, odd, DataPointType.HISTOGRAM, dataPoints);
     }
     if (f.type === 'summary') {
       const groups = f.members as GroupState[];
       for (let i = 0; i < groups.length; i++) dataPoints[i] = this.summaryPoint(f, groups[i]!, odd, now, created);
-      return familyMetric(f, odd, f, SUMMARY, dataPoints);
+      return familyMetric(f, odd, SUMMARY, dataPoints);
     }
     const members = f.members as SeriesState[];
     const isCounter = f.type === 'counter';
@@ -699,7 +699,7 @@ export class ScrapeState {
       const start = isCounter && anyCreated ? createdStart(created, f.name, s.attributes) ?? s.startTime : s.startTime;
       dataPoints[i] = scrapePoint(s, odd, start, now);
     }
-    return familyMetric(f, odd, f, isCounter ? DataPointType.SUM : DataPointType.GAUGE, dataPoints);
+    return familyMetric(f, odd, isCounter ? DataPointType.SUM : DataPointType.GAUGE, dataPoints);
   }
 
   private histogramPoint(f: FamilyState, g: GroupState, odd: boolean, now: HrTime, created: StringKeyMap<number>): HistogramPoint {
@@ -762,7 +762,6 @@ export class ScrapeState {
     point.value.count = count;
     return point;
   }
-
 
   private detectGroupReset(g: GroupState, count: number, now: HrTime, cumulative: boolean): void {
     if (cumulative && count < g.previousCount) g.startTime = now;
