@@ -13,6 +13,7 @@ import { Service, StartupError } from './service/service.js';
 import { errorCause } from './service/component-failures.js';
 import type { LogLevel } from './telemetry/logger.js';
 import { scrubSecrets } from './telemetry/secrets.js';
+import { tuneHeap } from './runtime/heap-tuning.js';
 
 const USAGE = `usage: runner-metrics [run|validate|print-config] [--config FILE]...
 
@@ -184,6 +185,7 @@ async function run(configFiles: string[]): Promise<number> {
 }
 
 
+tuneHeap();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

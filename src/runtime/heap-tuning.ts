@@ -1,0 +1,23 @@
+/**
+ * V8 settings the collector process runs with, applied before any work starts.
+ *
+ * Allocation-site pretenuring is off. V8 watches each object literal's allocation site
+ * and, once most of its objects survive a scavenge, allocates all later ones directly
+ * in the old generation. The first scrapes are exactly such a moment: every series is
+ * new and kept, and large first pages are converted in slices while others wait. So
+ * sites that later only make per-scrape objects (the fetched page's holder, per-page
+ * lists and results) get tenured for good. Their objects then die in the old
+ * generation, where only a full GC frees them, and a dead old object that still points
+ * at its page keeps that young page alive through every scavenge until then.
+ *
+ * Measured at 300 targets × 1000 series @ 1 s (`--trace-gc-nvp`): 3.5–4.9 MB promoted
+ * per scavenge, nearly all of it pages, and a full GC every 3 s; with pretenuring off,
+ * 1.3 MB per scavenge and a full GC every 12 s, for 0.23–0.27 against 0.30 cores and
+ * about 60 MB less RSS. Long-lived state costs one more copy through the young
+ * generation when it is made, once.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+export function tuneHeap(): void {
+  setFlagsFromString('--no-allocation-site-pretenuring');
+}
