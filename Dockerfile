@@ -27,5 +27,5 @@ COPY pipelines ./pipelines
 USER node
 EXPOSE 9464
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/cli.js"]
 CMD ["--config", "otel-config.yaml"]

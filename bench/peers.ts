@@ -201,6 +201,13 @@ async function startVmagent(ctx: Context): Promise<Side> {
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
+/** The node flags a build's `runner-metrics` command starts with (its shebang), so each side runs as installed. */
+function shebangFlags(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+  const words = first.replace(/^#!/, '').trim().split(/\s+/);
+  return words.slice(words.indexOf('node') + 1);
+}
+
 async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'ours@base' | 'idle', round: number): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), 'peers-ours-'));
   const port = await freePort();
@@ -225,7 +232,7 @@ async function startOurs(ctx: Context, variant: 'ours' | 'ours+otlp' | 'ours@bas
   const profile = ctx.opts.profileDir && variant !== 'idle' ? ['--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`, `--cpu-prof-name=${variant}-${round}.cpuprofile`] : [];
   const flags = (process.env.PEERS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const cli = variant === 'ours@base' ? process.env.PEERS_BASE_CLI! : CLI;
-  const child = spawnLogged(process.execPath, [...flags, ...profile, cli, '--config', join(dir, 'config.yaml')], ctx.log);
+  const child = spawnLogged(process.execPath, [...shebangFlags(cli), ...flags, ...profile, cli, '--config', join(dir, 'config.yaml')], ctx.log);
   if (process.env.PEERS_OURS_LOG) child.stdout!.on('data', (c: Buffer) => appendFileSync(process.env.PEERS_OURS_LOG!, c));
   return {
     child,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * runner-metrics [run] [--config FILE]...      run the collector (default: otel-config.yaml)
  * runner-metrics validate [--config FILE]...   check a config; exit 0, or 1 with the errors

@@ -15,6 +15,7 @@ import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { envOf, parseDockerfile } from './dockerfile.js';
+import { START_FLAGS } from '../../src/runtime/heap-tuning.js';
 
 const at = (...p: string[]) => join(REPO_ROOT, ...p);
 const readYaml = (...p: string[]) => parse(readFileSync(at(...p), 'utf8')) as any;
@@ -145,7 +146,8 @@ test('Dockerfile: Node 22/24 slim, npm ci and npm run build, runs as a user othe
     }
   }
   const entry = final.instructions.find((i) => i.keyword === 'ENTRYPOINT')!;
-  assert.deepEqual(JSON.parse(entry.args), ['node', 'dist/src/cli.js']);
+  // Started as the runner-metrics command starts it (see src/runtime/heap-tuning.ts).
+  assert.deepEqual(JSON.parse(entry.args), ['node', ...START_FLAGS, 'dist/src/cli.js']);
 });
 
 test('the files the image copies are enough: built from the copied sources alone, the collector validates its config', () => {

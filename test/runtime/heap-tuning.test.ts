@@ -2,12 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, writeFile, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { START_FLAGS } from '../../src/runtime/heap-tuning.js';
+
 const run = promisify(execFile);
 const TUNING = new URL('../../src/runtime/heap-tuning.js', import.meta.url).href;
+const CLI = new URL('../../src/cli.js', import.meta.url);
+const PACKAGE = new URL('../../../package.json', import.meta.url);
 
 /**
  * A child process keeps objects of one literal site alive through scavenges until V8
@@ -45,4 +49,28 @@ test('tuneHeap: objects of a site whose earlier objects all survived are still m
   const untuned = await probe(dir, 'default');
   if (untuned.young) t.diagnostic(`this V8 did not tenure the site in ${untuned.kept} survivors`);
   else assert.ok(untuned.kept < tuned.kept, 'the untuned run stops when the site is tenured');
+});
+
+test('the runner-metrics command and npm start pass the start flags to node', async () => {
+  const shebang = (await readFile(CLI, 'utf8')).split('\n', 1)[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${START_FLAGS.join(' ')}`);
+  const scripts = (JSON.parse(await readFile(PACKAGE, 'utf8')) as { scripts: Record<string, string> }).scripts;
+  assert.equal(scripts.start, `exec node ${START_FLAGS.join(' ')} dist/src/cli.js`);
+});
+
+test('START_FLAGS keep the young generation small under a scrape-like churn', async () => {
+  // Short-lived garbage plus a growing set of survivors: without the cap, V8 grows the
+  // young generation to its default maximum (16 MB or more per semi-space).
+  const churn = `
+    const v8 = require('node:v8');
+    const kept = [];
+    for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 4 === 0) kept.push(o); }
+    const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    process.stdout.write(String(young.space_size + kept.length * 0));
+  `;
+  const size = async (flags: readonly string[]) => Number((await run(process.execPath, [...flags, '-e', churn])).stdout);
+  const capped = await size(START_FLAGS);
+  const uncapped = await size([]);
+  assert.ok(capped <= 2 * 4 * 1024 * 1024 + 1024 * 1024, `young generation ${capped} bytes with ${START_FLAGS.join(' ')}`);
+  assert.ok(uncapped > capped, `the churn grows an uncapped young generation (${uncapped} bytes) beyond the capped one`);
 });
