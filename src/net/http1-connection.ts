@@ -57,6 +57,13 @@ const CRLF_CRLF = Buffer.from('\r\n\r\n');
 /** Most of a body allocated up front from its Content-Length. */
 const MAX_PREALLOCATED_BYTES = 16 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * Every connection reads into this one buffer (the sockets' `onread`), and the reader
+ * copies out what it keeps before the callback returns. By default each read of each
+ * socket gets a new buffer outside the heap that lives until a GC finds its view dead:
+ * at 300 targets × a 63 KB page per second, 31–44 MB of them were waiting at any time.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * The head of a GET for `target` (path and query), with `host` as the Host header.
@@ -142,13 +149,19 @@ export class Http1Connection {
   }
 
   private open(): Socket {
-    const socket = 'socketPath' in this.endpoint ? connect({ path: this.endpoint.socketPath }) : connect({ host: this.endpoint.host, port: this.endpoint.port });
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number) => {
+        this.received(socket, READ_BUFFER.subarray(0, n));
+        return true; // read on (false pauses the socket)
+      },
+    };
+    const socket = 'socketPath' in this.endpoint ? connect({ path: this.endpoint.socketPath, onread }) : connect({ host: this.endpoint.host, port: this.endpoint.port, onread });
     socket.setNoDelay(true);
     this.socket = socket;
     this.reused = false;
     let connected = false;
     socket.on('connect', () => (connected = true));
-    socket.on('data', (chunk: Buffer) => this.received(socket, chunk));
     socket.on('end', () => this.ended(socket));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
@@ -250,7 +263,7 @@ class ResponseReader {
 
   constructor(private readonly bodyLimit: number) {}
 
-  /** Takes the next bytes; true once the answer is whole. */
+  /** Takes the next bytes, valid during the call only (it copies what it keeps); true once the answer is whole. */
   push(chunk: Buffer): boolean {
     const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
@@ -261,7 +274,7 @@ class ResponseReader {
           const end = data.indexOf(CRLF_CRLF, at);
           if (end < 0) {
             if (data.length - at > MAX_HEAD_BYTES) throw new Http1Error('response head too long', 'protocol');
-            this.pending = data.subarray(at);
+            this.pending = Buffer.from(data.subarray(at)); // a copy: data may be the shared read buffer
             return false;
           }
           this.readHead(data.toString('latin1', at, end));
@@ -287,7 +300,7 @@ class ResponseReader {
           const lineEnd = data.indexOf(10, at);
           if (lineEnd < 0) {
             if (data.length - at > MAX_HEAD_BYTES) throw new Http1Error('chunk line too long', 'protocol');
-            this.pending = data.subarray(at);
+            this.pending = Buffer.from(data.subarray(at));
             return false;
           }
           const line = data.toString('latin1', at, lineEnd).replace(/\r$/, '');

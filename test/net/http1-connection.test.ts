@@ -146,6 +146,23 @@ describe('Http1Connection framing', () => {
     assert.equal(server.connections, 1);
   });
 
+  it('keeps each answer whole while other connections read in between (they share one read buffer)', async () => {
+    // Heads, chunk lines and bodies split across reads of three connections at once, each
+    // answer with bytes of its own: a kept view of the shared buffer would read another's.
+    const answers = ['a', 'b', 'c'].map((letter, i) => {
+      const body = `${letter}_total ${i}\n`.repeat(400 + 50 * i);
+      return i === 1
+        ? { body, bytes: `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Who: ${letter}\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` }
+        : { body, bytes: `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nX-Who: ${letter}\r\n\r\n${body}` };
+    });
+    const servers = await Promise.all(answers.map((a, i) => rawServer((socket) => trickle(socket, a.bytes, i + 1))));
+    const got = await Promise.all(servers.map((server) => get(connection(server.endpoint))));
+    got.forEach((response, i) => {
+      assert.equal(response.headers.get('x-who'), ['a', 'b', 'c'][i]);
+      assert.equal(response.body.toString(), answers[i]!.body);
+    });
+  });
+
   it('reads a body of 200,000 one-byte chunks into one buffer, and a lying Content-Length costs no huge allocation', async () => {
     const text = 'abcdefghij'.repeat(20_000);
     const chunked = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${[...text].map((c) => `1\r\n${c}\r\n`).join('')}0\r\n\r\n`);
