@@ -163,6 +163,28 @@ describe('Http1Connection framing', () => {
     });
   });
 
+  it('reads the next answer into the buffer of a released one, and never into one still held', async () => {
+    const server = await rawServer((socket, _r, n) => {
+      const body = `page_${n.request}_total ${n.request}\n`.repeat(100);
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+    const c = connection(server.endpoint);
+    const first = await get(c);
+    const held = await get(c);
+    assert.notEqual(held.body.buffer, first.body.buffer, 'the first answer is not released yet: the second gets its own buffer');
+    const firstText = first.body.toString();
+    first.release();
+    first.release(); // twice is once: the buffer goes back to the pool one time
+    const third = await get(c);
+    const fourth = await get(c);
+    assert.equal(third.body.buffer, first.body.buffer, 'the third answer reuses the released buffer');
+    assert.notEqual(fourth.body.buffer, third.body.buffer, 'a buffer released twice is still lent only once');
+    assert.equal(firstText, 'page_1_total 1\n'.repeat(100));
+    assert.equal(held.body.toString(), 'page_2_total 2\n'.repeat(100), 'a held answer is untouched by later ones');
+    assert.equal(third.body.toString(), 'page_3_total 3\n'.repeat(100));
+    [held, third, fourth].forEach((r) => r.release());
+  });
+
   it('reads a body of 200,000 one-byte chunks into one buffer, and a lying Content-Length costs no huge allocation', async () => {
     const text = 'abcdefghij'.repeat(20_000);
     const chunked = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${[...text].map((c) => `1\r\n${c}\r\n`).join('')}0\r\n\r\n`);

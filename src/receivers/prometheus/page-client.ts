@@ -63,26 +63,35 @@ class KeptAlivePageClient implements PageClient {
     } catch (err) {
       throw asScrapeError(err, timeoutMs, bodyLimit);
     }
-    if (response.status < 200 || response.status > 299) {
-      throw new ScrapeError(`server returned HTTP status ${response.status}`, 'http_status', response.status);
+    try {
+      return await readPage(response, bodyLimit);
+    } finally {
+      // The page is text now (or failed): its bytes' buffer serves the next answer.
+      response.release();
     }
-    const wireBytes = response.body.length;
-    let body = response.body;
-    if ((response.headers.get('content-encoding') ?? '').toLowerCase() === 'gzip') {
-      try {
-        body = await gunzipAsync(body, bodyLimit > 0 ? { maxOutputLength: bodyLimit } : {});
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'ERR_BUFFER_TOO_LARGE') throw bodyTooLarge(bodyLimit);
-        throw new ScrapeError(`bad gzip body: ${e.message}`, 'io');
-      }
-    }
-    return { body: body.toString('utf8'), contentType: response.headers.get('content-type') ?? '', wireBytes };
   }
 
   close(): void {
     this.connection.close();
   }
+}
+
+async function readPage(response: Http1Response, bodyLimit: number): Promise<FetchedPage> {
+  if (response.status < 200 || response.status > 299) {
+    throw new ScrapeError(`server returned HTTP status ${response.status}`, 'http_status', response.status);
+  }
+  const wireBytes = response.body.length;
+  let body = response.body;
+  if ((response.headers.get('content-encoding') ?? '').toLowerCase() === 'gzip') {
+    try {
+      body = await gunzipAsync(body, bodyLimit > 0 ? { maxOutputLength: bodyLimit } : {});
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ERR_BUFFER_TOO_LARGE') throw bodyTooLarge(bodyLimit);
+      throw new ScrapeError(`bad gzip body: ${e.message}`, 'io');
+    }
+  }
+  return { body: body.toString('utf8'), contentType: response.headers.get('content-type') ?? '', wireBytes };
 }
 
 function asScrapeError(err: unknown, timeoutMs: number, bodyLimit: number): ScrapeError {
