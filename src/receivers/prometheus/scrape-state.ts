@@ -305,6 +305,8 @@ export class ScrapeState {
     const previous = this.previous;
     const parser = new ExpositionParser(body, { openMetrics, limits: this.labelLimits });
     let offset = 0;
+    /** The resolution last checked (stillResolves) and claimed on this page, since its last TYPE line. */
+    let checked: Resolution | undefined;
     try {
       if (this.sampleLimit > 0) yield* this.checkSampleLimit(body, openMetrics, slicer);
       for (;;) {
@@ -341,21 +343,27 @@ export class ScrapeState {
             duplicates++;
             continue;
           }
-          if (!this.stillResolves(s, pass)) {
-            // Marked read: found again at a later position of this page, it is a duplicate.
-            s.readIn = pass;
-            this.replaced.push(s);
-            s = this.newSeries(s.key, parser, now, s);
-            this.series.set(s.key, s);
-            this.identities.set(s.identity, s);
+          // Series of one family share a resolution: checked and claimed for the first, it
+          // holds for the rest until a TYPE line may change what the page declares.
+          if (s.resolution !== checked) {
+            if (!this.stillResolves(s, pass)) {
+              // Marked read: found again at a later position of this page, it is a duplicate.
+              s.readIn = pass;
+              this.replaced.push(s);
+              s = this.newSeries(s.key, parser, now, s);
+              this.series.set(s.key, s);
+              this.identities.set(s.identity, s);
+            }
+            this.claim(s, pass, parser.line);
+            checked = s.resolution;
           }
-          this.claim(s, pass, parser.line);
           s.readIn = pass;
           pending.push(s, parser.value);
           if (this.sampleLimit > 0 && pending.length > this.sampleLimit) {
             throw new ScrapeError(`more than sample_limit ${this.sampleLimit} samples`, 'sample_limit');
           }
         } else if (kind === 'type') {
+          checked = undefined;
           const name = parser.familyName();
           this.declare(name, TYPE_CORRECTIONS.get(name) ?? parser.familyType(), pass, parser.line);
         } else if (kind === 'help') {
