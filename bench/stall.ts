@@ -112,12 +112,7 @@ async function measure(peer: Peer, port: number, kind: PathologicalKind | 'none'
   await sleep(RUN_MS);
   const probe = await peer.ask({ type: 'probe-stop' });
   loop.disable();
-  await receiver.shutdown();
-  await exporter.shutdown();
-  if (probe.type !== 'probe') throw new Error('unexpected reply from the stall peer');
-
-  const gaps = tap.healthyAt.slice(1).map((t, i) => t - tap.healthyAt[i]! - INTERVAL_MS);
-  const latencies = [...probe.latenciesMs].sort((a, b) => a - b);
+  // Read before shutdown: a removed target takes its self-metrics series with it.
   const failures = selfMetrics.counter('runner_metrics_receiver_scrape_failures_total', '');
   const scrapes = selfMetrics.counter('runner_metrics_receiver_scrapes_total', '');
   let outcomes = '';
@@ -135,6 +130,12 @@ async function measure(peer: Peer, port: number, kind: PathologicalKind | 'none'
     0,
   );
   if (healthyFailed > 0) outcomes += `; healthy target failed ${healthyFailed}x`;
+  await receiver.shutdown();
+  await exporter.shutdown();
+  if (probe.type !== 'probe') throw new Error('unexpected reply from the stall peer');
+
+  const gaps = tap.healthyAt.slice(1).map((t, i) => t - tap.healthyAt[i]! - INTERVAL_MS);
+  const latencies = [...probe.latenciesMs].sort((a, b) => a - b);
   return {
     healthyLateMs: Math.max(0, ...gaps),
     healthyScrapes: tap.healthyAt.length,
