@@ -7,8 +7,9 @@
  * user's, or all when it runs as root); anything else is "not found", never an
  * error. Linux only: elsewhere nothing is found.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { procText } from './process-stats.js';
 
 /** TCP state 0A: LISTEN (include/net/tcp_states.h). */
 const TCP_LISTEN = '0A';
@@ -17,17 +18,17 @@ const SO_ACCEPTCON = 0x10000;
 
 export type ListenAddress = { readonly port: number } | { readonly socketPath: string };
 
-/** The inode of the socket listening there, or undefined. */
+/** The inode of the socket listening there, or undefined (the tables are read synchronously: see process-stats.ts). */
 export async function listeningInode(address: ListenAddress, procRoot = '/proc'): Promise<number | undefined> {
   if ('port' in address) {
     for (const file of ['net/tcp', 'net/tcp6']) {
-      const text = await readFile(`${procRoot}/${file}`, 'utf8').catch(() => '');
+      const text = procText(`${procRoot}/${file}`) ?? '';
       const inode = tcpListener(text, address.port);
       if (inode !== undefined) return inode;
     }
     return undefined;
   }
-  const text = await readFile(`${procRoot}/net/unix`, 'utf8').catch(() => '');
+  const text = procText(`${procRoot}/net/unix`) ?? '';
   return unixListener(text, address.socketPath);
 }
 

@@ -3,8 +3,14 @@
  * (/proc/PID/status), CPU time (utime + stime in /proc/PID/stat, in clock ticks
  * of USER_HZ, which Linux fixes at 100 for what /proc reports), its command line
  * and working directory, and the machine's memory (/proc/meminfo MemTotal).
+ *
+ * Read synchronously (procText, procLink): /proc files are made in memory when read,
+ * so a read costs microseconds, while each asynchronous one waits for a thread-pool
+ * round trip and then an event-loop turn. A scrape's insight makes a dozen of them
+ * one after another: on a loop kept busy by another target's large page, they took
+ * 90–170 ms and held back the llama.cpp target's batch (`npm run bench -- stall`).
  */
-import { readFile, readlink } from 'node:fs/promises';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /** USER_HZ: /proc's clock tick (100 on every Linux architecture that matters). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -21,10 +27,8 @@ export interface ProcessSample {
 }
 
 export async function readProcessSample(pid: number, atMs: number, procRoot = '/proc'): Promise<ProcessSample | undefined> {
-  const [stat, status] = await Promise.all([
-    readFile(`${procRoot}/${pid}/stat`, 'utf8').catch(() => undefined),
-    readFile(`${procRoot}/${pid}/status`, 'utf8').catch(() => undefined),
-  ]);
+  const stat = procText(`${procRoot}/${pid}/stat`);
+  const status = procText(`${procRoot}/${pid}/status`);
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -52,17 +56,35 @@ export function cpuPercent(before: ProcessSample | undefined, after: ProcessSamp
 }
 
 export async function readCommandLine(pid: number, procRoot = '/proc'): Promise<string[] | undefined> {
-  const text = await readFile(`${procRoot}/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  const text = procText(`${procRoot}/${pid}/cmdline`);
   if (text === undefined || text === '') return undefined;
   return text.replace(/\0$/, '').split('\0');
 }
 
 export async function readWorkingDirectory(pid: number, procRoot = '/proc'): Promise<string | undefined> {
-  return readlink(`${procRoot}/${pid}/cwd`).catch(() => undefined);
+  return procLink(`${procRoot}/${pid}/cwd`);
 }
 
 export async function readTotalMemory(procRoot = '/proc'): Promise<number | undefined> {
-  return kib(await readFile(`${procRoot}/meminfo`, 'utf8').catch(() => undefined), 'MemTotal');
+  return kib(procText(`${procRoot}/meminfo`), 'MemTotal');
+}
+
+/** A /proc file's text, or undefined if it cannot be read (gone, another user's). */
+export function procText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a /proc link points, or undefined. */
+export function procLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function statusNumber(text: string | undefined, key: string): number | undefined {

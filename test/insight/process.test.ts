@@ -105,3 +105,25 @@ test('socket tables: only listeners count; a relative bound path matches the end
   assert.equal(unixListener(unix, '/run/a.sock'), 7777, 'the listening one, not a connection');
   assert.equal(unixListener(unix, '/run/b.sock'), undefined);
 });
+
+test('a scrape’s /proc reads of a known listener take no event-loop turn: a loop busy with another target cannot hold them back', { skip: !linux && 'needs /proc' }, async () => {
+  const child = server('tcp');
+  try {
+    const port = Number(await listening(child));
+    const finder = new ProcessFinder();
+    const pid = (await finder.find({ port }))!; // the first lookup walks /proc/*/fd; later ones only read the socket table
+    assert.equal(pid, child.child.pid);
+    // A callback queued for the next turn of the event loop: it must not run before the reads are done.
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const found = await finder.find({ port });
+    const sample = await readProcessSample(pid, performance.now());
+    const [args, cwd] = await Promise.all([readCommandLine(pid), readWorkingDirectory(pid)]);
+    const memory = await readTotalMemory();
+    assert.equal(found, pid);
+    assert.ok(sample && args && cwd && memory, 'every figure was read');
+    assert.equal(turned, false, 'the reads waited for an event-loop turn');
+  } finally {
+    await stopProcess(child);
+  }
+});
