@@ -65,7 +65,12 @@ export class ProtoEncoder {
 
   constructor(private readonly promotedKeys: readonly string[]) {}
 
-  /** One `resource_metrics` field of an ExportMetricsServiceRequest, tag included. */
+  /**
+   * One `resource_metrics` field of an ExportMetricsServiceRequest, tag included.
+   * The bytes are the encoder's own, valid until its next call: the request's gzip
+   * copies them into its pieces anyway, and a copy per resource made 14 MB of
+   * garbage per push of 100 runners.
+   */
   encodeResource(batch: ResourceBatch): Buffer {
     const w = this.w;
     w.reset();
@@ -100,7 +105,7 @@ export class ProtoEncoder {
       w.string(batch.resource.schemaUrl);
     }
     w.end(rm);
-    return w.take();
+    return w.written();
   }
 
   private promote(resourceAttributes: Attributes): Promoted {

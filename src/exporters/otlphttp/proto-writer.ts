@@ -27,17 +27,9 @@ export class ProtoWriter {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
 
-  /**
-   * The bytes written so far, without a copy: the writer goes on in a new buffer
-   * of the same size. For large messages, where a copy costs more than an
-   * allocation.
-   */
-  take(): Buffer {
-    const written = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    this.pos = 0;
-    return written;
+  /** The bytes written so far, without a copy: valid until the writer is reset or written to again. */
+  written(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
 
   reset(): void {

@@ -72,9 +72,10 @@ class PendingRequest {
     return { body, points: this.points, encoding: this.options.encoding, compression: this.options.compression };
   }
 
+  /** `data` may be the encoder's own buffer, reused for the next resource: it is copied here. */
   private write(data: Buffer): void {
     if (this.gzip) this.gzip.write(data);
-    else this.parts.push(data);
+    else this.parts.push(Buffer.from(data));
   }
 }
 
