@@ -18,9 +18,9 @@
  * pipelines, so processors build new objects instead of mutating their input.
  * One bound on how long: a scraping receiver reuses its data points and their
  * lists every other scrape of a target (no garbage per series and scrape), so a
- * batch is unchanged until that target's second scrape after it. Whatever keeps a
- * batch across event-loop turns for longer than it takes to replace it (an
- * exporter encoding a push piece by piece) takes its own copy first: detachPoints().
+ * batch is unchanged until that target's second scrape after it, or for as long as
+ * the points are held (point-holds.ts): whatever reads the newest batches across
+ * event-loop turns (an exporter encoding a push piece by piece) holds them first.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -130,35 +130,4 @@ export function millisToHrTime(ms: number): HrTime {
 
 export function hrTimeToMillis(t: HrTime): number {
   return t[0] * 1000 + t[1] / 1e6;
-}
-
-/**
- * The batch with copies of its data points, their lists and histogram and summary
- * values, for a consumer that reads it across event-loop turns (see the bound on
- * immutability above). Runs in one go; attributes, time pairs and bucket
- * boundaries are never rewritten, so they are shared.
- */
-export function detachPoints(batch: ResourceBatch): ResourceBatch {
-  return {
-    ...batch,
-    scopeMetrics: batch.scopeMetrics.map((scope) => ({
-      ...scope,
-      metrics: scope.metrics.map((metric) => ({ ...metric, dataPoints: metric.dataPoints.map(detachPoint) }) as Metric),
-    })),
-  };
-}
-
-function detachPoint<T>(point: DataPoint<T>): DataPoint<T> {
-  const { value } = point;
-  if (typeof value !== 'object' || value === null) return { ...point };
-  if ('buckets' in value) {
-    const histogram = value as unknown as HistogramValue;
-    const buckets = { ...histogram.buckets, counts: [...histogram.buckets.counts] };
-    return { ...point, value: { ...histogram, buckets } as T };
-  }
-  if ('quantiles' in value) {
-    const summary = value as unknown as SummaryValue;
-    return { ...point, value: { ...summary, quantiles: summary.quantiles.map((q) => ({ ...q })) } as T };
-  }
-  return { ...point };
 }

@@ -17,7 +17,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComponentContext, Exporter, ShutdownReason } from '../../component.js';
-import { detachPoints, type Batch, type ResourceBatch } from '../../model/batch.js';
+import type { Batch, ResourceBatch } from '../../model/batch.js';
+import { holdPoints } from '../../model/point-holds.js';
 import { resourceKey } from '../../model/resource-key.js';
 import { secretsOf, type ExporterReporter } from '../../telemetry/health.js';
 import { redactUrl, type Logger } from '../../telemetry/logger.js';
@@ -186,8 +187,9 @@ export class OtlpHttpExporter implements Exporter {
 
   private async enqueuePending(): Promise<void> {
     if (this.pending.size === 0 || this.stopping) return;
-    // Encoding yields between resources; the copies keep a scrape meanwhile from changing them.
-    const resources = [...this.pending.values()].map(detachPoints);
+    // Encoding yields between resources: the hold keeps a scrape meanwhile from rewriting their points.
+    const release = holdPoints();
+    const resources = [...this.pending.values()];
     this.pending = new Map();
     let requests;
     try {
@@ -196,6 +198,8 @@ export class OtlpHttpExporter implements Exporter {
       const points = resources.reduce((n, r) => n + countPoints(r), 0);
       this.telemetry.dropped(points, 'encode_error', String(error), { error });
       return;
+    } finally {
+      release();
     }
     for (const request of requests) {
       try {

@@ -92,10 +92,10 @@ export class AlternatingBatch {
 
   constructor(private readonly scope: InstrumentationScope) {}
 
-  /** This parity's batch for `resource`, its metrics list emptied for the caller to fill. */
-  take(odd: boolean, resource: Resource): ResourceBatch {
+  /** This parity's batch for `resource`, its metrics list emptied for the caller to fill; a new one when `fresh`. */
+  take(odd: boolean, resource: Resource, fresh: boolean): ResourceBatch {
     let batch = odd ? this.odd : this.even;
-    if (batch === undefined || batch.resource !== resource) {
+    if (batch === undefined || batch.resource !== resource || fresh) {
       batch = { resource, scopeMetrics: [{ scope: this.scope, metrics: [] }] };
       if (odd) this.odd = batch;
       else this.even = batch;

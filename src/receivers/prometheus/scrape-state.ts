@@ -37,6 +37,7 @@ import {
 } from '../../model/batch.js';
 import { TYPE_CORRECTIONS } from './quirks.js';
 import { ownCopy } from '../../model/own-copy.js';
+import { pointsHeld } from '../../model/point-holds.js';
 import { getAttribute, setAttribute } from '../../model/attributes.js';
 import { VERSION } from '../../version.js';
 import { ScrapeError } from './fetch.js';
@@ -232,6 +233,12 @@ export class ScrapeState {
   private declarationsUsed = 0;
   /** Set while a page is being converted: between slices the state is half updated. */
   private converting = false;
+  /**
+   * Set when a scrape starts handing on while points are held (point-holds.ts): its
+   * batch, metrics, point lists and points are made anew instead of rewriting
+   * those of two scrapes ago, which a consumer may still be reading.
+   */
+  private fresh = false;
 
   // Per-scrape scratch space, reused to avoid allocating per sample.
   private pending = new PageSamples<SeriesState>();
@@ -674,7 +681,8 @@ export class ScrapeState {
     // Only families with samples become metrics. One declared (HELP/TYPE) without any, as
     // TorchServe writes them, has no points to send or serve; Prometheus stores nothing for it either.
     const odd = (scrapeId & 1) === 1;
-    const batch = this.batches.take(odd, this.resource);
+    this.fresh = pointsHeld();
+    const batch = this.batches.take(odd, this.resource, this.fresh);
     const { metrics } = batch.scopeMetrics[0]!;
     for (const f of order) {
       // Let go of members a longer page left (in place: the array keeps its store).
@@ -687,16 +695,22 @@ export class ScrapeState {
 
   private toMetric(f: FamilyState, now: HrTime, created: StringKeyMap<number>): Metric {
     const odd = (this.scrapeId & 1) === 1;
-    const dataPoints = odd ? f.oddPoints : f.evenPoints;
+    const fresh = this.fresh;
+    let dataPoints = odd ? f.oddPoints : f.evenPoints;
+    if (fresh) {
+      dataPoints = [];
+      if (odd) f.oddPoints = dataPoints;
+      else f.evenPoints = dataPoints;
+    }
     dataPoints.length = f.memberCount;
     if (f.type === 'histogram' || f.type === 'gaugehistogram') {
       const groups = f.members as GroupState[];
-      for (let i = 0; i < groups.length; i++) dataPoints[i] = this.histogramPoint(f, groups[i]!, odd, now, created);
+      for (let i = 0; i < groups.length; i++) dataPoints[i] = this.histogramPoint(f, groups[i]!, odd, fresh, now, created);
       return familyMetric(f, odd, DataPointType.HISTOGRAM, dataPoints);
     }
     if (f.type === 'summary') {
       const groups = f.members as GroupState[];
-      for (let i = 0; i < groups.length; i++) dataPoints[i] = this.summaryPoint(f, groups[i]!, odd, now, created);
+      for (let i = 0; i < groups.length; i++) dataPoints[i] = this.summaryPoint(f, groups[i]!, odd, fresh, now, created);
       return familyMetric(f, odd, SUMMARY, dataPoints);
     }
     const members = f.members as SeriesState[];
@@ -705,12 +719,12 @@ export class ScrapeState {
     for (let i = 0; i < members.length; i++) {
       const s = members[i]!;
       const start = isCounter && anyCreated ? createdStart(created, f.name, s.attributes) ?? s.startTime : s.startTime;
-      dataPoints[i] = scrapePoint(s, odd, start, now);
+      dataPoints[i] = scrapePoint(s, odd, fresh, start, now);
     }
     return familyMetric(f, odd, isCounter ? DataPointType.SUM : DataPointType.GAUGE, dataPoints);
   }
 
-  private histogramPoint(f: FamilyState, g: GroupState, odd: boolean, now: HrTime, created: StringKeyMap<number>): HistogramPoint {
+  private histogramPoint(f: FamilyState, g: GroupState, odd: boolean, fresh: boolean, now: HrTime, created: StringKeyMap<number>): HistogramPoint {
     sortByBound(g);
     const n = g.bounds.length;
     const hasInf = n > 0 && g.bounds[n - 1] === Infinity;
@@ -721,7 +735,7 @@ export class ScrapeState {
       g.boundaries = g.bounds.slice(0, finite);
       g.boundaryTexts = g.boundTexts.slice(0, finite);
     }
-    const point = groupPoint(g, odd, emptyHistogramValue) as HistogramPoint;
+    const point = groupPoint(g, odd, fresh, emptyHistogramValue) as HistogramPoint;
     // Prometheus buckets are cumulative; the SDK's are per bucket, with the overflow last.
     // A runner's buckets can go down (`le="1"} 5` then `le="+Inf"} 3`) or be NaN: a
     // negative count would be written to OTLP as 2^64-2 and spoil the push that
@@ -749,8 +763,8 @@ export class ScrapeState {
     return point;
   }
 
-  private summaryPoint(f: FamilyState, g: GroupState, odd: boolean, now: HrTime, created: StringKeyMap<number>): SummaryPoint {
-    const point = groupPoint(g, odd, emptySummaryValue) as SummaryPoint;
+  private summaryPoint(f: FamilyState, g: GroupState, odd: boolean, fresh: boolean, now: HrTime, created: StringKeyMap<number>): SummaryPoint {
+    const point = groupPoint(g, odd, fresh, emptySummaryValue) as SummaryPoint;
     const { quantiles } = point.value;
     if (quantiles.length > g.bounds.length) quantiles.length = g.bounds.length;
     for (let i = 0; i < g.bounds.length; i++) {
@@ -860,9 +874,9 @@ function parseBound(text: string): number {
 }
 
 /** The series' point of this scrape: its even or odd one, (re)written with this scrape's figures. */
-function scrapePoint(s: SeriesState, odd: boolean, startTime: HrTime, endTime: HrTime): DataPoint<number> {
+function scrapePoint(s: SeriesState, odd: boolean, fresh: boolean, startTime: HrTime, endTime: HrTime): DataPoint<number> {
   let point = odd ? s.oddPoint : s.evenPoint;
-  if (point === undefined) {
+  if (point === undefined || fresh) {
     point = new MutablePoint(startTime, endTime, s.attributes, s.previous);
     if (odd) s.oddPoint = point;
     else s.evenPoint = point;
@@ -874,10 +888,10 @@ function scrapePoint(s: SeriesState, odd: boolean, startTime: HrTime, endTime: H
   return point;
 }
 
-/** The group's point of this scrape's parity, made with `value` the first time (a group keeps its type). */
-function groupPoint(g: GroupState, odd: boolean, value: () => HistogramPoint['value'] | SummaryPoint['value']): HistogramPoint | SummaryPoint {
+/** The group's point of this scrape's parity, made with `value` the first time or when `fresh` (a group keeps its type). */
+function groupPoint(g: GroupState, odd: boolean, fresh: boolean, value: () => HistogramPoint['value'] | SummaryPoint['value']): HistogramPoint | SummaryPoint {
   let point = odd ? g.oddPoint : g.evenPoint;
-  if (point === undefined) {
+  if (point === undefined || fresh) {
     point = { startTime: g.startTime, endTime: g.startTime, attributes: g.attributes, value: value() } as HistogramPoint | SummaryPoint;
     if (odd) g.oddPoint = point;
     else g.evenPoint = point;

@@ -1,7 +1,8 @@
 /**
  * A scraping receiver rewrites its data points every other scrape (model/batch.ts):
  * a push that is still being encoded when the targets are scraped again sends the
- * values it was given, not later ones.
+ * values it was given, not later ones: it holds the points (model/point-holds.ts)
+ * while it encodes, and the scrapes in between make theirs anew.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ScrapeState } from '../../../src/receivers/prometheus/scrape-state.js';
 import { ScrapeError } from '../../../src/receivers/prometheus/fetch.js';
-import { DataPointType, SUMMARY, detachPoints, hrTimeToMillis, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
+import { holdPoints } from '../../../src/model/point-holds.js';
+import { DataPointType, SUMMARY, hrTimeToMillis, type Metric, type ResourceBatch } from '../../../src/model/batch.js';
 import { readFixture } from '../../helpers/fixtures.js';
 import { metricNamed } from '../../helpers/collect.js';
 
@@ -389,7 +390,6 @@ test('histograms, summaries, metrics and the batch itself follow the same contra
   const seen = (b: ResourceBatch) => JSON.parse(JSON.stringify(b.scopeMetrics.map((s) => s.metrics.map((m) => [m.descriptor.name, m.dataPoints]))));
   const first = state.convert(page(1), TEXT, 1_000).batch;
   const firstSeen = seen(first);
-  const detached = detachPoints(first);
   assert.deepEqual(get(first, 'h').dataPoints[0]!.value, { buckets: { boundaries: [0.5], counts: [1, 2] }, boundaryLabels: ['0.5'], sum: 10, count: 3 });
   const second = state.convert(page(2), TEXT, 2_000).batch;
   assert.deepEqual(seen(first), firstSeen, 'the next scrape leaves every part of the batch as it was');
@@ -412,8 +412,52 @@ test('histograms, summaries, metrics and the batch itself follow the same contra
       { quantile: 0.9, value: 4, label: '0.9' },
     ],
   });
-  // A detached copy (what a push encoded piece by piece holds) keeps the first scrape's figures.
-  assert.deepEqual(seen(detached), firstSeen);
+});
+
+test('while points are held, the scrape after next makes its objects anew and leaves the held batch as it was', () => {
+  const state = new ScrapeState(resource);
+  const page = (v: number) =>
+    [
+      '# TYPE h histogram',
+      `h_bucket{le="0.5"} ${v}`,
+      `h_bucket{le="+Inf"} ${v * 3}`,
+      `h_sum ${v * 10}`,
+      `h_count ${v * 3}`,
+      '# TYPE s summary',
+      `s{quantile="0.5"} ${v / 2}`,
+      `s_sum ${v * 7}`,
+      `s_count ${v * 5}`,
+      '# TYPE g gauge',
+      `g ${v}`,
+      '',
+    ].join('\n');
+  const seen = (b: ResourceBatch) => JSON.parse(JSON.stringify(b.scopeMetrics.map((s) => s.metrics.map((m) => [m.descriptor.name, m.dataPoints]))));
+  const first = state.convert(page(1), TEXT, 1_000).batch;
+  const firstSeen = seen(first);
+  // An exporter takes the newest batch and holds it while it encodes piece by piece.
+  const release = holdPoints();
+  let third: ResourceBatch;
+  try {
+    state.convert(page(2), TEXT, 2_000);
+    third = state.convert(page(4), TEXT, 3_000).batch;
+  } finally {
+    release();
+  }
+  assert.deepEqual(seen(first), firstSeen, 'the held batch keeps the first scrape\'s figures');
+  assert.notEqual(third, first);
+  for (const name of ['h', 's', 'g']) {
+    assert.notEqual(get(third, name), get(first, name), name);
+    assert.notEqual(get(third, name).dataPoints, get(first, name).dataPoints, name);
+    assert.notEqual(get(third, name).dataPoints[0], get(first, name).dataPoints[0], name);
+  }
+  assert.deepEqual(get(third, 'g').dataPoints[0]!.value, 4);
+  assert.deepEqual(get(third, 'h').dataPoints[0]!.value, { buckets: { boundaries: [0.5], counts: [4, 8] }, boundaryLabels: ['0.5'], sum: 40, count: 12 });
+  // Released, the next scrapes take turns in their objects again: the fifth rewrites the third's.
+  state.convert(page(5), TEXT, 4_000);
+  const fifth = state.convert(page(6), TEXT, 5_000).batch;
+  assert.equal(fifth, third);
+  assert.equal(get(fifth, 'g').dataPoints[0], get(third, 'g').dataPoints[0]);
+  assert.deepEqual(seen(first), firstSeen);
 });
 
 test('a metric whose help or type changes is a new Metric; one that stays the same is reused two scrapes on', () => {
