@@ -633,6 +633,10 @@ export class ScrapeState {
     const order: FamilyState[] = [];
     const created = new StringKeyMap<number>();
     const { series, values, length } = this.pending;
+    // Whether the last sample's family is a gauge named `*_created`, whose samples are start
+    // times: asked once per run of a family's samples, not once per sample.
+    let lastFamily: FamilyState | undefined;
+    let createdGauge = false;
     for (let i = 0; i < length; i++) {
       if (slicer.due(PER_SAMPLE)) yield;
       const s = series[i]!;
@@ -653,7 +657,11 @@ export class ScrapeState {
         if (f.unit !== u) f.unit = ownCopy(u);
         order.push(f);
       }
-      if (f.type === 'gauge' && f.name.endsWith('_created')) created.set(createdKey(baseName(f.name, '_created'), s.attributes), v);
+      if (f !== lastFamily) {
+        lastFamily = f;
+        createdGauge = f.type === 'gauge' && f.name.endsWith('_created');
+      }
+      if (createdGauge) created.set(createdKey(baseName(f.name, '_created'), s.attributes), v);
       const g = s.group;
       if (g === undefined) {
         if (f.type === 'counter' && v < s.previous) s.startTime = now;
