@@ -125,11 +125,10 @@ async function measure(peer: Peer, port: number, kind: PathologicalKind | 'none'
     const failed = reasons.reduce((n, [, k]) => n + k, 0);
     outcomes = [`${total - failed} ok`, ...reasons.map(([reason, n]) => `${n} ${reason}`)].join(', ');
   }
-  const healthyFailed = ['timeout', 'io', 'connect'].reduce(
-    (n, reason) => n + failures.value({ job: 'prometheus/stall', instance: `127.0.0.1:${port}`, mode: 'healthy', reason }),
-    0,
-  );
-  if (healthyFailed > 0) outcomes += `; healthy target failed ${healthyFailed}x`;
+  const healthyFailures = ['timeout', 'io', 'connect']
+    .map((reason) => [reason, failures.value({ job: 'prometheus/stall', instance: `127.0.0.1:${port}`, mode: 'healthy', reason })] as const)
+    .filter(([, n]) => n > 0);
+  if (healthyFailures.length > 0) outcomes += `; healthy target failed: ${healthyFailures.map(([reason, n]) => `${n} ${reason}`).join(', ')}`;
   await receiver.shutdown();
   await exporter.shutdown();
   if (probe.type !== 'probe') throw new Error('unexpected reply from the stall peer');
@@ -155,7 +154,7 @@ function row(name: string, f: Figures, base: Figures): string {
   const ratio = (a: number, b: number): string => `x${fmt(a / Math.max(b, 1))}`;
   return [
     name.padEnd(22),
-    `${fmt(f.healthyLateMs).padStart(7)} ms ${ratio(f.healthyLateMs, base.healthyLateMs).padStart(7)}`,
+    `${fmt(f.healthyLateMs).padStart(7)} ms ${ratio(f.healthyLateMs, base.healthyLateMs).padStart(7)} (${String(f.healthyScrapes).padStart(2)} batches)`,
     `${fmt(f.metricsWorstMs).padStart(7)} ms ${ratio(f.metricsWorstMs, base.metricsWorstMs).padStart(7)}  (p99 ${fmt(f.metricsP99Ms)} ms, ${f.metricsAnswers} answers)`,
     `${fmt(f.loopDelayMs).padStart(7)} ms ${ratio(f.loopDelayMs, base.loopDelayMs).padStart(7)}`,
     `  ${f.outcomes}`,
@@ -165,7 +164,7 @@ function row(name: string, f: Figures, base: Figures): string {
 export async function run(): Promise<void> {
   console.log(`\n## stall: a healthy target and a pathological one, scraped every ${INTERVAL_MS} ms; /metrics asked every 5 ms from another process`);
   console.log('worst delays over 3 s per page; ratios against the baseline (healthy target alone) measured in this run');
-  console.log(`${'page'.padEnd(22)}  healthy scrape late      /metrics answer                                  event-loop delay    pathological scrapes`);
+  console.log(`${'page'.padEnd(22)}  healthy scrape late                   /metrics answer                                  event-loop delay    pathological scrapes`);
   const { peer, port } = await Peer.start();
   try {
     const baseline = await measure(peer, port, 'none', {});

@@ -19,6 +19,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { BufferPool } from './buffer-pool.js';
+import { Deadline } from './deadline.js';
 
 /** Why an exchange failed, in the words a scrape's failure reason needs. */
 export type Http1FailureKind = 'connect' | 'timeout' | 'too_large' | 'protocol' | 'io';
@@ -136,15 +137,15 @@ export class Http1Connection {
   private send(request: Http1Request, timeoutMs: number, timeoutError: () => Http1Error): Promise<Http1Response> {
     const socket = this.socket ?? this.open();
     return new Promise<Http1Response>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(timeoutError()), timeoutMs);
+      const deadline = new Deadline(timeoutMs, () => this.fail(timeoutError()));
       this.exchange = {
         reader: new ResponseReader(request.bodyLimit),
         resolve: (response) => {
-          clearTimeout(timer);
+          deadline.clear();
           resolve(response);
         },
         reject: (error: Error) => {
-          clearTimeout(timer);
+          deadline.clear();
           reject(error);
         },
         answered: false,

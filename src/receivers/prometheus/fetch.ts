@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { SELF_SCOPE } from '../../telemetry/self-metrics.js';
 import type { LabelLimitName } from '../../prometheus/errors.js';
+import { Deadline } from '../../net/deadline.js';
 
 /**
  * Text format 0.0.4 only. Python's prometheus_client (vLLM, SGLang) answers with
@@ -62,8 +63,10 @@ export function createDispatcher(socketPath: string | undefined, timeoutMs: numb
   return new Agent({
     connect: socketPath ? { socketPath, timeout: timeoutMs } : { timeout: timeoutMs },
     keepAliveTimeout: 30_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+    // Backstops only: fetchPage's own deadline ends a request first, once it has read what
+    // arrived in time (net/deadline.ts); undici's timers, run before I/O is polled, would not.
+    headersTimeout: 2 * timeoutMs,
+    bodyTimeout: 2 * timeoutMs,
     connections: socketPath ? 1 : null,
   });
 }
@@ -72,11 +75,11 @@ export async function fetchPage(opts: FetchOptions): Promise<FetchedPage> {
   // Not AbortSignal.timeout(): its timer outlives the scrape and, firing after it, builds
   // a DOMException (stack trace included) for every scrape. This one is cleared when done.
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  const deadline = new Deadline(opts.timeoutMs, () => controller.abort());
   try {
     return await fetchWithin(opts, controller.signal);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 
