@@ -368,26 +368,30 @@ test('a batch keeps its values while the next page is read and handed on; points
   assert.notEqual(get(third, 'g').dataPoints[0], get(second, 'g').dataPoints[0]);
 });
 
+/** A histogram, a summary and a gauge, every figure a multiple of `v`. */
+const threeTypesPage = (v: number) =>
+  [
+    '# TYPE h histogram',
+    `h_bucket{le="0.5"} ${v}`,
+    `h_bucket{le="+Inf"} ${v * 3}`,
+    `h_sum ${v * 10}`,
+    `h_count ${v * 3}`,
+    '# TYPE s summary',
+    `s{quantile="0.5"} ${v / 2}`,
+    `s{quantile="0.9"} ${v}`,
+    `s_sum ${v * 7}`,
+    `s_count ${v * 5}`,
+    '# TYPE g gauge',
+    `g ${v}`,
+    '',
+  ].join('\n');
+
+/** Everything a consumer can read of a batch, as plain data. */
+const seen = (b: ResourceBatch) => JSON.parse(JSON.stringify(b.scopeMetrics.map((s) => s.metrics.map((m) => [m.descriptor.name, m.dataPoints]))));
+
 test('histograms, summaries, metrics and the batch itself follow the same contract: unchanged until the scrape after next', () => {
   const state = new ScrapeState(resource);
-  const page = (v: number) =>
-    [
-      '# TYPE h histogram',
-      `h_bucket{le="0.5"} ${v}`,
-      `h_bucket{le="+Inf"} ${v * 3}`,
-      `h_sum ${v * 10}`,
-      `h_count ${v * 3}`,
-      '# TYPE s summary',
-      `s{quantile="0.5"} ${v / 2}`,
-      `s{quantile="0.9"} ${v}`,
-      `s_sum ${v * 7}`,
-      `s_count ${v * 5}`,
-      '# TYPE g gauge',
-      `g ${v}`,
-      '',
-    ].join('\n');
-  // Everything a consumer can read of a batch, as plain data.
-  const seen = (b: ResourceBatch) => JSON.parse(JSON.stringify(b.scopeMetrics.map((s) => s.metrics.map((m) => [m.descriptor.name, m.dataPoints]))));
+  const page = threeTypesPage;
   const first = state.convert(page(1), TEXT, 1_000).batch;
   const firstSeen = seen(first);
   assert.deepEqual(get(first, 'h').dataPoints[0]!.value, { buckets: { boundaries: [0.5], counts: [1, 2] }, boundaryLabels: ['0.5'], sum: 10, count: 3 });
@@ -416,22 +420,7 @@ test('histograms, summaries, metrics and the batch itself follow the same contra
 
 test('while points are held, the scrape after next makes its objects anew and leaves the held batch as it was', () => {
   const state = new ScrapeState(resource);
-  const page = (v: number) =>
-    [
-      '# TYPE h histogram',
-      `h_bucket{le="0.5"} ${v}`,
-      `h_bucket{le="+Inf"} ${v * 3}`,
-      `h_sum ${v * 10}`,
-      `h_count ${v * 3}`,
-      '# TYPE s summary',
-      `s{quantile="0.5"} ${v / 2}`,
-      `s_sum ${v * 7}`,
-      `s_count ${v * 5}`,
-      '# TYPE g gauge',
-      `g ${v}`,
-      '',
-    ].join('\n');
-  const seen = (b: ResourceBatch) => JSON.parse(JSON.stringify(b.scopeMetrics.map((s) => s.metrics.map((m) => [m.descriptor.name, m.dataPoints]))));
+  const page = threeTypesPage;
   const first = state.convert(page(1), TEXT, 1_000).batch;
   const firstSeen = seen(first);
   // An exporter takes the newest batch and holds it while it encodes piece by piece.
