@@ -1,8 +1,10 @@
 /**
- * Runs a task on a steady cadence: first after an offset, then every interval
- * measured from the start of the previous run, never two runs at once, and no run
- * after stop(). A slow run shortens the next wait instead of shifting the cadence.
+ * Runs a task on a steady cadence (see cadence.ts): first after an offset, then
+ * every interval on the same grid, never two runs at once, and no run after stop().
+ * A slow run shortens the next wait instead of shifting the cadence.
  */
+import { Cadence } from './cadence.js';
+
 export class Periodic {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -18,7 +20,8 @@ export class Periodic {
   }
 
   start(offsetMs: number): void {
-    this.schedule(offsetMs);
+    const cadence = new Cadence(this.intervalMs, offsetMs);
+    this.schedule(cadence, cadence.firstDelay);
   }
 
   /** Runs the task now (tests, and the timer); resolves when it is done. Never rejects. */
@@ -37,11 +40,10 @@ export class Periodic {
     await this.running;
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(cadence: Cadence, delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const startedAt = Date.now();
-      void this.runOnce().then(() => this.schedule(Math.max(0, this.intervalMs - (Date.now() - startedAt))));
+      void this.runOnce().then(() => this.schedule(cadence, cadence.next()));
     }, delayMs);
     this.timer.unref?.();
   }

@@ -17,6 +17,7 @@ import type { TargetAddress } from './target.js';
 import type { TargetIdentity } from './identity.js';
 import type { Resource } from '@opentelemetry/resources';
 import type { LabelLimits } from '../../prometheus/parser.js';
+import { Cadence } from '../cadence.js';
 
 export interface TargetScraperOptions {
   readonly address: TargetAddress;
@@ -97,10 +98,12 @@ export class TargetScraper {
    * address), so many targets are not all scraped, parsed and converted in the
    * same instant. Unlike Prometheus, which spreads over the whole interval, the
    * offset stays within the first second: a user starting the collector sees
-   * every target's state within a second, and the cadence keeps the spread.
+   * every target's state within a second, and the cadence keeps the spread, in
+   * steps of 100 ms (cadence.ts: targets in one step share a timer turn).
    */
   start(): void {
-    this.schedule(startOffset(this.opts.address.url + this.opts.address.instance, this.opts.intervalMs));
+    const cadence = new Cadence(this.opts.intervalMs, startOffset(this.opts.address.url + this.opts.address.instance, this.opts.intervalMs));
+    this.schedule(cadence, cadence.firstDelay);
   }
 
   async stop(): Promise<void> {
@@ -117,15 +120,11 @@ export class TargetScraper {
     return this.running;
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(cadence: Cadence, delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const startedAt = Date.now();
-      void this.scrapeOnce().then(() => {
-        // Keep the cadence steady: a slow scrape shortens the wait, never overlaps.
-        const elapsed = Date.now() - startedAt;
-        this.schedule(Math.max(0, this.opts.intervalMs - elapsed));
-      });
+      // A slow scrape shortens the wait to the next slot; scrapes never overlap.
+      void this.scrapeOnce().then(() => this.schedule(cadence, cadence.next()));
     }, delayMs);
     this.timer.unref?.();
   }
