@@ -22,6 +22,8 @@ export class Cadence {
     offsetMs: number,
     private readonly now: () => number = () => performance.now(),
   ) {
+    // A zero or negative interval would never reach a next slot (configs refuse one already).
+    if (!(intervalMs > 0)) throw new RangeError(`Cadence: the interval must be positive, got ${intervalMs} ms`);
     this.nextAt = Math.ceil((this.now() + offsetMs) / PHASE_MS) * PHASE_MS;
   }
 

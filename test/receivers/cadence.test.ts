@@ -53,4 +53,10 @@ describe('Cadence', () => {
     c.at(3_000 + 10);
     assert.equal(cadence.next(), 990);
   });
+
+  it('refuses an interval that would never reach a next slot', () => {
+    for (const interval of [0, -1_000, Number.NaN]) {
+      assert.throws(() => new Cadence(interval, 0), RangeError, String(interval));
+    }
+  });
 });
