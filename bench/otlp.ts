@@ -20,7 +20,7 @@ import { ProtoEncoder } from '../src/exporters/otlphttp/encode-proto.js';
 import { OtlpHttpExporter } from '../src/exporters/otlphttp/exporter.js';
 import { otlpHttpExporterFactory } from '../src/exporters/otlphttp/index.js';
 import type { ResourceBatch } from '../src/model/batch.js';
-import { makeRunners, snapshot as runnerSnapshot, type FarmShape, type Runner } from './synthetic-batch.js';
+import { advance, makeRunners, snapshot, type FarmShape, type Runner } from './synthetic-batch.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
 import { HealthRegistry } from '../src/telemetry/health.js';
@@ -36,7 +36,25 @@ const ROUNDS = 7;
 const START: [number, number] = [1_700_000_000, 123_456_789];
 
 const SHAPE: FarmShape = { resources: RESOURCES, slots: SLOTS, counters: COUNTERS, gauges: GAUGES, histogramPoints: HISTOGRAM_POINTS };
-const snapshot = (runner: Runner, round: number): ResourceBatch => runnerSnapshot(runner, SHAPE, round, START, [START[0] + round * 15, 0]);
+
+/**
+ * One batch per runner, rewritten in place for each round (`advance`), as the
+ * receiver's scrape state rewrites its points: what is timed is the exporter's
+ * own work and garbage. With a fresh snapshot per round, the 100,000 points of
+ * the round before were collected during the next timed push, adding the same
+ * few milliseconds to every side.
+ */
+class Rounds {
+  private readonly batches: ResourceBatch[];
+  constructor(runners: readonly Runner[]) {
+    this.batches = runners.map((r) => snapshot(r, SHAPE, 0, START, START));
+  }
+  at(round: number): ResourceBatch[] {
+    const end: [number, number] = [START[0] + round * 15, 0];
+    for (const batch of this.batches) advance(batch, SHAPE, round, end);
+    return this.batches;
+  }
+}
 
 /** A sink that accepts everything and counts bytes on the wire. */
 class Sink {
@@ -91,10 +109,10 @@ interface Side {
  * Every side pushes each round in turn (A/B/A/B…), so that a machine busy with
  * other work slows all sides alike; the figures are each side's median.
  *
- * The round's batches are built before the clock starts, for every side alike:
- * making 100,000 points is the producer's work (a receiver's, or the SDK's), not
- * the exporter's, and timed with the push it added the same ~10–20 ms to both
- * sides, which pulled every ratio towards 1.
+ * The round's batches are rewritten before the clock starts, for every side
+ * alike: making 100,000 points is the producer's work (a receiver's, or the
+ * SDK's), not the exporter's, and timed with the push it added the same
+ * ~10–20 ms to both sides, which pulled every ratio towards 1 (see Rounds).
  *
  * No forced GC (`gc()`) between pushes, here or in encodeMs: a forced full GC
  * frees the hidden class of any object that has no instance alive at that moment,
@@ -103,15 +121,15 @@ interface Side {
  * (`--trace-deopt`: "weak objects"), which halved its speed and doubled our ratio.
  * Its garbage is collected during the rounds instead, as in a running process.
  */
-async function interleaved(sink: Sink, runners: Runner[], sides: readonly Side[]): Promise<Figures[]> {
+async function interleaved(sink: Sink, rounds: Rounds, sides: readonly Side[]): Promise<Figures[]> {
   const times = sides.map((): number[] => []);
   const bytes = sides.map(() => 0);
   const requests = sides.map(() => 0);
   try {
-    for (const side of sides) await side.push(runners.map((r) => snapshot(r, 0))); // warm-up: connections, JIT
+    for (const side of sides) await side.push(rounds.at(0)); // warm-up: connections, JIT
     for (let round = 1; round <= ROUNDS; round++) {
       for (let i = 0; i < sides.length; i++) {
-        const batches = runners.map((r) => snapshot(r, round));
+        const batches = rounds.at(round);
         sink.reset();
         const t0 = performance.now();
         await sides[i]!.push(batches);
@@ -158,11 +176,11 @@ function library(exporter: PushMetricExporter): Side {
 }
 
 /** Encoders alone, no HTTP: median ms to encode all resources once. */
-function encodeMs(encode: (batch: ResourceBatch) => unknown, runners: Runner[]): { ms: number; bytes: number } {
+function encodeMs(encode: (batch: ResourceBatch) => unknown, rounds: Rounds): { ms: number; bytes: number } {
   const times: number[] = [];
   let bytes = 0;
   for (let round = 0; round <= ROUNDS; round++) {
-    const batches = runners.map((r) => snapshot(r, round));
+    const batches = rounds.at(round);
     const t0 = performance.now();
     bytes = 0;
     for (const b of batches) bytes += (encode(b) as Uint8Array).length;
@@ -178,7 +196,7 @@ const ratio = (ours: Figures, base: Figures) =>
   `${(base.ms / ours.ms).toFixed(2)}x the points/s, ${(ours.bytesPerPoint / base.bytesPerPoint).toFixed(2)}x the bytes`;
 
 export async function run(): Promise<void> {
-  const runners = makeRunners(SHAPE);
+  const rounds = new Rounds(makeRunners(SHAPE));
   const sink = await Sink.start();
   const libraryOptions = (url: string) =>
     ({ url, compression: 'gzip', concurrencyLimit: RESOURCES, timeoutMillis: 60_000 }) as ConstructorParameters<typeof ProtoExporter>[0];
@@ -186,12 +204,12 @@ export async function run(): Promise<void> {
     console.log(
       `otlphttp push: ${RESOURCES} resources x ${POINTS / RESOURCES} points = ${POINTS.toLocaleString('en-US')} points per push, gzip, median of ${ROUNDS} rounds, sides interleaved`,
     );
-    const [protoOurs, protoBare, protoLib] = await interleaved(sink, runners, [
+    const [protoOurs, protoBare, protoLib] = await interleaved(sink, rounds, [
       await ours(sink, {}),
       await ours(sink, { resource_to_attributes: [] }),
       library(new ProtoExporter(libraryOptions(sink.url))),
     ]);
-    const [jsonOurs, jsonLib] = await interleaved(sink, runners, [
+    const [jsonOurs, jsonLib] = await interleaved(sink, rounds, [
       await ours(sink, { encoding: 'json' }),
       library(new HttpJsonExporter(libraryOptions(sink.url))),
     ]);
@@ -206,13 +224,13 @@ export async function run(): Promise<void> {
 
     const promoted = ['backend', 'model', 'mode'];
     const protoEncoder = new ProtoEncoder([]);
-    const encProtoReused = encodeMs((b) => protoEncoder.encodeResource(b), runners);
+    const encProtoReused = encodeMs((b) => protoEncoder.encodeResource(b), rounds);
     const promotedEncoder = new ProtoEncoder(promoted);
-    const encProtoPromoted = encodeMs((b) => promotedEncoder.encodeResource(b), runners);
-    const encProtoLib = encodeMs((b) => ProtobufMetricsSerializer.serializeRequest(b as unknown as ResourceMetrics), runners);
+    const encProtoPromoted = encodeMs((b) => promotedEncoder.encodeResource(b), rounds);
+    const encProtoLib = encodeMs((b) => ProtobufMetricsSerializer.serializeRequest(b as unknown as ResourceMetrics), rounds);
     const jsonEncoder = new JsonEncoder([]);
-    const encJson = encodeMs((b) => jsonEncoder.encodeResource(b), runners);
-    const encJsonLib = encodeMs((b) => JsonMetricsSerializer.serializeRequest(b as unknown as ResourceMetrics), runners);
+    const encJson = encodeMs((b) => jsonEncoder.encodeResource(b), rounds);
+    const encJsonLib = encodeMs((b) => JsonMetricsSerializer.serializeRequest(b as unknown as ResourceMetrics), rounds);
     const enc = (label: string, e: { ms: number; bytes: number }, base?: { ms: number }) =>
       console.log(
         `  ${label.padEnd(44)} ${e.ms.toFixed(1).padStart(7)} ms  ${Math.round(POINTS / (e.ms / 1000)).toLocaleString('en-US').padStart(11)} points/s  ${(e.bytes / POINTS).toFixed(2)} B/point raw` +
