@@ -46,7 +46,13 @@ interface Promoted {
   readonly keys: readonly string[];
   readonly values: readonly NonNullable<Attributes[string]>[];
   /** Per attribute field number (7: number and summary points, 9: histogram points). */
-  readonly encoded: Map<number, WeakMap<Attributes, Buffer>>;
+  readonly encoded: Map<number, WeakMap<Attributes, EncodedAttributes>>;
+}
+
+/** A point's attribute fields, encoded, and the key of the series they name (see `anchors`). */
+interface EncodedAttributes {
+  readonly bytes: Buffer;
+  readonly series: number;
 }
 
 /** Promoted sets kept (one per distinct set of promoted values, i.e. per runner); past it they start afresh. */
@@ -63,7 +69,21 @@ export class ProtoEncoder {
   private endRef: HrTime | undefined;
   private readonly endHalves: [number, number] = [0, 0];
 
+  /** The last series key handed out. */
+  private lastSeries = 0;
+
   constructor(private readonly promotedKeys: readonly string[]) {}
+
+  /**
+   * Where the last `encodeResource` wrote each data point's attributes, as
+   * (offset, series key) pairs in order: points of one series share a key. A
+   * point's bytes mostly repeat those of the same series' point in the metric
+   * before (same labels, same times), so a compressor told where that twin lies
+   * finds it without searching (DeflateEncoder.write). Valid until the next call.
+   */
+  anchors(): Int32Array {
+    return this.w.anchors();
+  }
 
   /**
    * One `resource_metrics` field of an ExportMetricsServiceRequest, tag included.
@@ -127,8 +147,15 @@ export class ProtoEncoder {
     return promoted;
   }
 
+  /** Writes a point's attribute fields, anchored under its series key. */
+  private writePointAttributes(field: number, attributes: Attributes, promoted: Promoted): void {
+    const encoded = this.pointAttributes(field, attributes, promoted);
+    this.w.anchor(encoded.series);
+    this.w.raw(encoded.bytes);
+  }
+
   /** A point's attribute fields, encoded: its own, then the promoted ones it lacks (a point's own attribute wins). */
-  private pointAttributes(field: number, attributes: Attributes, promoted: Promoted): Buffer {
+  private pointAttributes(field: number, attributes: Attributes, promoted: Promoted): EncodedAttributes {
     let cache = promoted.encoded.get(field);
     if (cache === undefined) {
       cache = new WeakMap();
@@ -142,7 +169,8 @@ export class ProtoEncoder {
       for (let i = 0; i < promoted.keys.length; i++) {
         if (getAttribute(attributes, promoted.keys[i]!) === undefined) writeKeyValue(s, field, promoted.keys[i]!, promoted.values[i]!);
       }
-      encoded = s.finish();
+      this.lastSeries = (this.lastSeries + 1) | 0;
+      encoded = { bytes: s.finish(), series: this.lastSeries };
       cache.set(attributes, encoded);
     }
     return encoded;
@@ -236,7 +264,7 @@ export class ProtoEncoder {
     const w = this.w;
     w.tag(1, WIRE_LEN);
     const dp = w.begin();
-    w.raw(this.pointAttributes(NUMBER_POINT_ATTRS, p.attributes, promoted));
+    this.writePointAttributes(NUMBER_POINT_ATTRS, p.attributes, promoted);
     this.writeTimes(p.startTime, p.endTime);
     if (asInt) {
       w.tag(6, WIRE_FIXED64);
@@ -253,7 +281,7 @@ export class ProtoEncoder {
     const h = p.value;
     w.tag(1, WIRE_LEN);
     const dp = w.begin();
-    w.raw(this.pointAttributes(HISTOGRAM_POINT_ATTRS, p.attributes, promoted));
+    this.writePointAttributes(HISTOGRAM_POINT_ATTRS, p.attributes, promoted);
     this.writeTimes(p.startTime, p.endTime);
     w.tag(4, WIRE_FIXED64);
     w.fixed64Number(h.count);
@@ -289,7 +317,7 @@ export class ProtoEncoder {
     const s = p.value;
     w.tag(1, WIRE_LEN);
     const dp = w.begin();
-    w.raw(this.pointAttributes(SUMMARY_POINT_ATTRS, p.attributes, promoted));
+    this.writePointAttributes(SUMMARY_POINT_ATTRS, p.attributes, promoted);
     this.writeTimes(p.startTime, p.endTime);
     w.tag(4, WIRE_FIXED64);
     w.fixed64Number(s.count);

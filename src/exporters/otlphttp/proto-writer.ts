@@ -16,6 +16,9 @@ export class ProtoWriter {
   private buf: Buffer;
   private view: DataView;
   pos = 0;
+  /** (offset, key) pairs: positions noted by `anchor`, kept pointing at the same bytes as messages close. */
+  private anchorPairs = new Int32Array(256);
+  private anchorCount = 0;
 
   constructor(initialSize = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -34,6 +37,23 @@ export class ProtoWriter {
 
   reset(): void {
     this.pos = 0;
+    this.anchorCount = 0;
+  }
+
+  /** Notes the current position with a key; `anchors()` gives it back where those bytes end up. */
+  anchor(key: number): void {
+    if (this.anchorCount + 2 > this.anchorPairs.length) {
+      const grown = new Int32Array(this.anchorPairs.length * 2);
+      grown.set(this.anchorPairs);
+      this.anchorPairs = grown;
+    }
+    this.anchorPairs[this.anchorCount++] = this.pos;
+    this.anchorPairs[this.anchorCount++] = key;
+  }
+
+  /** The anchors noted since the last reset, as (offset, key) pairs: valid until the writer is reset or written to again. */
+  anchors(): Int32Array {
+    return this.anchorPairs.subarray(0, this.anchorCount);
   }
 
   private ensure(extra: number): void {
@@ -169,6 +189,9 @@ export class ProtoWriter {
     this.ensure(size - 1);
     this.buf.copyWithin(lengthPos + size, lengthPos + 1, this.pos);
     this.pos += size - 1;
+    // Anchors inside the message moved with its content; they are the last ones noted.
+    const anchors = this.anchorPairs;
+    for (let i = this.anchorCount - 2; i >= 0 && anchors[i]! > lengthPos; i -= 2) anchors[i]! += size - 1;
     let p = lengthPos;
     let v = len;
     while (v > 0x7f) {

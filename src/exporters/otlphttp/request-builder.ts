@@ -5,24 +5,22 @@
  *
  * Each resource is encoded on its own (the encoders write one standalone
  * `resource_metrics` element), and its bytes go to the request's gzip at once:
- * the thread pool compresses what is encoded while the event loop encodes the
- * next resource (see ParallelGzip), so a push costs about the longer of the two,
- * spread over the cores, rather than their sum on one.
+ * another thread compresses what is encoded while the event loop encodes the
+ * next resource, so a push costs about the longer of the two, spread over the
+ * cores, rather than their sum on one. Protobuf goes to DeflateEncoder on a
+ * thread of its own (OffloadedGzip), told where each point's twin lies; JSON to
+ * zlib on the thread pool (ParallelGzip).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ResourceBatch } from '../../model/batch.js';
 import { JSON_PREFIX, JSON_SEPARATOR, JSON_SUFFIX, JsonEncoder } from './encode-json.js';
 import { ProtoEncoder } from './encode-proto.js';
+import { OffloadedGzip } from '../../compress/offloaded-gzip.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import type { Compression, EncodedRequest, Encoding } from './queue.js';
 
-/**
- * gzip levels: for protobuf 5, about 15 % less CPU than zlib's default 6 for 3 %
- * more bytes (still under 6 bytes per point with backend/model/mode on every
- * point); lower levels switch to zlib's fast matcher, which costs a tenth more
- * bytes. JSON keeps 6: 5 saves it nothing.
- */
-export const GZIP_LEVEL: Readonly<Record<Encoding, number>> = { proto: 5, json: 6 };
+/** zlib's level for JSON bodies: its default; 5 saves JSON nothing. */
+export const JSON_GZIP_LEVEL = 6;
 /** Input handed to the thread pool at a time: large enough that pieces cost nothing in size, small enough to overlap. */
 export const GZIP_CHUNK_BYTES = 1 << 20;
 
@@ -43,11 +41,13 @@ class PendingRequest {
   bytes = 0;
   points = 0;
   resources = 0;
-  private readonly gzip: ParallelGzip | undefined;
+  private readonly gzip: OffloadedGzip | ParallelGzip | undefined;
   private readonly parts: Buffer[] = [];
 
   constructor(private readonly options: RequestBuilderOptions) {
-    this.gzip = options.compression === 'gzip' ? new ParallelGzip(GZIP_LEVEL[options.encoding], GZIP_CHUNK_BYTES) : undefined;
+    if (options.compression === 'gzip') {
+      this.gzip = options.encoding === 'proto' ? new OffloadedGzip(GZIP_CHUNK_BYTES) : new ParallelGzip(JSON_GZIP_LEVEL, GZIP_CHUNK_BYTES);
+    }
     if (options.encoding === 'json') this.write(JSON_PREFIX);
   }
 
@@ -58,9 +58,10 @@ class PendingRequest {
     return (maxBytes > 0 && this.bytes + bytes > maxBytes) || (maxPoints > 0 && this.points + points > maxPoints);
   }
 
-  add(encoded: Buffer, points: number): void {
+  /** `anchors`: where the encoder put each point's attributes (ProtoEncoder.anchors), for the compressor. */
+  add(encoded: Buffer, points: number, anchors?: Int32Array): void {
     if (this.options.encoding === 'json' && this.resources > 0) this.write(JSON_SEPARATOR);
-    this.write(encoded);
+    this.write(encoded, anchors);
     this.bytes += encoded.length;
     this.points += points;
     this.resources++;
@@ -73,8 +74,8 @@ class PendingRequest {
   }
 
   /** `data` may be the encoder's own buffer, reused for the next resource: it is copied here. */
-  private write(data: Buffer): void {
-    if (this.gzip) this.gzip.write(data);
+  private write(data: Buffer, anchors?: Int32Array): void {
+    if (this.gzip) this.gzip.write(data, anchors);
     else this.parts.push(Buffer.from(data));
   }
 }
@@ -102,7 +103,7 @@ export class RequestBuilder {
           current = undefined;
         }
         current ??= new PendingRequest(this.options);
-        current.add(encoded, points);
+        current.add(encoded, points, this.encoder instanceof ProtoEncoder ? this.encoder.anchors() : undefined);
         // Encoding is synchronous; let other work (the /metrics endpoint, scrapes) in between resources.
         await yieldToEventLoop();
       }
