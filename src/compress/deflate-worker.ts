@@ -1,8 +1,9 @@
 /**
  * The thread that compresses request bodies for OffloadedGzip (offloaded-gzip.ts):
  * it takes a stream's input in chunks, in order, and answers each finished
- * stream with its whole gzip member (the sender gives the CRC and size). One encoder per open stream; encoders are
- * kept for the next streams, as each holds a megabyte of window and tables.
+ * stream with its whole gzip member (the sender gives the CRC and size). One
+ * encoder per open stream; a few are kept for the next streams, as each holds
+ * 2.6 MB of window and tables.
  */
 import { parentPort } from 'node:worker_threads';
 import { DeflateEncoder } from './deflate-encoder.js';
@@ -14,6 +15,9 @@ interface OpenStream {
 
 const port = parentPort;
 if (port === null) throw new Error('deflate-worker.js runs as a worker thread');
+
+/** Encoders kept for the next streams: bodies are built one or two at a time. */
+const MAX_IDLE_ENCODERS = 2;
 
 const open = new Map<number, OpenStream>();
 const idle: DeflateEncoder[] = [];
@@ -33,7 +37,7 @@ port.on('message', (message: ToDeflateThread) => {
     }
     if (message.end !== undefined) {
       open.delete(stream);
-      const deflated = state.encoder.flush(true);
+      const deflated = state.encoder.finish();
       const body = new Uint8Array(GZIP_HEADER.length + deflated.length + 8);
       body.set(GZIP_HEADER, 0);
       body.set(deflated, GZIP_HEADER.length);
@@ -41,7 +45,7 @@ port.on('message', (message: ToDeflateThread) => {
       trailer.setUint32(0, message.end.crc >>> 0, true);
       trailer.setUint32(4, message.end.size % 0x1_0000_0000, true); // ISIZE: the size modulo 2^32
       state.encoder.reset();
-      idle.push(state.encoder);
+      if (idle.length < MAX_IDLE_ENCODERS) idle.push(state.encoder);
       post({ type: 'done', stream, body }, [body.buffer]);
     }
   } catch (error) {
