@@ -3,18 +3,20 @@
  * server (protobuf+gzip and JSON+gzip), against the library exporters
  * (`OTLPMetricExporter` from @opentelemetry/exporter-metrics-otlp-proto and
  * -http) called once per resource on the same batches in the same run, the sides
- * taking turns round by round. Also the
- * encoders alone, ours against the library's serializers, and bytes per point
- * on the wire. Compare ratios, not absolute times.
+ * taking turns round by round. Also the encoders alone, ours against the
+ * library's serializers; the compressors alone, ours against zlib; and bytes
+ * per point on the wire. Compare ratios, not absolute times.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { deflateRawSync } from 'node:zlib';
 import { OTLPMetricExporter as HttpJsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DeflateEncoder } from '../src/compress/deflate-encoder.js';
 import { JsonEncoder } from '../src/exporters/otlphttp/encode-json.js';
 import { ProtoEncoder } from '../src/exporters/otlphttp/encode-proto.js';
 import { OtlpHttpExporter } from '../src/exporters/otlphttp/exporter.js';
@@ -189,6 +191,51 @@ function encodeMs(encode: (batch: ResourceBatch) => unknown, rounds: Rounds): { 
   return { ms: median(times), bytes };
 }
 
+/**
+ * The compressors alone, on one thread, on one push's protobuf body
+ * (backend/model/mode on points): DeflateEncoder given the encoder's anchors,
+ * and zlib's levels 5 and 6 (the levels the exporter used, and zlib's default).
+ */
+function compressorsAlone(batches: ResourceBatch[], promoted: string[]): void {
+  const encoder = new ProtoEncoder(promoted);
+  const parts: Buffer[] = [];
+  const anchors: number[] = [];
+  let offset = 0;
+  for (const batch of batches) {
+    const bytes = Buffer.from(encoder.encodeResource(batch));
+    const own = encoder.anchors();
+    for (let i = 0; i < own.length; i += 2) anchors.push(own[i]! + offset, own[i + 1]!);
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  const body = Buffer.concat(parts);
+  const anchorPairs = Int32Array.from(anchors);
+  const deflater = new DeflateEncoder();
+  const time = (compress: () => Uint8Array) => {
+    const times: number[] = [];
+    let size = 0;
+    for (let round = 0; round <= ROUNDS; round++) {
+      const t0 = performance.now();
+      size = compress().length;
+      if (round > 0) times.push(performance.now() - t0);
+    }
+    return { ms: median(times), size };
+  };
+  const ours = time(() => {
+    deflater.reset();
+    deflater.write(body, anchorPairs);
+    return deflater.finish();
+  });
+  const zlib5 = time(() => deflateRawSync(body, { level: 5 }));
+  const zlib6 = time(() => deflateRawSync(body, { level: 6 }));
+  const row = (label: string, c: { ms: number; size: number }) =>
+    console.log(`  ${label.padEnd(44)} ${c.ms.toFixed(1).padStart(7)} ms  ${(c.size / POINTS).toFixed(2)} B/point  ${(zlib5.ms / c.ms).toFixed(2)}x zlib level 5's speed`);
+  console.log(`  compressors alone, one thread, one push's protobuf body (${(body.length / 1e6).toFixed(1)} MB):`);
+  row('DeflateEncoder, anchored by ProtoEncoder', ours);
+  row('zlib level 5', zlib5);
+  row('zlib level 6', zlib6);
+}
+
 const rate = (f: Figures) => `${Math.round(POINTS / (f.ms / 1000)).toLocaleString('en-US')} points/s`;
 const line = (label: string, f: Figures) =>
   `  ${label.padEnd(44)} ${f.ms.toFixed(1).padStart(7)} ms  ${rate(f).padStart(18)}  ${f.bytesPerPoint.toFixed(2)} B/point  ${f.requestsPerPush} req/push`;
@@ -242,6 +289,7 @@ export async function run(): Promise<void> {
     enc('library ProtobufMetricsSerializer', encProtoLib);
     enc('JsonEncoder (same attributes)', encJson, encJsonLib);
     enc('library JsonMetricsSerializer', encJsonLib);
+    compressorsAlone(rounds.at(ROUNDS + 1), promoted);
   } finally {
     await sink.close();
   }

@@ -6,8 +6,8 @@ export interface ToDeflateThread {
   /** Input bytes: the first `length` of this buffer, which comes back in a `chunk` message. */
   readonly chunk?: ArrayBuffer;
   readonly length: number;
-  /** (offset in the chunk, distance) pairs: where a record's earlier twin lies (see DeflateEncoder.write). */
-  readonly hints?: Int32Array;
+  /** (offset in the chunk, key) pairs: where records start and which earlier record each repeats (see DeflateEncoder.write). */
+  readonly anchors?: Int32Array;
   /** The stream's last message: the CRC-32 and size of all its input, for the gzip trailer. */
   readonly end?: { readonly crc: number; readonly size: number };
 }

@@ -32,7 +32,7 @@ port.on('message', (message: ToDeflateThread) => {
     }
     if (message.chunk !== undefined) {
       const input = new Uint8Array(message.chunk, 0, message.length);
-      state.encoder.write(input, message.hints);
+      state.encoder.write(input, message.anchors);
       post({ type: 'chunk', chunk: message.chunk }, [message.chunk]);
     }
     if (message.end !== undefined) {
