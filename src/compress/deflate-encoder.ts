@@ -26,8 +26,8 @@ const FAR_FOR_THREE = 4096;
 const GOOD_MATCH = 32;
 const HASH_BITS = 15;
 const REBASE_AFTER = 1 << 30;
-/** Keys of anchored records told apart: a collision only costs a failed comparison. */
-const TWIN_BITS = 18;
+/** Keys of anchored records told apart (series keys a window apart rarely collide); a collision only costs a failed comparison. */
+const TWIN_BITS = 14;
 /** Hash candidates tried per position, newest first. */
 const CHAIN = 2;
 /** A match shorter than this is given up if the next position has a longer one. */
