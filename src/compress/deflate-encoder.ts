@@ -452,6 +452,8 @@ class BitWriter {
     let acc = this.acc;
     let count = this.count;
     // `acc` holds fewer than 16 bits before each addition of at most 15, so it never passes 31.
+    // The flush is written out at each addition: a helper would have to keep acc, count
+    // and pos in fields, which this loop keeps in registers.
     for (let i = 0; i < n; i++) {
       const t = tokens[i]!;
       if (t < 256) {

@@ -4,19 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DeflateEncoder } from '../../src/compress/deflate-encoder.js';
-import { encodedBody } from './records.js';
+import { encodedBody, mixedBytes } from './records.js';
 
-/** Compressible and incompressible stretches, as an encoded push has both. */
-function sample(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; ) {
-    const run = Math.min(size - i, 1 + ((seed * 7919 + i) % 300));
-    if ((seed + i) % 3 === 0) randomBytes(run).copy(out, i);
-    else out.fill(`series{slot="${i % 17}"} `, i, i + run);
-    i += run;
-  }
-  return out;
-}
 
 function compress(input: Uint8Array, writes = 1, anchors?: Int32Array): Uint8Array {
   const encoder = new DeflateEncoder();
@@ -64,8 +53,8 @@ describe('DeflateEncoder', () => {
     ['one byte', Buffer.from([7]), 1],
     ['300 KB of random bytes', randomBytes(300_000), 3],
     ['3 MB of zeros (the longest matches, the window sliding)', Buffer.alloc(3_000_000), 2],
-    ['2.5 MB mixed, in 7 writes across window slides', sample(2_500_000, 1), 7],
-    ['40 KB mixed, a byte per write', sample(40_000, 2), 40_000],
+    ['2.5 MB mixed, in 7 writes across window slides', mixedBytes(2_500_000, 1), 7],
+    ['40 KB mixed, a byte per write', mixedBytes(40_000, 2), 40_000],
   ] as const) {
     it(`round trip through zlib: ${label}`, () => {
       assert.deepEqual(inflateRawSync(compress(input, writes)), input);
@@ -74,16 +63,16 @@ describe('DeflateEncoder', () => {
 
   it('an encoder reset starts a new stream', () => {
     const encoder = new DeflateEncoder();
-    encoder.write(sample(100_000, 4));
+    encoder.write(mixedBytes(100_000, 4));
     encoder.finish();
     encoder.reset();
-    const second = sample(200_000, 5);
+    const second = mixedBytes(200_000, 5);
     encoder.write(second);
     assert.deepEqual(inflateRawSync(encoder.finish()), second);
   });
 
   it('wrong anchors cost nothing but time: the stream still decodes', () => {
-    const input = sample(500_000, 6);
+    const input = mixedBytes(500_000, 6);
     const anchors = new Int32Array(20_000);
     for (let i = 0; i < anchors.length; i += 2) {
       anchors[i] = Math.floor((i / anchors.length) * input.length);

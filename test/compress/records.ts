@@ -1,4 +1,5 @@
-/** OTLP request bodies as the exporter writes them, with their anchors, for the compression tests. */
+/** Inputs for the compression tests: OTLP request bodies as the exporter writes them, with their anchors, and mixed bytes. */
+import { randomBytes } from 'node:crypto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ProtoEncoder } from '../../src/exporters/otlphttp/encode-proto.js';
 import { AggregationTemporality, DataPointType, type Metric, type ResourceBatch } from '../../src/model/batch.js';
@@ -65,4 +66,16 @@ function runnerBatch(r: number, metrics: number, series: number): ResourceBatch 
     resource: resourceFromAttributes({ 'service.name': 'llama-server', backend: 'llama.cpp', model: `ai/model-${r}`, mode: r % 3 ? 'completion' : 'embedding' }),
     scopeMetrics: [{ scope: { name: 'llamacpp' }, metrics: list }],
   };
+}
+
+/** Compressible and incompressible stretches, as an encoded push has both. */
+export function mixedBytes(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; ) {
+    const run = Math.min(size - i, 1 + ((seed * 7919 + i) % 300));
+    if ((seed + i) % 3 === 0) randomBytes(run).copy(out, i);
+    else out.fill(`series{slot="${i % 17}"} `, i, i + run);
+    i += run;
+  }
+  return out;
 }

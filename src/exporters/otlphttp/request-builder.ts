@@ -21,7 +21,7 @@ import type { Compression, EncodedRequest, Encoding } from './queue.js';
 
 /** zlib's level for JSON bodies: its default; 5 saves JSON nothing. */
 export const JSON_GZIP_LEVEL = 6;
-/** Input handed to the compressing thread at a time: large enough that a chunk costs nothing in messages, small enough to overlap with encoding. */
+/** Input handed to the compressor (the deflate thread, or zlib on the thread pool for JSON) at a time: large enough to cost nothing in messages or pieces, small enough to overlap with encoding. */
 export const GZIP_CHUNK_BYTES = 1 << 20;
 
 export interface RequestBuilderOptions {

@@ -4,18 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { ParallelGzip } from '../../../src/exporters/otlphttp/parallel-gzip.js';
+import { mixedBytes } from '../../compress/records.js';
 
-/** Compressible and incompressible stretches, as an encoded push has both. */
-function sample(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; ) {
-    const run = Math.min(size - i, 1 + ((seed * 7919 + i) % 300));
-    if ((seed + i) % 3 === 0) randomBytes(run).copy(out, i);
-    else out.fill(`series{slot="${i % 17}"} `, i, i + run);
-    i += run;
-  }
-  return out;
-}
 
 describe('ParallelGzip', () => {
   for (const [size, chunk, writes] of [
@@ -27,7 +17,7 @@ describe('ParallelGzip', () => {
     [70_000, 65_536, 70_000], // one byte per write: pieces end at every chunk boundary exactly
   ] as const) {
     it(`${size} bytes in ${writes} writes, pieces of ${chunk}: one gzip member with the input's CRC and size`, async () => {
-      const input = sample(size, size + chunk);
+      const input = mixedBytes(size, size + chunk);
       const gz = new ParallelGzip(6, chunk);
       const step = Math.max(1, Math.ceil(size / writes));
       for (let at = 0; at < size; at += step) gz.write(input.subarray(at, at + step));
@@ -44,7 +34,7 @@ describe('ParallelGzip', () => {
   it('copies what it is given: the writer may reuse its buffer at once, and bodies compressed side by side keep apart', async () => {
     // Chunk buffers are pooled and lent again once zlib has read them; a piece still
     // being compressed must never be overwritten, by this body or another one.
-    const inputs = [sample(900_000, 11), sample(700_000, 12)];
+    const inputs = [mixedBytes(900_000, 11), mixedBytes(700_000, 12)];
     const bodies = [new ParallelGzip(1, 65_536), new ParallelGzip(1, 65_536)];
     const scratch = Buffer.alloc(10_000);
     for (let at = 0; at < 900_000; at += scratch.length) {
@@ -75,7 +65,7 @@ describe('ParallelGzip', () => {
   });
 
   it('compresses about as well as one gzip call', async () => {
-    const input = sample(3_000_000, 3);
+    const input = mixedBytes(3_000_000, 3);
     const gz = new ParallelGzip(6, 1 << 20);
     gz.write(input);
     const body = await gz.end();
