@@ -21,6 +21,11 @@ import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { FromDeflateThread, ToDeflateThread } from './deflate-protocol.js';
 
+/** Why a body failed: its deflate thread died, was stopped, or its encoder threw. */
+export class DeflateThreadError extends Error {
+  override readonly name = 'DeflateThreadError';
+}
+
 /** Chunk buffers kept for reuse: a push's worth in flight at once needs no more. */
 const MAX_FREE_CHUNKS = 16;
 
@@ -35,14 +40,14 @@ class DeflateThread {
   private readonly waiting = new Map<number, Waiting>();
   private readonly freeChunks: ArrayBuffer[] = [];
   private nextStream = 1;
-  private gone: Error | undefined;
+  private gone: DeflateThreadError | undefined;
 
   /** Stops the thread, failing what it holds (as if it had died); the next body starts a new one. For tests. */
   static async stop(): Promise<void> {
     const thread = DeflateThread.current;
     if (thread === undefined || thread.gone) return;
     thread.worker.ref(); // an idle thread is unreferenced: its exit alone would not keep the process up to be awaited
-    thread.fail(new Error('the deflate thread was stopped'));
+    thread.fail(new DeflateThreadError('the deflate thread was stopped'));
     await once(thread.worker, 'exit');
   }
 
@@ -55,8 +60,8 @@ class DeflateThread {
     this.worker = new Worker(new URL('./deflate-worker.js', import.meta.url));
     this.worker.unref();
     this.worker.on('message', (message: FromDeflateThread) => this.receive(message));
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`the deflate thread exited (code ${code})`)));
+    this.worker.on('error', (error) => this.fail(new DeflateThreadError(`the deflate thread failed: ${error.message}`, { cause: error })));
+    this.worker.on('exit', (code) => this.fail(new DeflateThreadError(`the deflate thread exited (code ${code})`)));
   }
 
   /** A new stream and the promise of its body (already guarded against going unhandled). */
@@ -90,10 +95,10 @@ class DeflateThread {
     this.waiting.delete(message.stream);
     if (this.waiting.size === 0) this.worker.unref();
     if (message.type === 'done') waiting?.resolve(Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength));
-    else waiting?.reject(new Error(`gzip failed: ${message.message}`));
+    else waiting?.reject(new DeflateThreadError(`gzip failed: ${message.message}`));
   }
 
-  private fail(error: Error): void {
+  private fail(error: DeflateThreadError): void {
     if (this.gone) return;
     this.gone = error;
     for (const waiting of this.waiting.values()) waiting.reject(error);

@@ -84,6 +84,7 @@ export class OtlpHttpExporter implements Exporter {
       resourceToAttributes: config.resource_to_attributes,
       maxRequestBytes: config.max_request_bytes,
       maxRequestPoints: config.max_request_points,
+      onDeflateThreadFailure: (error) => this.logger.warn('the deflate thread failed; this push was compressed by zlib instead', { error }),
     });
     this.sender = new HttpSender({
       url: this.url,

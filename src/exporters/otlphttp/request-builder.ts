@@ -15,12 +15,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ResourceBatch } from '../../model/batch.js';
 import { JSON_PREFIX, JSON_SEPARATOR, JSON_SUFFIX, JsonEncoder } from './encode-json.js';
 import { ProtoEncoder } from './encode-proto.js';
-import { OffloadedGzip } from '../../compress/offloaded-gzip.js';
+import { DeflateThreadError, OffloadedGzip } from '../../compress/offloaded-gzip.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import type { Compression, EncodedRequest, Encoding } from './queue.js';
 
 /** zlib's level for JSON bodies: its default; 5 saves JSON nothing. */
 export const JSON_GZIP_LEVEL = 6;
+/** zlib's level for protobuf bodies when the deflate thread fails: as small as the thread's, 1.4× its CPU. */
+const PROTO_FALLBACK_GZIP_LEVEL = 5;
 /** Input handed to the compressor (the deflate thread, or zlib on the thread pool for JSON) at a time: large enough to cost nothing in messages or pieces, small enough to overlap with encoding. */
 export const GZIP_CHUNK_BYTES = 1 << 20;
 
@@ -33,6 +35,8 @@ export interface RequestBuilderOptions {
   readonly maxRequestBytes: number;
   /** Data points per request; 0 for no limit. */
   readonly maxRequestPoints: number;
+  /** Told when the deflate thread failed a push, which zlib then compressed instead. */
+  readonly onDeflateThreadFailure?: (error: DeflateThreadError) => void;
 }
 
 /** One request being filled: its body so far (compressed as it goes) and what it holds. */
@@ -44,9 +48,15 @@ class PendingRequest {
   private readonly gzip: OffloadedGzip | ParallelGzip | undefined;
   private readonly parts: Buffer[] = [];
 
-  constructor(private readonly options: RequestBuilderOptions) {
+  constructor(
+    private readonly options: RequestBuilderOptions,
+    deflateThread: boolean,
+  ) {
     if (options.compression === 'gzip') {
-      this.gzip = options.encoding === 'proto' ? new OffloadedGzip(GZIP_CHUNK_BYTES) : new ParallelGzip(JSON_GZIP_LEVEL, GZIP_CHUNK_BYTES);
+      this.gzip =
+        options.encoding === 'proto' && deflateThread
+          ? new OffloadedGzip(GZIP_CHUNK_BYTES)
+          : new ParallelGzip(options.encoding === 'proto' ? PROTO_FALLBACK_GZIP_LEVEL : JSON_GZIP_LEVEL, GZIP_CHUNK_BYTES);
     }
     if (options.encoding === 'json') this.write(JSON_PREFIX);
   }
@@ -90,8 +100,23 @@ export class RequestBuilder {
         : new JsonEncoder(options.resourceToAttributes);
   }
 
-  /** Greedy grouping in order; a single resource larger than a limit still goes, alone. */
+  /**
+   * The push's requests. If the deflate thread fails (it died, or its encoder
+   * threw), the push is encoded again and compressed by zlib: a push is not lost
+   * to a compressor.
+   */
   async build(resources: readonly ResourceBatch[]): Promise<EncodedRequest[]> {
+    try {
+      return await this.buildWith(resources, true);
+    } catch (error) {
+      if (!(error instanceof DeflateThreadError)) throw error;
+      this.options.onDeflateThreadFailure?.(error);
+      return this.buildWith(resources, false);
+    }
+  }
+
+  /** Greedy grouping in order; a single resource larger than a limit still goes, alone. */
+  private async buildWith(resources: readonly ResourceBatch[], deflateThread: boolean): Promise<EncodedRequest[]> {
     const finished: Promise<EncodedRequest>[] = [];
     let current: PendingRequest | undefined;
     try {
@@ -102,7 +127,7 @@ export class RequestBuilder {
           finished.push(current.finish());
           current = undefined;
         }
-        current ??= new PendingRequest(this.options);
+        current ??= new PendingRequest(this.options, deflateThread);
         current.add(encoded, points, this.encoder instanceof ProtoEncoder ? this.encoder.anchors() : undefined);
         // Encoding is synchronous; let other work (the /metrics endpoint, scrapes) in between resources.
         await yieldToEventLoop();
