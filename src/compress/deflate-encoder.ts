@@ -187,8 +187,9 @@ export class DeflateEncoder {
 
   /**
    * LZ77 over window[start, end): at each position the longest match among the
-   * last two distances and the hash table's candidates, taken unless the next
-   * position has a longer one (one step of lazy matching, as zlib's levels 4–9).
+   * twin's distance, the last two distances and the hash table's candidates,
+   * taken unless the next position has a longer one (one step of lazy matching,
+   * as zlib's levels 4–9).
    */
   private parse(start: number, end: number): void {
     const w = this.window;

@@ -21,7 +21,7 @@ import type { Compression, EncodedRequest, Encoding } from './queue.js';
 
 /** zlib's level for JSON bodies: its default; 5 saves JSON nothing. */
 export const JSON_GZIP_LEVEL = 6;
-/** zlib's level for protobuf bodies when the deflate thread fails: as small as the thread's, 1.4× its CPU. */
+/** zlib's level for protobuf bodies when the deflate thread fails: as small as the thread's, for 1.5–1.8× its CPU. */
 const PROTO_FALLBACK_GZIP_LEVEL = 5;
 /** Input handed to the compressor (the deflate thread, or zlib on the thread pool for JSON) at a time: large enough to cost nothing in messages or pieces, small enough to overlap with encoding. */
 export const GZIP_CHUNK_BYTES = 1 << 20;
