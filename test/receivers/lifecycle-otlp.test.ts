@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Batch } from '../../src/model/batch.js';
 import type { Consumer } from '../../src/component.js';
 import { PrometheusExporter } from '../../src/exporters/prometheus/exporter.js';
@@ -65,6 +66,18 @@ function pushedPoints(requests: readonly Received[]): PushedPoint[] {
 }
 
 const nanos = (ms: number) => BigInt(ms) * 1_000_000n;
+
+/**
+ * Now, in milliseconds, once the clock has moved past it: what was stamped
+ * before the call is at or before it, what is stamped after strictly after it.
+ * Points carry millisecond times, and a fast scrape shares its millisecond with
+ * the moment taken right after it.
+ */
+async function momentPassed(): Promise<number> {
+  const at = Date.now();
+  while (Date.now() <= at) await delay(1);
+  return at;
+}
 
 /** The prometheus and otlphttp exporters behind one consumer, as a pipeline fans out. */
 async function exporters() {
@@ -133,15 +146,15 @@ test('Docker Model Runner: a runner that leaves /engines/ps is gone from /metric
     await round(); // a last snapshot with both, not pushed yet
     dmr.json('/engines/ps', JSON.stringify([smollm]));
     dmr.text('/metrics', only('ai/smollm2'));
-    const leftAt = Date.now();
+    const leftAt = await momentPassed();
     await round();
     const served = await e.served();
     assert.doesNotMatch(served, /mxbai|qwen|vllm:/, 'gone from /metrics at once');
     assert.match(served, /ai\/smollm2/);
 
     const next = pushedPoints(await e.push());
-    assert.ok(next.some((p) => p.attributes['model'] === 'ai/smollm2' && p.timeNanos >= nanos(leftAt)), 'the runner that stays is pushed');
-    const late = next.filter((p) => gone(p) && p.timeNanos >= nanos(leftAt));
+    assert.ok(next.some((p) => p.attributes['model'] === 'ai/smollm2' && p.timeNanos > nanos(leftAt)), 'the runner that stays is pushed');
+    const late = next.filter((p) => gone(p) && p.timeNanos > nanos(leftAt));
     assert.deepEqual(late, [], 'nothing of the runners that left is pushed with a time after they left');
 
     await round();
@@ -150,7 +163,7 @@ test('Docker Model Runner: a runner that leaves /engines/ps is gone from /metric
     assert.deepEqual(after.filter(gone), [], 'nor pushed at all once their last snapshot went out');
 
     // Back again: new cumulative series, started after it came back.
-    const backAt = Date.now();
+    const backAt = await momentPassed();
     dmr.json('/engines/ps', JSON.stringify([smollm, mxbai, qwen]));
     dmr.text('/metrics', DMR_METRICS);
     await round();
@@ -188,12 +201,12 @@ test('Ollama: a model that unloads is gone from /metrics and from OTLP pushes at
 
     await round();
     server.json('/api/ps', ps('llama3.2:1b'));
-    const leftAt = Date.now();
+    const leftAt = await momentPassed();
     await round();
     assert.doesNotMatch(await e.served(), /qwen3:0\.6b/, 'gone from /metrics at once');
     const next = pushedPoints(await e.push());
-    assert.ok(next.some((p) => p.attributes['model'] === 'llama3.2:1b' && p.timeNanos >= nanos(leftAt)));
-    assert.deepEqual(next.filter((p) => gone(p) && p.timeNanos >= nanos(leftAt)), []);
+    assert.ok(next.some((p) => p.attributes['model'] === 'llama3.2:1b' && p.timeNanos > nanos(leftAt)));
+    assert.deepEqual(next.filter((p) => gone(p) && p.timeNanos > nanos(leftAt)), []);
 
     await round();
     const after = pushedPoints(await e.push());
